@@ -1,0 +1,64 @@
+"""Build the FastAPI application: API v1, built-in platform pages, health, errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+import tanggap
+from tanggap.actions.jobs import ActionDispatcher
+from tanggap.api import errors, health
+from tanggap.api.middleware import BodyLimit, RequestId
+from tanggap.cases.router import router as cases_router
+from tanggap.channels.router import router as channels_router
+from tanggap.config import Settings, get_settings
+from tanggap.posts.router import router as posts_router
+from tanggap.reports.router import router as reports_router
+from tanggap.runtime import Runtime, build_runtime
+from tanggap.web.views import router as pages_router
+
+STATIC = Path(__file__).parent.parent / "web" / "static"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    run_dispatcher: bool = True,
+) -> FastAPI:
+    """Create the app; ``runtime`` lets tests and embedders bring their own engines."""
+    runtime = runtime or build_runtime(settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dispatcher = ActionDispatcher(runtime) if run_dispatcher else None
+        if dispatcher:
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            if dispatcher:
+                dispatcher.stop()
+
+    app = FastAPI(
+        title="Tanggap",
+        version=tanggap.__version__,
+        summary="Reports, deadlines, review and takedowns for public channels.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(channels_router)
+    app.include_router(posts_router)
+    app.include_router(reports_router)
+    app.include_router(cases_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(RequestId)
+    return app

@@ -1,0 +1,31 @@
+"""What the API says about principals."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["platform", "flagger", "reviewer", "admin"]
+ROLES: tuple[Role, ...] = ("platform", "flagger", "reviewer", "admin")
+STAFF_ROLES: frozenset[str] = frozenset({"reviewer", "admin"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated principal of a request, detached from the ORM."""
+
+    id: uuid.UUID
+    role: Role
+    name: str
+    org_id: uuid.UUID | None
+
+    @property
+    def is_staff(self) -> bool:
+        """Tell whether the caller works for the platform's trust-and-safety team."""
+        return self.role in STAFF_ROLES
+
+    @property
+    def audit_actor(self) -> str:
+        """Return how the audit trail names this caller."""
+        return f"{self.role}:{self.id}"

@@ -1,0 +1,115 @@
+"""Flows that cross domains: a claim moves reports into review, a decision creates actions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tanggap.actions import service as actions
+from tanggap.actions.models import Action
+from tanggap.audit import service as audit
+from tanggap.auth.schemas import Caller
+from tanggap.cases import service as cases
+from tanggap.cases.models import Case, Decision
+from tanggap.cases.schemas import DecisionIn
+from tanggap.db.base import utcnow
+from tanggap.errors import NotFound
+from tanggap.notify.service import Notifier
+from tanggap.policy.schemas import Policy
+from tanggap.posts.models import Post
+from tanggap.reports import service as reports
+
+
+@dataclass
+class DecisionResult:
+    """A recorded decision and the actions it queued."""
+
+    decision: Decision
+    actions: list[Action]
+
+
+def claim_case(
+    *, session: Session, caller: Caller, case_id: uuid.UUID, lease: timedelta, notifier: Notifier
+) -> Case:
+    """Claim a case for ``caller`` and tell its reporters it is in review."""
+    case = cases.claim(session=session, caller=caller, case_id=case_id, lease=lease)
+    for report in reports.reports_of_case(session=session, case_id=case.id, statuses=("received",)):
+        reports.set_status(
+            session=session,
+            report=report,
+            status="in_review",
+            actor=caller.audit_actor,
+            notifier=notifier,
+        )
+    return case
+
+
+def decide_case(
+    *,
+    session: Session,
+    caller: Caller,
+    case_id: uuid.UUID,
+    data: DecisionIn,
+    policy: Policy,
+    notifier: Notifier,
+) -> DecisionResult:
+    """Record the caller's decision on a case they hold, settle its reports, queue its actions."""
+    case = session.execute(
+        select(Case).where(Case.id == case_id).with_for_update()
+    ).scalar_one_or_none()
+    if case is None:
+        raise NotFound(f"no case {case_id}", field="case_id")
+    cases.require_claim(case=case, caller=caller)
+    category = data.category or case.category
+    cases.validate_category(policy=policy, category=category)
+
+    decision = Decision(
+        case_id=case.id,
+        outcome=data.outcome,
+        category=category,
+        countries=list(data.countries or []),
+        ground=data.ground,
+        policy_ref=data.policy_ref,
+        explanation=data.explanation,
+        automated=False,
+        decided_by_id=caller.id,
+        decided_at=utcnow(),
+    )
+    session.add(decision)
+    case.state = "decided"
+    case.decided_at = decision.decided_at
+    case.claimed_by_id = None
+    case.lease_expires_at = None
+    session.flush()
+    audit.record(
+        session=session,
+        actor=caller.audit_actor,
+        action="decision.recorded",
+        subject_type="case",
+        subject_id=case.id,
+        data={
+            "decision_id": str(decision.id),
+            "outcome": decision.outcome,
+            "category": category,
+            "countries": decision.countries,
+            "ground": decision.ground,
+            "policy_ref": decision.policy_ref,
+        },
+    )
+    status = "declined" if data.outcome == "no_violation" else "actioned"
+    for report in reports.reports_of_case(
+        session=session, case_id=case.id, statuses=("received", "in_review")
+    ):
+        reports.set_status(
+            session=session, report=report, status=status, actor=caller.audit_actor, notifier=notifier
+        )
+    post = session.get(Post, case.post_id)
+    assert post is not None
+    queued = actions.create_for_decision(
+        session=session, decision=decision, post=post, actor=caller.audit_actor
+    )
+    return DecisionResult(decision=decision, actions=queued)

@@ -1,0 +1,180 @@
+"""HTTP: the reviewer's cases, claims and decisions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tanggap.actions import service as actions
+from tanggap.api.deps import RuntimeDep, SessionDep, Staff
+from tanggap.cases import flows
+from tanggap.cases import service as cases
+from tanggap.cases.models import Case, Decision
+from tanggap.cases.schemas import (
+    OPEN_STATES,
+    ActionOut,
+    CaseList,
+    CaseOut,
+    DecisionIn,
+    DecisionOut,
+    PostSummary,
+)
+from tanggap.channels.models import Channel
+from tanggap.posts.models import Post
+from tanggap.posts.service import post_url
+
+router = APIRouter(prefix="/v1/cases", tags=["review"])
+
+StateFilter = Literal["open", "in_review", "decided", "closed", "appealed"]
+
+
+@router.get("", response_model=CaseList)
+def list_cases(
+    session: SessionDep,
+    caller: Staff,
+    runtime: RuntimeDep,
+    state: Annotated[list[StateFilter] | None, Query()] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    language: Annotated[str | None, Query(max_length=8, pattern=r"^[a-z]{2,3}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CaseList:
+    """List cases (open and in review unless ``state`` says otherwise), earliest deadline first."""
+    if category is not None:
+        cases.validate_category(policy=runtime.policy, category=category)
+    rows, total = cases.list_cases(
+        session=session,
+        states=list(state or OPEN_STATES),
+        category=category,
+        language=language,
+        limit=limit,
+        offset=offset,
+    )
+    return CaseList(
+        cases=[case_out(session, c) for c in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+def get_case(case_id: uuid.UUID, session: SessionDep, caller: Staff) -> CaseOut:
+    """Show one case."""
+    return case_out(session, cases.get(session=session, case_id=case_id))
+
+
+@router.post("/{case_id}/claim", response_model=CaseOut)
+def claim_case(
+    case_id: uuid.UUID, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> CaseOut:
+    """Claim a case under a lease; claiming again renews your lease."""
+    case = flows.claim_case(
+        session=session,
+        caller=caller,
+        case_id=case_id,
+        lease=timedelta(seconds=runtime.settings.claim_lease_seconds),
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    return case_out(session, case)
+
+
+@router.post("/{case_id}/release", response_model=CaseOut)
+def release_case(case_id: uuid.UUID, session: SessionDep, caller: Staff) -> CaseOut:
+    """Give a case you hold back to its queue."""
+    case = cases.release(session=session, caller=caller, case_id=case_id)
+    session.commit()
+    return case_out(session, case)
+
+
+@router.post("/{case_id}/decision", response_model=DecisionOut, status_code=201)
+def decide_case(
+    case_id: uuid.UUID, data: DecisionIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> DecisionOut:
+    """Decide a case you hold; its actions are queued with it and delivered right after."""
+    result = flows.decide_case(
+        session=session,
+        caller=caller,
+        case_id=case_id,
+        data=data,
+        policy=runtime.policy,
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    action_ids = [a.id for a in result.actions]
+    if action_ids:
+        # Delivery failures stay in the outbox; the dispatcher retries them.
+        actions.deliver_due(
+            factory=runtime.factory,
+            adapter=runtime.adapter,
+            policy=runtime.policy,
+            retry_seconds=runtime.settings.action_retry_seconds,
+            max_attempts=runtime.settings.action_max_attempts,
+            action_ids=action_ids,
+        )
+    return decision_out(session, result.decision)
+
+
+def decision_out(session: Session, decision: Decision) -> DecisionOut:
+    """Shape a decision with the current state of its actions."""
+    session.expire_all()
+    return DecisionOut(
+        decision_id=decision.id,
+        case_id=decision.case_id,
+        outcome=decision.outcome,  # type: ignore[arg-type]
+        category=decision.category,
+        countries=decision.countries,
+        ground=decision.ground,  # type: ignore[arg-type]
+        policy_ref=decision.policy_ref,
+        explanation=decision.explanation,
+        automated=decision.automated,
+        decided_at=decision.decided_at,
+        actions=[
+            ActionOut(
+                action_id=a.id,
+                kind=a.kind,
+                state=a.state,
+                attempts=a.attempts,
+                delivered_at=a.delivered_at,
+            )
+            for a in actions.actions_of_decision(session=session, decision_id=decision.id)
+        ],
+    )
+
+
+def case_out(session: Session, case: Case) -> CaseOut:
+    """Shape a case with its post for a reviewer."""
+    post, handle = session.execute(
+        select(Post, Channel.handle)
+        .join(Channel, Channel.id == Post.channel_id)
+        .where(Post.id == case.post_id)
+    ).one()
+    return CaseOut(
+        case_id=case.id,
+        state=case.state,  # type: ignore[arg-type]
+        category=case.category,
+        language=case.language,
+        queue=case.queue,
+        deadline=case.deadline,
+        priority=case.priority,
+        report_count=case.report_count,
+        automated=case.automated,
+        claimed_by=case.claimed_by_id,
+        lease_expires_at=case.lease_expires_at,
+        opened_at=case.opened_at,
+        decided_at=case.decided_at,
+        post=PostSummary(
+            channel=handle,
+            message_id=post.message_id,
+            url=post_url(handle, post.message_id),
+            text=post.text,
+            posted_at=post.posted_at,
+            views=post.views,
+            language=post.language,
+            author_ref=post.author_ref,
+            media=[{"sha256": m.sha256, "md5": m.md5, "pdq": m.pdq} for m in post.media],
+        ),
+    )

@@ -1,0 +1,115 @@
+"""Cases and decisions in and out (staff-facing)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tanggap.validation import CountryCode
+
+CaseState = Literal["open", "in_review", "decided", "closed", "appealed"]
+OPEN_STATES: tuple[str, ...] = ("open", "in_review")
+Outcome = Literal["remove", "geo_restrict", "ban_channel", "no_violation"]
+RESTRICTING_OUTCOMES: frozenset[str] = frozenset({"remove", "geo_restrict", "ban_channel"})
+Ground = Literal["law", "terms"]
+
+
+class DecisionIn(BaseModel):
+    """A reviewer's decision on a claimed case."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    outcome: Outcome
+    countries: list[CountryCode] | None = Field(default=None, max_length=250)
+    ground: Ground | None = None
+    policy_ref: str | None = Field(default=None, min_length=1, max_length=200)
+    category: str | None = Field(
+        default=None, max_length=64, description="The category found violated; the case's by default"
+    )
+    explanation: str = Field(min_length=1, max_length=5000)
+
+    @model_validator(mode="after")
+    def _fields_fit_outcome(self) -> DecisionIn:
+        if self.outcome == "geo_restrict":
+            if not self.countries:
+                raise ValueError("countries: geo_restrict needs at least one country")
+            self.countries = sorted(set(self.countries))
+        elif self.countries:
+            raise ValueError(f"countries: only geo_restrict takes countries, not {self.outcome}")
+        if self.outcome in RESTRICTING_OUTCOMES:
+            if self.ground is None:
+                raise ValueError(f"ground: {self.outcome} needs a ground (law or terms)")
+            if self.policy_ref is None:
+                raise ValueError(f"policy_ref: {self.outcome} needs the policy it enforces")
+        return self
+
+
+class PostSummary(BaseModel):
+    """The reported post as a reviewer sees it."""
+
+    channel: str
+    message_id: int
+    url: str
+    text: str
+    posted_at: datetime
+    views: int | None
+    language: str | None
+    author_ref: str
+    media: list[dict[str, str | None]]
+
+
+class CaseOut(BaseModel):
+    """A case in a reviewer's list or page."""
+
+    case_id: uuid.UUID
+    state: CaseState
+    category: str
+    language: str
+    queue: str
+    deadline: datetime
+    priority: float
+    report_count: int
+    automated: bool
+    claimed_by: uuid.UUID | None
+    lease_expires_at: datetime | None
+    opened_at: datetime
+    decided_at: datetime | None
+    post: PostSummary
+
+
+class CaseList(BaseModel):
+    """One page of cases, earliest deadline first."""
+
+    cases: list[CaseOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ActionOut(BaseModel):
+    """An effect of a decision and where its delivery stands."""
+
+    action_id: uuid.UUID
+    kind: str
+    state: str
+    attempts: int
+    delivered_at: datetime | None
+
+
+class DecisionOut(BaseModel):
+    """A recorded decision with the actions it caused."""
+
+    decision_id: uuid.UUID
+    case_id: uuid.UUID
+    outcome: Outcome
+    category: str
+    countries: list[str]
+    ground: Ground | None
+    policy_ref: str | None
+    explanation: str
+    automated: bool
+    decided_at: datetime
+    actions: list[ActionOut]

@@ -1,0 +1,25 @@
+"""Public channels of the platform."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tanggap.db.base import Base, BigIntPK, utcnow
+
+
+class Channel(Base):
+    """A public channel or group, known by its lower-case handle."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    handle: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str | None] = mapped_column(String(255))
+    country: Mapped[str | None] = mapped_column(String(2))
+    subscribers: Mapped[int | None] = mapped_column(BigInteger)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,31 @@
+"""Channel metadata in and out."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tanggap.validation import CountryCode, Handle
+
+
+class ChannelIn(BaseModel):
+    """Metadata of one public channel, pushed by the platform."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    handle: Handle
+    title: str | None = Field(default=None, max_length=255)
+    country: CountryCode | None = None
+    subscribers: int | None = Field(default=None, ge=0)
+    description: str | None = Field(default=None, max_length=4000)
+
+
+class ChannelOut(BaseModel):
+    """A channel as the platform sees it."""
+
+    handle: str
+    title: str | None
+    country: str | None
+    subscribers: int | None
+    description: str | None
+    url: str
+    created: bool = False

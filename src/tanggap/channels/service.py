@@ -1,0 +1,64 @@
+"""Channels: create or update from the platform's metadata."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tanggap.audit import service as audit
+from tanggap.channels.models import Channel
+from tanggap.channels.schemas import ChannelIn
+
+_FIELDS = ("title", "country", "subscribers", "description")
+
+
+def channel_url(handle: str) -> str:
+    """Return the public link of a channel."""
+    return f"https://t.me/{handle}"
+
+
+def get_by_handle(*, session: Session, handle: str) -> Channel | None:
+    """Return the channel with this (already normalised) handle, or None."""
+    return session.execute(select(Channel).where(Channel.handle == handle)).scalar_one_or_none()
+
+
+def ensure(*, session: Session, handle: str, actor: str) -> tuple[Channel, bool]:
+    """Return the channel for ``handle``, creating a bare one when it is new."""
+    channel = get_by_handle(session=session, handle=handle)
+    if channel is not None:
+        return channel, False
+    channel = Channel(handle=handle)
+    session.add(channel)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="channel.created",
+        subject_type="channel",
+        subject_id=channel.id,
+        data={"handle": handle},
+    )
+    return channel, True
+
+
+def upsert(*, session: Session, data: ChannelIn, actor: str) -> tuple[Channel, bool]:
+    """Create the channel or update the metadata fields the platform sent."""
+    channel, created = ensure(session=session, handle=data.handle, actor=actor)
+    changes = {
+        name: getattr(data, name)
+        for name in _FIELDS
+        if name in data.model_fields_set and getattr(channel, name) != getattr(data, name)
+    }
+    if changes:
+        for name, value in changes.items():
+            setattr(channel, name, value)
+        session.flush()
+        audit.record(
+            session=session,
+            actor=actor,
+            action="channel.updated",
+            subject_type="channel",
+            subject_id=channel.id,
+            data={"changed": changes},
+        )
+    return channel, created

@@ -1,0 +1,49 @@
+"""Settings read from the environment (prefix ``TANGGAP_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"
+DEFAULT_POLICY_FILE = Path(__file__).parent / "policy" / "default_policy.yaml"
+
+
+class Settings(BaseSettings):
+    """Every knob of a Tanggap process; nothing is built at import time."""
+
+    model_config = SettingsConfigDict(env_prefix="TANGGAP_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///./var/tanggap.db"
+    secret_key: str = DEFAULT_SECRET_KEY
+    policy_file: Path = DEFAULT_POLICY_FILE
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    claim_lease_seconds: int = Field(default=600, ge=30)
+    action_retry_seconds: float = Field(default=5.0, gt=0)
+    action_max_attempts: int = Field(default=20, ge=1)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env != "development":
+            if self.secret_key == DEFAULT_SECRET_KEY:
+                raise ValueError(
+                    "TANGGAP_SECRET_KEY still has its development default; set a random value "
+                    f"of at least 32 characters when TANGGAP_ENV={self.env}"
+                )
+            if len(self.secret_key) < 32:
+                raise ValueError(
+                    f"TANGGAP_SECRET_KEY must be at least 32 characters when TANGGAP_ENV={self.env}"
+                )
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once from the environment."""
+    return Settings()

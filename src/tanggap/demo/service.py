@@ -1,0 +1,139 @@
+"""Load the demo platform: channels, posts, a flagger organisation, reports, tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tanggap.auth import service as auth
+from tanggap.auth.models import Principal
+from tanggap.auth.schemas import Caller, Role
+from tanggap.channels import service as channels
+from tanggap.channels.schemas import ChannelIn
+from tanggap.db.base import utcnow
+from tanggap.detection.hook import PostInspector
+from tanggap.flaggers import service as flaggers
+from tanggap.flaggers.schemas import FlaggerOrgIn
+from tanggap.notify.service import Notifier
+from tanggap.policy.schemas import Policy
+from tanggap.posts import service as posts
+from tanggap.posts.schemas import PostIn
+from tanggap.reports import service as reports
+from tanggap.reports.schemas import ReportIn
+
+DEMO_FILE = Path(__file__).parent / "demo_data.yaml"
+DEMO_ORG = "Demo Cyber Desk"
+ACTOR = "cli:demo"
+# name → (role, display name); tokens derive from the secret key, so they can be shown again.
+PRINCIPALS: dict[str, tuple[Role, str]] = {
+    "platform": ("platform", "Demo platform"),
+    "flagger": ("flagger", "Demo Cyber Desk member"),
+    "reviewer": ("reviewer", "Demo reviewer"),
+    "admin": ("admin", "Demo admin"),
+}
+
+
+@dataclass
+class DemoResult:
+    """What loading the demo did and the tokens to use it with."""
+
+    loaded: bool
+    tokens: dict[str, str]
+    channels: int = 0
+    posts: int = 0
+    reports: int = 0
+
+
+def load(
+    *,
+    session: Session,
+    secret_key: str,
+    policy: Policy,
+    inspector: PostInspector,
+    notifier: Notifier,
+    data_file: Path = DEMO_FILE,
+) -> DemoResult:
+    """Load the demo once; later calls only return the tokens."""
+    tokens = {name: auth.demo_token(secret_key=secret_key, name=name) for name in PRINCIPALS}
+    if _demo_principal(session, "platform") is not None:
+        return DemoResult(loaded=False, tokens=tokens)
+
+    raw: dict[str, Any] = yaml.safe_load(data_file.read_text(encoding="utf-8"))
+    org = flaggers.get_by_name(session=session, name=DEMO_ORG) or flaggers.create(
+        session=session,
+        data=FlaggerOrgIn(name=DEMO_ORG, country="ID", trust="high"),
+        actor=ACTOR,
+    )
+    callers: dict[str, Caller] = {}
+    for name, (role, display) in PRINCIPALS.items():
+        principal = auth.create_principal(
+            session=session,
+            role=role,
+            name=display,
+            org_id=org.id if role == "flagger" else None,
+            email=f"demo-{name}@tanggap.invalid",
+            actor=ACTOR,
+        )
+        auth.issue_token(session=session, principal=principal, token=tokens[name], actor=ACTOR)
+        callers[name] = Caller(id=principal.id, role=role, name=display, org_id=principal.org_id)
+
+    now = utcnow()
+    result = DemoResult(loaded=True, tokens=tokens)
+    platform_actor = callers["platform"].audit_actor
+    for entry in raw["channels"]:
+        channel_data = {k: entry[k] for k in ChannelIn.model_fields if k in entry}
+        channels.upsert(session=session, data=ChannelIn(**channel_data), actor=platform_actor)
+        result.channels += 1
+        for item in entry["posts"]:
+            posts.ingest(
+                session=session,
+                data=PostIn(
+                    channel=entry["handle"],
+                    message_id=item["message_id"],
+                    text=item["text"],
+                    media=item.get("media") or [],
+                    posted_at=now - timedelta(hours=float(item["hours_ago"])),
+                    views=item.get("views"),
+                    author_id=item["author"],
+                ),
+                secret_key=secret_key,
+                actor=platform_actor,
+                inspector=inspector,
+            )
+            result.posts += 1
+
+    for item in raw.get("reports", []):
+        caller = callers["flagger"] if item["source"] == "flagger" else callers["platform"]
+        reports.submit(
+            session=session,
+            caller=caller,
+            data=ReportIn(
+                target={"channel": item["channel"], "message_id": item["message_id"]},
+                category=item["category"],
+                note=item.get("note"),
+                order_type=item.get("order_type", "notice"),
+                legal_basis=item.get("legal_basis"),
+                reporter_id=item.get("reporter"),
+            ),
+            policy=policy,
+            secret_key=secret_key,
+            notifier=notifier,
+        )
+        result.reports += 1
+    return result
+
+
+def _demo_principal(session: Session, name: str) -> Principal | None:
+    return (
+        session.execute(
+            select(Principal).where(Principal.email == f"demo-{name}@tanggap.invalid")
+        )
+        .scalars()
+        .first()
+    )

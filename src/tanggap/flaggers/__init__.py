@@ -1,0 +1,1 @@
+"""Flaggers domain."""

@@ -1,0 +1,24 @@
+"""Trusted flagger organisations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tanggap.db.base import Base, new_id, utcnow
+
+
+class FlaggerOrg(Base):
+    """An organisation (a ministry's cyber desk, a hotline) reporting through the direct channel."""
+
+    __tablename__ = "flagger_orgs"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    country: Mapped[str] = mapped_column(String(2))
+    trust: Mapped[str] = mapped_column(String(16), default="normal")
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,27 @@
+"""The seam through which reporters hear about their reports (webhooks, e-mail…)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import structlog
+from sqlalchemy.orm import Session
+
+from tanggap.reports.models import Report
+
+log = structlog.get_logger(__name__)
+
+
+class Notifier(Protocol):
+    """Told of every change to a report inside the transaction that makes it."""
+
+    def report_changed(self, *, session: Session, report: Report, event: str) -> None:
+        """Queue what the report's owner should hear; must not do slow I/O here."""
+
+
+class LogNotifier:
+    """Writes each notification to the log; the default until an outbox notifier is set up."""
+
+    def report_changed(self, *, session: Session, report: Report, event: str) -> None:
+        """Log the change."""
+        log.info("report.changed", report_id=str(report.id), status=report.status, event_name=event)

@@ -1,0 +1,90 @@
+"""The policy file's shape: categories, deadline classes, durations."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+Source = Literal["flagger", "user", "automated"]
+OrderType = Literal["notice", "removal_order"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> timedelta:
+    """Read ``30m``, ``4h`` or ``7d`` as a positive duration."""
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"duration {value!r} must look like 30m, 4h or 7d")
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"duration {value!r} must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeadlineClass(_Strict):
+    """How long each source of report may wait, for the categories of one class."""
+
+    flagger: Duration
+    user: Duration
+    automated: Duration
+
+
+class DsaLabel(_Strict):
+    """The category and keyword of the DSA transparency database."""
+
+    category: str
+    keyword: str
+
+
+class Category(_Strict):
+    """One harm category."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")
+    deadline_class: str = Field(alias="class")
+    severity: int = Field(ge=1, le=10)
+    graphic: bool = False
+    name: dict[str, str]
+    description: str = ""
+    dsa: DsaLabel
+
+    def display_name(self, language: str = "en") -> str:
+        """Return the category's name in ``language``, falling back to English."""
+        return self.name.get(language) or self.name.get("en") or self.id
+
+
+class Policy(_Strict):
+    """The whole policy file."""
+
+    version: Literal[1]
+    removal_order_deadline: Duration
+    deadline_classes: dict[str, DeadlineClass]
+    categories: list[Category] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Policy:
+        seen: set[str] = set()
+        for index, category in enumerate(self.categories):
+            if category.id in seen:
+                raise ValueError(f"categories[{index}]: duplicate category id {category.id!r}")
+            seen.add(category.id)
+            if category.deadline_class not in self.deadline_classes:
+                known = ", ".join(sorted(self.deadline_classes))
+                raise ValueError(
+                    f"categories[{index}] ({category.id}): unknown class "
+                    f"{category.deadline_class!r}; known: {known}"
+                )
+        return self

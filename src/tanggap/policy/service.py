@@ -1,0 +1,69 @@
+"""Load the policy file and compute deadlines from it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from tanggap.policy.schemas import Category, OrderType, Policy, Source
+
+
+class PolicyError(ValueError):
+    """The policy file cannot be used; the message says where and why."""
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate the policy file at ``path``."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"policy file {path}: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"policy file {path}: not valid YAML: {exc}") from exc
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}" for err in exc.errors()
+        )
+        raise PolicyError(f"policy file {path}: {problems}") from exc
+
+
+@lru_cache(maxsize=8)
+def cached_policy(path: Path) -> Policy:
+    """Return the policy at ``path``, loaded once per process."""
+    return load_policy(path)
+
+
+def category_ids(policy: Policy) -> list[str]:
+    """Return the ids of the policy's categories, in file order."""
+    return [category.id for category in policy.categories]
+
+
+def find_category(policy: Policy, category_id: str) -> Category | None:
+    """Return the category with ``category_id``, or None."""
+    return next((c for c in policy.categories if c.id == category_id), None)
+
+
+def compute_deadline(
+    *,
+    policy: Policy,
+    received_at: datetime,
+    source: Source,
+    order_type: OrderType,
+    category_id: str,
+) -> datetime:
+    """Compute the deadline of a report from its source, order type and category."""
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be timezone-aware")
+    category = find_category(policy, category_id)
+    if category is None:
+        raise ValueError(f"unknown category {category_id!r}")
+    if order_type == "removal_order":
+        return received_at + policy.removal_order_deadline
+    clocks = policy.deadline_classes[category.deadline_class]
+    return received_at + getattr(clocks, source)

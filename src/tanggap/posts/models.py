@@ -1,0 +1,46 @@
+"""Public posts and the hashes of their media."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tanggap.db.base import Base, BigIntPK, utcnow
+
+
+class Post(Base):
+    """One public message of a channel; its author is only a keyed pseudonym."""
+
+    __tablename__ = "posts"
+    __table_args__ = (UniqueConstraint("channel_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text, default="")
+    posted_at: Mapped[datetime]
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    author_ref: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    media: Mapped[list[PostMedia]] = relationship(
+        order_by="PostMedia.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class PostMedia(Base):
+    """Hashes of one media item of a post; the bytes are never kept."""
+
+    __tablename__ = "post_media"
+    __table_args__ = (UniqueConstraint("post_id", "position"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    md5: Mapped[str | None] = mapped_column(String(32), index=True)
+    pdq: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,39 @@
+"""HTTP: public posts from the platform."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from tanggap.api.deps import Platform, RuntimeDep, SessionDep
+from tanggap.posts import service
+from tanggap.posts.schemas import PostIn, PostOut
+
+router = APIRouter(prefix="/v1/posts", tags=["platform"])
+
+
+@router.post("", response_model=PostOut, status_code=201)
+def ingest_post(
+    data: PostIn, session: SessionDep, caller: Platform, runtime: RuntimeDep, response: Response
+) -> PostOut:
+    """Ingest one public post (idempotent on channel and message id; a resend updates it)."""
+    result = service.ingest(
+        session=session,
+        data=data,
+        secret_key=runtime.settings.secret_key,
+        actor=caller.audit_actor,
+        inspector=runtime.inspector,
+    )
+    session.commit()
+    response.status_code = 201 if result.created else 200
+    post = result.post
+    return PostOut(
+        channel=result.channel.handle,
+        message_id=post.message_id,
+        url=service.post_url(result.channel.handle, post.message_id),
+        posted_at=post.posted_at,
+        views=post.views,
+        language=post.language,
+        media_count=len(post.media),
+        created=result.created,
+        changed=result.changed,
+    )

@@ -1,0 +1,78 @@
+"""Posts in and out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tanggap.validation import Handle, Md5Hex, PdqHex, Sha256Hex
+
+MAX_TEXT_CHARS = 16_384
+MAX_MEDIA = 10
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class MediaIn(BaseModel):
+    """Hashes of one media item; at least one of them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sha256: Sha256Hex | None = None
+    md5: Md5Hex | None = None
+    pdq: PdqHex | None = None
+
+    @model_validator(mode="after")
+    def _needs_one_hash(self) -> MediaIn:
+        if not (self.sha256 or self.md5 or self.pdq):
+            raise ValueError("a media item needs at least one of sha256, md5, pdq")
+        return self
+
+
+class PostIn(BaseModel):
+    """One public post pushed by the platform; ``author_id`` is pseudonymised and dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Handle
+    message_id: int = Field(ge=1, le=2**53)
+    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
+    media: list[MediaIn] = Field(default_factory=list, max_length=MAX_MEDIA)
+    posted_at: AwareDatetime
+    views: int | None = Field(default=None, ge=0)
+    author_id: str | int = Field(union_mode="left_to_right")
+
+    @field_validator("author_id")
+    @classmethod
+    def _author_id_text(cls, value: str | int) -> str:
+        text = str(value).strip()
+        if not text or len(text) > 128:
+            raise ValueError("author_id must be 1-128 characters")
+        return text
+
+    @field_validator("posted_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime) -> datetime:
+        if value > datetime.now(UTC) + _CLOCK_SKEW:
+            raise ValueError("posted_at lies in the future")
+        return value
+
+    @model_validator(mode="after")
+    def _has_content(self) -> PostIn:
+        if not self.text.strip() and not self.media:
+            raise ValueError("a post needs text or media")
+        return self
+
+
+class PostOut(BaseModel):
+    """A stored post, as the platform sees it."""
+
+    channel: str
+    message_id: int
+    url: str
+    posted_at: datetime
+    views: int | None
+    language: str | None
+    media_count: int
+    created: bool = False
+    changed: list[str] = Field(default_factory=list)

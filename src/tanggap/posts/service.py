@@ -1,0 +1,123 @@
+"""Ingest public posts: store them once, pseudonymise authors, hand them to detection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tanggap.audit import service as audit
+from tanggap.channels import service as channels
+from tanggap.channels.models import Channel
+from tanggap.detection.hook import PostInspector
+from tanggap.posts.models import Post, PostMedia
+from tanggap.posts.schemas import MediaIn, PostIn
+from tanggap.pseudonyms import user_ref
+
+
+def post_url(handle: str, message_id: int) -> str:
+    """Return the public link of a post."""
+    return f"https://t.me/{handle}/{message_id}"
+
+
+@dataclass
+class IngestResult:
+    """What ingesting one post did."""
+
+    post: Post
+    channel: Channel
+    created: bool
+    changed: list[str] = field(default_factory=list)
+
+
+def get(*, session: Session, handle: str, message_id: int) -> Post | None:
+    """Return the post ``message_id`` of channel ``handle``, or None."""
+    return session.execute(
+        select(Post)
+        .join(Channel, Channel.id == Post.channel_id)
+        .where(Channel.handle == handle)
+        .where(Post.message_id == message_id)
+    ).scalar_one_or_none()
+
+
+def _media_rows(media: list[MediaIn]) -> list[tuple[str | None, str | None, str | None]]:
+    return [(m.sha256, m.md5, m.pdq) for m in media]
+
+
+def ingest(
+    *, session: Session, data: PostIn, secret_key: str, actor: str, inspector: PostInspector
+) -> IngestResult:
+    """Store a post, or update the stored copy when the platform sends it again."""
+    channel, _ = channels.ensure(session=session, handle=data.channel, actor=actor)
+    author_ref = user_ref(secret_key=secret_key, platform_user_id=str(data.author_id))
+    post = session.execute(
+        select(Post).where(Post.channel_id == channel.id, Post.message_id == data.message_id)
+    ).scalar_one_or_none()
+
+    if post is None:
+        post = Post(
+            channel_id=channel.id,
+            message_id=data.message_id,
+            text=data.text,
+            posted_at=data.posted_at,
+            views=data.views,
+            author_ref=author_ref,
+            media=[
+                PostMedia(position=i, sha256=m.sha256, md5=m.md5, pdq=m.pdq)
+                for i, m in enumerate(data.media)
+            ],
+        )
+        session.add(post)
+        session.flush()
+        audit.record(
+            session=session,
+            actor=actor,
+            action="post.ingested",
+            subject_type="post",
+            subject_id=post.id,
+            data={"channel": channel.handle, "message_id": post.message_id, "media": len(data.media)},
+        )
+        inspector.inspect(session=session, post=post, created=True)
+        return IngestResult(post=post, channel=channel, created=True)
+
+    changed = _apply_changes(session, post, data, author_ref)
+    if changed:
+        session.flush()
+        audit.record(
+            session=session,
+            actor=actor,
+            action="post.updated",
+            subject_type="post",
+            subject_id=post.id,
+            data={"changed": changed},
+        )
+        if {"text", "media"} & set(changed):
+            inspector.inspect(session=session, post=post, created=False)
+    return IngestResult(post=post, channel=channel, created=False, changed=changed)
+
+
+def _apply_changes(session: Session, post: Post, data: PostIn, author_ref: str) -> list[str]:
+    changed: list[str] = []
+    if post.text != data.text:
+        post.text = data.text
+        changed.append("text")
+    if data.views is not None and post.views != data.views:
+        post.views = data.views
+        changed.append("views")
+    if post.posted_at != data.posted_at:
+        post.posted_at = data.posted_at
+        changed.append("posted_at")
+    if post.author_ref != author_ref:
+        post.author_ref = author_ref
+        changed.append("author")
+    stored = [(m.sha256, m.md5, m.pdq) for m in post.media]
+    if stored != _media_rows(data.media):
+        post.media.clear()
+        session.flush()  # old rows go before new ones take their positions
+        post.media.extend(
+            PostMedia(position=i, sha256=m.sha256, md5=m.md5, pdq=m.pdq)
+            for i, m in enumerate(data.media)
+        )
+        changed.append("media")
+    return changed

@@ -1,0 +1,37 @@
+"""Reports: someone's claim that a post breaks a rule."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tanggap.db.base import Base, new_id, utcnow
+
+
+class Report(Base):
+    """One report on one post; its deadline is fixed at intake."""
+
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_post_status", "post_id", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(64))
+    order_type: Mapped[str] = mapped_column(String(16), default="notice")
+    legal_basis: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(Text)
+    flagger_org_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("flagger_orgs.id"), index=True
+    )
+    reporter_ref: Mapped[str | None] = mapped_column(String(64))
+    submitted_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("principals.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deadline: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,236 @@
+"""Report intake and the reporter's view of a report."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tanggap.audit import service as audit
+from tanggap.auth.schemas import Caller
+from tanggap.cases import service as cases
+from tanggap.cases.models import Case, Decision
+from tanggap.cases.schemas import RESTRICTING_OUTCOMES
+from tanggap.channels.models import Channel
+from tanggap.db.base import utcnow
+from tanggap.errors import Forbidden, InvalidInput, NotFound
+from tanggap.notify.service import Notifier
+from tanggap.policy.schemas import Policy, Source
+from tanggap.policy.service import compute_deadline
+from tanggap.posts import service as posts
+from tanggap.posts.models import Post
+from tanggap.pseudonyms import user_ref
+from tanggap.reports.models import Report
+from tanggap.reports.schemas import OPEN_STATUSES, ReportIn
+
+
+@dataclass
+class Intake:
+    """The outcome of submitting one report."""
+
+    report: Report
+    duplicate: bool
+
+
+def source_of(caller: Caller) -> Source:
+    """Return the report source a caller's role stands for."""
+    if caller.role == "flagger":
+        return "flagger"
+    if caller.role == "platform":
+        return "user"
+    raise Forbidden(f"a {caller.role} cannot submit reports")
+
+
+def submit(
+    *,
+    session: Session,
+    caller: Caller,
+    data: ReportIn,
+    policy: Policy,
+    secret_key: str,
+    notifier: Notifier,
+) -> Intake:
+    """Accept a report: find its post, fix its deadline, put it on the post's case."""
+    source = source_of(caller)
+    cases.validate_category(policy=policy, category=data.category)
+    if data.order_type == "removal_order" and source != "flagger":
+        raise InvalidInput("only a trusted flagger can send a removal order", field="order_type")
+    if data.reporter_id is not None and source != "user":
+        raise InvalidInput(
+            "reporter_id is for a platform forwarding its users' reports", field="reporter_id"
+        )
+    post = posts.get(session=session, handle=data.target.channel, message_id=data.target.message_id)
+    if post is None:
+        link = posts.post_url(data.target.channel, data.target.message_id)
+        raise InvalidInput(
+            f"no post {link} is known to Tanggap; the platform must ingest it first",
+            field="target",
+            code="unknown_post",
+        )
+    reporter_ref = (
+        user_ref(secret_key=secret_key, platform_user_id=str(data.reporter_id))
+        if data.reporter_id is not None
+        else None
+    )
+    existing = _open_duplicate(session, caller, post, data.category, reporter_ref)
+    if existing is not None:
+        return Intake(report=existing, duplicate=True)
+
+    received_at = utcnow()
+    deadline = compute_deadline(
+        policy=policy,
+        received_at=received_at,
+        source=source,
+        order_type=data.order_type,
+        category_id=data.category,
+    )
+    case = cases.open_or_join(
+        session=session,
+        post=post,
+        category=data.category,
+        deadline=deadline,
+        policy=policy,
+        actor=caller.audit_actor,
+    )
+    report = Report(
+        case_id=case.id,
+        post_id=post.id,
+        source=source,
+        category=data.category,
+        order_type=data.order_type,
+        legal_basis=data.legal_basis,
+        note=data.note,
+        flagger_org_id=caller.org_id if source == "flagger" else None,
+        reporter_ref=reporter_ref,
+        submitted_by_id=caller.id,
+        status="received",
+        received_at=received_at,
+        deadline=deadline,
+    )
+    _settle_on_decided_case(session, case, report)
+    session.add(report)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=caller.audit_actor,
+        action="report.received",
+        subject_type="report",
+        subject_id=report.id,
+        data={
+            "case_id": str(case.id),
+            "source": source,
+            "category": data.category,
+            "order_type": data.order_type,
+            "deadline": deadline.isoformat(),
+            "status": report.status,
+        },
+    )
+    notifier.report_changed(session=session, report=report, event="report.received")
+    return Intake(report=report, duplicate=False)
+
+
+def _open_duplicate(
+    session: Session, caller: Caller, post: Post, category: str, reporter_ref: str | None
+) -> Report | None:
+    # The same reporter pressing "report" again on a post still under review adds nothing.
+    query = (
+        select(Report)
+        .where(Report.post_id == post.id)
+        .where(Report.category == category)
+        .where(Report.status.in_(OPEN_STATUSES))
+    )
+    if caller.role == "flagger":
+        query = query.where(Report.flagger_org_id == caller.org_id)
+    elif reporter_ref is not None:
+        query = query.where(Report.reporter_ref == reporter_ref)
+    else:
+        return None
+    return session.execute(query.order_by(Report.received_at).limit(1)).scalars().first()
+
+
+def _settle_on_decided_case(session: Session, case: Case, report: Report) -> None:
+    # A report on a post that is already down is answered at once with that decision.
+    if case.state != "decided":
+        return
+    decision = latest_decision(session=session, case_id=case.id)
+    if decision is not None and decision.outcome in RESTRICTING_OUTCOMES:
+        report.status = "actioned"
+        report.decided_at = report.received_at
+
+
+def latest_decision(*, session: Session, case_id: uuid.UUID) -> Decision | None:
+    """Return the newest decision on a case, or None."""
+    return (
+        session.execute(
+            select(Decision)
+            .where(Decision.case_id == case_id)
+            .order_by(Decision.decided_at.desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
+
+
+def get_visible(*, session: Session, caller: Caller, report_id: uuid.UUID) -> Report:
+    """Return a report the caller may see; anyone else gets NotFound, not a hint it exists."""
+    report = session.get(Report, report_id)
+    if report is None or not can_see(caller, report):
+        raise NotFound(f"no report {report_id}", field="report_id")
+    return report
+
+
+def can_see(caller: Caller, report: Report) -> bool:
+    """Tell whether ``caller`` may see ``report``: its organisation, or staff."""
+    if caller.is_staff:
+        return True
+    if caller.role == "flagger":
+        return report.flagger_org_id is not None and report.flagger_org_id == caller.org_id
+    if caller.role == "platform":
+        return report.source == "user"
+    return False
+
+
+def target_of(*, session: Session, report: Report) -> tuple[str, int]:
+    """Return the channel handle and message id a report points at."""
+    row = session.execute(
+        select(Channel.handle, Post.message_id)
+        .join(Post, Post.channel_id == Channel.id)
+        .where(Post.id == report.post_id)
+    ).one()
+    return row[0], row[1]
+
+
+def reports_of_case(*, session: Session, case_id: uuid.UUID, statuses: tuple[str, ...]) -> list[Report]:
+    """Return the case's reports whose status is one of ``statuses``."""
+    return list(
+        session.execute(
+            select(Report)
+            .where(Report.case_id == case_id)
+            .where(Report.status.in_(statuses))
+            .order_by(Report.received_at)
+            .with_for_update()
+        ).scalars()
+    )
+
+
+def set_status(
+    *, session: Session, report: Report, status: str, actor: str, notifier: Notifier
+) -> None:
+    """Move a report to ``status``, audited and notified."""
+    previous = report.status
+    report.status = status
+    if status in ("actioned", "declined"):
+        report.decided_at = utcnow()
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="report.status_changed",
+        subject_type="report",
+        subject_id=report.id,
+        data={"from": previous, "to": status},
+    )
+    notifier.report_changed(session=session, report=report, event=f"report.{status}")

@@ -1,0 +1,43 @@
+"""Everything a running process shares: settings, database, policy, engines behind interfaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tanggap.actions.adapters import BuiltinPagesAdapter, PlatformAdapter
+import tanggap.db.models  # noqa: F401  (every table, so foreign keys resolve)
+from tanggap.config import Settings
+from tanggap.db.session import make_engine, make_session_factory
+from tanggap.detection.hook import NoInspection, PostInspector
+from tanggap.notify.service import LogNotifier, Notifier
+from tanggap.policy.schemas import Policy
+from tanggap.policy.service import load_policy
+
+
+@dataclass
+class Runtime:
+    """The shared parts of one process (API server, worker or CLI command)."""
+
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    policy: Policy
+    adapter: PlatformAdapter = field(default_factory=BuiltinPagesAdapter)
+    notifier: Notifier = field(default_factory=LogNotifier)
+    inspector: PostInspector = field(default_factory=NoInspection)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Build the runtime for ``settings``: engine, session factory, validated policy."""
+    policy = load_policy(settings.policy_file)
+    engine = make_engine(settings.database_url)
+    return Runtime(
+        settings=settings, engine=engine, factory=make_session_factory(engine), policy=policy
+    )

@@ -1,0 +1,46 @@
+"""Shared value types: channel handles, country codes, hashes."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+HANDLE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
+
+
+def normalise_handle(value: str) -> str:
+    """Return a channel handle in its canonical lower-case form, or raise ValueError."""
+    value = value.strip().removeprefix("@")
+    if not HANDLE_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a channel handle (4-32 letters, digits or _, starting with a letter)"
+        )
+    return value.lower()
+
+
+def normalise_country(value: str) -> str:
+    """Return an ISO 3166-1 alpha-2 country code in upper case, or raise ValueError."""
+    if not COUNTRY_RE.match(value.strip()):
+        raise ValueError(f"{value!r} is not a two-letter ISO 3166-1 country code")
+    return value.strip().upper()
+
+
+def _hex(length: int, name: str):  # type: ignore[no-untyped-def]
+    pattern = re.compile(rf"^[0-9a-fA-F]{{{length}}}$")
+
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"{name} must be {length} hexadecimal characters")
+        return value.lower()
+
+    return check
+
+
+Handle = Annotated[str, AfterValidator(normalise_handle)]
+CountryCode = Annotated[str, AfterValidator(normalise_country)]
+Sha256Hex = Annotated[str, AfterValidator(_hex(64, "sha256"))]
+Md5Hex = Annotated[str, AfterValidator(_hex(32, "md5"))]
+PdqHex = Annotated[str, AfterValidator(_hex(64, "pdq"))]

@@ -1,0 +1,136 @@
+"""Fixtures: a real database per test (SQLite file, PostgreSQL via pgserver), the app, servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from tanggap.api.app import create_app
+from tanggap.config import Settings
+from tanggap.db.migrate import upgrade
+from tanggap.db.models import Base
+from tanggap.db.session import make_engine
+from tanggap.runtime import Runtime, build_runtime
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+DATABASES = [d for d in os.environ.get("TANGGAP_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+
+
+def _start_pgserver(root: Path) -> tuple[str, object]:
+    import pgserver
+
+    server = pgserver.get_server(root, cleanup_mode="stop")
+    server.psql("CREATE DATABASE tanggap_test;")
+    uri = server.get_uri().replace("/postgres?", "/tanggap_test?")
+    return uri, server
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """A migrated database of one kind: ('sqlite', template file) or ('postgresql', url)."""
+    if request.param == "sqlite":
+        template = tmp_path_factory.mktemp("sqlite") / "template.db"
+        upgrade(f"sqlite:///{template}")
+        yield "sqlite", str(template)
+        return
+    url = os.environ.get("TANGGAP_TEST_DATABASE_URL")
+    server = None
+    if not url:
+        url, server = _start_pgserver(tmp_path_factory.mktemp("pg"))
+    upgrade(url)
+    yield "postgresql", url
+    if server is not None:
+        server.cleanup()  # type: ignore[attr-defined]
+
+
+def _wipe_postgres(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text("INSERT INTO audit_chain_head (id, last_seq, last_hash) VALUES (1, 0, :h)"),
+            {"h": "0" * 64},
+        )
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(database_backend: tuple[str, str], tmp_path: Path) -> str:
+    """A freshly migrated, empty database for one test."""
+    kind, where = database_backend
+    if kind == "sqlite":
+        path = tmp_path / "tanggap.db"
+        shutil.copyfile(where, path)
+        return f"sqlite:///{path}"
+    _wipe_postgres(where)
+    return where
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings for a test: its own database, a test secret key."""
+    return Settings(env="test", database_url=database_url, secret_key=TEST_SECRET)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    """The runtime over the test's database, with the built-in pages adapter."""
+    runtime = build_runtime(settings)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    """The app without its background dispatcher (tests deliver explicitly)."""
+    return create_app(runtime=runtime, run_dispatcher=False)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An in-process HTTP client; server errors surface as 500s, as a user would see them."""
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def listening_socket() -> socket.socket:
+    """Bind and listen on a free loopback port; clients may connect before the server runs."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(512)
+    return sock
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[str]:
+    """Serve the app over real HTTP on 127.0.0.1 from a thread; yields its base URL."""
+    sock = listening_socket()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=30)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """The folder where tests leave screenshots for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,102 @@
+"""Build the people and posts tests need, through the same services the product uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tanggap.auth import service as auth
+from tanggap.auth.schemas import Role
+from tanggap.flaggers import service as flaggers
+from tanggap.flaggers.schemas import FlaggerOrgIn
+from tanggap.runtime import Runtime
+
+
+@dataclass
+class Tokens:
+    """Bearer tokens for every kind of caller, two flagger organisations, two reviewers."""
+
+    platform: str
+    flagger: str
+    flagger_other_org: str
+    reviewer: str
+    reviewer2: str
+    admin: str
+
+
+def make_org(runtime: Runtime, name: str, country: str = "ID") -> str:
+    """Create a flagger organisation; return its id."""
+    with runtime.factory() as session, session.begin():
+        org = flaggers.create(session=session, data=FlaggerOrgIn(name=name, country=country))
+        return str(org.id)
+
+
+def make_token(runtime: Runtime, role: Role, org_name: str | None = None, name: str = "") -> str:
+    """Create a principal of ``role`` and return a token for it."""
+    with runtime.factory() as session, session.begin():
+        org_id = None
+        if org_name:
+            org = flaggers.get_by_name(session=session, name=org_name)
+            assert org is not None
+            org_id = org.id
+        principal = auth.create_principal(
+            session=session, role=role, name=name or f"test {role}", org_id=org_id
+        )
+        return auth.issue_token(session=session, principal=principal)
+
+
+def make_tokens(runtime: Runtime) -> Tokens:
+    """Create one of every caller."""
+    make_org(runtime, "Cyber Desk A")
+    make_org(runtime, "Hotline B", country="MY")
+    return Tokens(
+        platform=make_token(runtime, "platform"),
+        flagger=make_token(runtime, "flagger", "Cyber Desk A"),
+        flagger_other_org=make_token(runtime, "flagger", "Hotline B"),
+        reviewer=make_token(runtime, "reviewer", name="reviewer one"),
+        reviewer2=make_token(runtime, "reviewer", name="reviewer two"),
+        admin=make_token(runtime, "admin"),
+    )
+
+
+def bearer(token: str, **extra: str) -> dict[str, str]:
+    """Return request headers carrying ``token``."""
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
+def post_body(
+    channel: str = "beritakita", message_id: int = 1, text: str = "Halo semua", **fields: Any
+) -> dict[str, Any]:
+    """A valid body for POST /v1/posts."""
+    body: dict[str, Any] = {
+        "channel": channel,
+        "message_id": message_id,
+        "text": text,
+        "posted_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "views": 100,
+        "author_id": 424242,
+    }
+    body.update(fields)
+    return body
+
+
+def report_body(
+    target: Any = "https://t.me/beritakita/1", category: str = "fraud", **fields: Any
+) -> dict[str, Any]:
+    """A valid body for POST /v1/reports."""
+    return {"target": target, "category": category, **fields}
+
+
+def decision_body(outcome: str = "remove", **fields: Any) -> dict[str, Any]:
+    """A valid body for POST /v1/cases/{id}/decision."""
+    body: dict[str, Any] = {
+        "outcome": outcome,
+        "ground": "terms",
+        "policy_ref": "terms/fraud",
+        "explanation": "The post offers a fake prize to steal banking codes.",
+    }
+    if outcome == "no_violation":
+        body = {"outcome": outcome, "explanation": "Nothing here breaks a rule."}
+    body.update(fields)
+    return body
