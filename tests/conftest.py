@@ -21,6 +21,7 @@ from tanggap.db.migrate import upgrade
 from tanggap.db.models import Base
 from tanggap.db.session import make_engine
 from tanggap.runtime import Runtime, build_runtime
+from tests.factories import Tokens, make_tokens
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 DATABASES = [d for d in os.environ.get("TANGGAP_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
@@ -134,3 +135,10 @@ def artifacts() -> Path:
     """The folder where tests leave screenshots for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def tokens(runtime: Runtime) -> Tokens:
+    """One token of every kind of caller."""
+    return make_tokens(runtime)
+

@@ -6,11 +6,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from tanggap.auth import service as auth
+from tanggap.db.models import Base
 from tanggap.auth.schemas import Role
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn
 from tanggap.runtime import Runtime
+
+
+POSTED_AT = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
 
 
 @dataclass
@@ -73,7 +79,7 @@ def post_body(
         "channel": channel,
         "message_id": message_id,
         "text": text,
-        "posted_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "posted_at": POSTED_AT.isoformat(),
         "views": 100,
         "author_id": 424242,
     }
@@ -100,3 +106,15 @@ def decision_body(outcome: str = "remove", **fields: Any) -> dict[str, Any]:
         body = {"outcome": outcome, "explanation": "Nothing here breaks a rule."}
     body.update(fields)
     return body
+
+
+def row_counts(runtime: Runtime) -> dict[str, int]:
+    """Count the rows of every table (and the audit head), to prove a refusal wrote nothing."""
+    counts: dict[str, int] = {}
+    with runtime.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            counts[table.name] = conn.execute(text(f"SELECT COUNT(*) FROM {table.name}")).scalar_one()
+        counts["audit_head_seq"] = conn.execute(
+            text("SELECT last_seq FROM audit_chain_head WHERE id = 1")
+        ).scalar_one()
+    return counts

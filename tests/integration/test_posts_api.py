@@ -1,0 +1,146 @@
+"""POST /v1/posts and /v1/channels: ingest, idempotency, pseudonyms, refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from tanggap.pseudonyms import user_ref
+from tanggap.runtime import Runtime
+from tests.conftest import TEST_SECRET
+from tests.factories import Tokens, bearer, post_body, row_counts
+
+
+def test_ingest_creates_then_is_idempotent(client: TestClient, tokens: Tokens) -> None:
+    first = client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+    assert first.status_code == 201, first.text
+    assert first.json()["created"] is True
+    assert first.json()["url"] == "https://t.me/beritakita/1"
+    again = client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+    assert again.status_code == 200
+    assert again.json()["created"] is False and again.json()["changed"] == []
+
+
+def test_a_resent_post_with_new_text_and_views_is_updated(
+    client: TestClient, tokens: Tokens
+) -> None:
+    client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+    edited = client.post(
+        "/v1/posts",
+        json=post_body(text="Halo semua (diedit)", views=250),
+        headers=bearer(tokens.platform),
+    )
+    assert edited.status_code == 200
+    assert set(edited.json()["changed"]) >= {"text", "views"}
+
+
+def test_author_id_is_kept_only_as_a_keyed_pseudonym(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    body = post_body(author_id="tg-user-987654321")
+    assert client.post("/v1/posts", json=body, headers=bearer(tokens.platform)).status_code == 201
+    with runtime.engine.connect() as conn:
+        stored = conn.execute(text("SELECT author_ref FROM posts")).scalar_one()
+        dump = " ".join(
+            str(row)
+            for table in ("posts", "audit_events", "channels")
+            for row in conn.execute(text(f"SELECT * FROM {table}"))
+        )
+    assert stored == user_ref(secret_key=TEST_SECRET, platform_user_id="tg-user-987654321")
+    assert "987654321" not in dump
+
+
+def test_media_hashes_are_stored_lower_case(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    media = [{"sha256": "AB" * 32, "md5": "cd" * 16}, {"pdq": "0f" * 32}]
+    answer = client.post("/v1/posts", json=post_body(media=media), headers=bearer(tokens.platform))
+    assert answer.status_code == 201 and answer.json()["media_count"] == 2
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(text("SELECT sha256, md5, pdq FROM post_media ORDER BY position")).all()
+    assert rows == [("ab" * 32, "cd" * 16, None), (None, None, "0f" * 32)]
+
+
+def test_channel_metadata_is_upserted(client: TestClient, tokens: Tokens) -> None:
+    body = {"handle": "@BeritaKita", "title": "Berita Kita", "country": "id", "subscribers": 1200}
+    created = client.post("/v1/channels", json=body, headers=bearer(tokens.platform))
+    assert created.status_code == 201
+    assert created.json()["handle"] == "beritakita" and created.json()["country"] == "ID"
+    updated = client.post(
+        "/v1/channels",
+        json={"handle": "beritakita", "subscribers": 1300},
+        headers=bearer(tokens.platform),
+    )
+    assert updated.status_code == 200
+    assert updated.json()["subscribers"] == 1300 and updated.json()["title"] == "Berita Kita"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"surprise": 1}, "surprise"),
+        ({"message_id": "satu"}, "message_id"),
+        ({"message_id": 0}, "message_id"),
+        ({"channel": "no spaces allowed"}, "channel"),
+        ({"posted_at": "2026-11-23T08:00:00"}, "posted_at"),
+        ({"posted_at": "2999-01-01T00:00:00Z"}, "posted_at"),
+        ({"views": -1}, "views"),
+        ({"author_id": ""}, "author_id"),
+        ({"text": "x" * 20_000}, "text"),
+        ({"media": [{"sha256": "xyz"}]}, "media.0.sha256"),
+        ({"media": [{"md5": "ab" * 16, "size": 3}]}, "media.0.size"),
+        ({"media": [{}]}, "media.0"),
+        ({"media": [{"md5": "ab" * 16}] * 11}, "media"),
+        ({"text": "", "media": []}, "body"),
+    ],
+)
+def test_bad_posts_are_refused_naming_the_field(
+    client: TestClient, tokens: Tokens, runtime: Runtime, change: dict[str, Any], field: str
+) -> None:
+    before = row_counts(runtime)
+    answer = client.post("/v1/posts", json=post_body(**change), headers=bearer(tokens.platform))
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert error["field"] == field, error
+    assert row_counts(runtime) == before
+
+
+def test_missing_fields_are_named(client: TestClient, tokens: Tokens) -> None:
+    answer = client.post("/v1/posts", json={"text": "hi"}, headers=bearer(tokens.platform))
+    assert answer.status_code == 422
+    fields = {d["field"] for d in answer.json()["error"]["details"]}
+    assert {"channel", "message_id", "posted_at", "author_id"} <= fields
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        ({}, 401, "unauthorized"),
+        ({"Authorization": "Basic abc"}, 401, "unauthorized"),
+        ({"Authorization": "Bearer tgp_not_a_real_token"}, 401, "unauthorized"),
+    ],
+)
+def test_ingest_needs_a_valid_token(
+    client: TestClient, runtime: Runtime, headers: dict[str, str], status: int, code: str
+) -> None:
+    before = row_counts(runtime)
+    answer = client.post("/v1/posts", json=post_body(), headers=headers)
+    assert answer.status_code == status
+    assert answer.json()["error"]["code"] == code
+    assert answer.headers["www-authenticate"] == "Bearer"
+    assert row_counts(runtime) == before
+
+
+@pytest.mark.parametrize("role", ["flagger", "reviewer", "admin"])
+def test_only_the_platform_ingests(
+    client: TestClient, tokens: Tokens, runtime: Runtime, role: str
+) -> None:
+    before = row_counts(runtime)
+    answer = client.post("/v1/posts", json=post_body(), headers=bearer(getattr(tokens, role)))
+    assert answer.status_code == 403
+    assert "platform" in answer.json()["error"]["message"]
+    assert row_counts(runtime) == before
