@@ -28,6 +28,7 @@ class ActionDispatcher:
             factory=self.runtime.factory,
             adapter=self.runtime.adapter,
             policy=self.runtime.policy,
+            notifier=self.runtime.notifier,
             retry_seconds=settings.action_retry_seconds,
             max_attempts=settings.action_max_attempts,
         )

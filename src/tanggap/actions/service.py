@@ -16,9 +16,11 @@ from tanggap.audit import service as audit
 from tanggap.cases.models import Decision
 from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
+from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import find_category
 from tanggap.posts.models import Post
+from tanggap.reports import service as reports
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +74,7 @@ def deliver_due(
     factory: sessionmaker[Session],
     adapter: PlatformAdapter,
     policy: Policy,
+    notifier: Notifier,
     retry_seconds: float,
     max_attempts: int,
     action_ids: Iterable[uuid.UUID] | None = None,
@@ -90,7 +93,7 @@ def deliver_due(
     for action_id in due:
         with factory() as session, session.begin():
             delivered += _deliver_one(
-                session, action_id, adapter, policy, retry_seconds, max_attempts
+                session, action_id, adapter, policy, notifier, retry_seconds, max_attempts
             )
     return delivered
 
@@ -100,6 +103,7 @@ def _deliver_one(
     action_id: uuid.UUID,
     adapter: PlatformAdapter,
     policy: Policy,
+    notifier: Notifier,
     retry_seconds: float,
     max_attempts: int,
 ) -> int:
@@ -145,6 +149,17 @@ def _deliver_one(
         subject_id=action.id,
         data={"attempts": action.attempts},
     )
+    session.flush()
+    pending_siblings = session.execute(
+        select(Action.id)
+        .where(Action.decision_id == action.decision_id)
+        .where(Action.state != "delivered")
+        .limit(1)
+    ).first()
+    if pending_siblings is None:
+        reports.settle_actioned(
+            session=session, case_id=action.case_id, actor=audit.SYSTEM_ACTOR, notifier=notifier
+        )
     return 1
 
 

@@ -100,13 +100,20 @@ def decide_case(
             "policy_ref": decision.policy_ref,
         },
     )
-    status = "declined" if data.outcome == "no_violation" else "actioned"
+    # A report is "actioned" only once the platform applied the action (see actions.service);
+    # until then it stays in review, so a flagger never reads "actioned" for a post still up.
+    status = "declined" if data.outcome == "no_violation" else "in_review"
     for report in reports.reports_of_case(
         session=session, case_id=case.id, statuses=("received", "in_review")
     ):
-        reports.set_status(
-            session=session, report=report, status=status, actor=caller.audit_actor, notifier=notifier
-        )
+        if report.status != status:
+            reports.set_status(
+                session=session,
+                report=report,
+                status=status,
+                actor=caller.audit_actor,
+                notifier=notifier,
+            )
     post = session.get(Post, case.post_id)
     assert post is not None
     queued = actions.create_for_decision(

@@ -111,6 +111,7 @@ def decide_case(
             factory=runtime.factory,
             adapter=runtime.adapter,
             policy=runtime.policy,
+            notifier=runtime.notifier,
             retry_seconds=runtime.settings.action_retry_seconds,
             max_attempts=runtime.settings.action_max_attempts,
             action_ids=action_ids,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tanggap.actions.models import Action
 from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
 from tanggap.cases import service as cases
@@ -151,13 +152,33 @@ def _open_duplicate(
 
 
 def _settle_on_decided_case(session: Session, case: Case, report: Report) -> None:
-    # A report on a post that is already down is answered at once with that decision.
+    # A report on a post that is already down is answered at once with that decision; while
+    # the takedown is still on its way it waits in review and is actioned with the others.
     if case.state != "decided":
         return
     decision = latest_decision(session=session, case_id=case.id)
-    if decision is not None and decision.outcome in RESTRICTING_OUTCOMES:
-        report.status = "actioned"
-        report.decided_at = report.received_at
+    if decision is None or decision.outcome not in RESTRICTING_OUTCOMES:
+        return
+    undelivered = session.execute(
+        select(Action.id)
+        .where(Action.decision_id == decision.id)
+        .where(Action.state != "delivered")
+        .limit(1)
+    ).first()
+    report.status = "in_review" if undelivered else "actioned"
+    report.decided_at = None if undelivered else report.received_at
+
+
+def settle_actioned(
+    *, session: Session, case_id: uuid.UUID, actor: str, notifier: Notifier
+) -> list[Report]:
+    """Mark the case's reports actioned once its takedown reached the platform."""
+    settled = reports_of_case(session=session, case_id=case_id, statuses=("received", "in_review"))
+    for report in settled:
+        set_status(
+            session=session, report=report, status="actioned", actor=actor, notifier=notifier
+        )
+    return settled
 
 
 def latest_decision(*, session: Session, case_id: uuid.UUID) -> Decision | None:

@@ -71,7 +71,7 @@ def channel_page(
     request: Request,
     handle: str,
     session: SessionDep,
-    country: Annotated[str | None, Query(max_length=8)] = None,
+    country: Annotated[str | None, Query()] = None,
     before: Annotated[int | None, Query(ge=1)] = None,
     x_viewer_country: Annotated[str | None, Header()] = None,
 ) -> HTMLResponse:
@@ -97,9 +97,9 @@ def channel_page(
 def post_page(
     request: Request,
     handle: str,
-    message_id: int,
+    message_id: str,
     session: SessionDep,
-    country: Annotated[str | None, Query(max_length=8)] = None,
+    country: Annotated[str | None, Query()] = None,
     x_viewer_country: Annotated[str | None, Header()] = None,
 ) -> HTMLResponse:
     """Show one post, or the tombstone that replaced it."""
@@ -109,7 +109,11 @@ def post_page(
     channel = _open_channel(request, session, handle)
     if isinstance(channel, HTMLResponse):
         return channel
-    post = posts.get(session=session, handle=channel.handle, message_id=message_id)
+    post = (
+        posts.get(session=session, handle=channel.handle, message_id=int(message_id))
+        if message_id.isdigit() and len(message_id) < 17
+        else None
+    )
     if post is None:
         return _error(request, 404, "Post not found", f"@{channel.handle} has no post {message_id}.")
     seen = platform.visibility(

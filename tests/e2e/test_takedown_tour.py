@@ -1,0 +1,164 @@
+"""End to end through the running server: ingest → flagger report → claim → remove → tombstone."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tanggap.runtime import Runtime
+from tests.conftest import TEST_SECRET
+from tests.factories import decision_body, post_body
+
+pytestmark = pytest.mark.e2e
+TANGGAP = str(Path(sys.executable).parent / "tanggap")
+CHROMIUM = os.environ.get("TANGGAP_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def environment(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TANGGAP_DATABASE_URL": database_url,
+        "TANGGAP_SECRET_KEY": TEST_SECRET,
+        "TANGGAP_ENV": "test",
+    }
+
+
+def cli(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TANGGAP, *args], env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture
+def server(environment: dict[str, str]) -> Iterator[str]:
+    """``tanggap serve`` in its own process; yields its base URL once it says it is up."""
+    port = free_port()
+    process = subprocess.Popen(
+        [TANGGAP, "serve", "--port", str(port)],
+        env=environment,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stderr is not None
+    reader = threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stderr], daemon=True  # type: ignore[union-attr]
+    )
+    reader.start()
+    seen = []
+    while True:
+        line = lines.get(timeout=60)
+        seen.append(line)
+        if "Application startup complete" in line:
+            break
+        assert process.poll() is None, "".join(seen)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_a_flagger_report_becomes_a_takedown(
+    environment: dict[str, str], server: str, runtime: Runtime, artifacts: Path
+) -> None:
+    def token(*args: str) -> str:
+        done = cli(environment, "token", "create", *args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert cli(environment, "flagger", "create", "--name", "Desk", "--country", "ID").returncode == 0
+    platform, flagger = token("--role", "platform"), token("--role", "flagger", "--org", "Desk")
+    reviewer = token("--role", "reviewer")
+
+    with httpx.Client(base_url=server, timeout=30) as http:
+        assert http.get("/readyz").json()["status"] == "ok"
+        body = post_body(channel="infojakarta", message_id=77, text="Klaim hadiah di sini")
+        ingest = http.post("/v1/posts", json=body, headers={"Authorization": f"Bearer {platform}"})
+        assert ingest.status_code == 201, ingest.text
+        assert http.get("/c/infojakarta/77").status_code == 200
+
+        as_flagger = {"Authorization": f"Bearer {flagger}", "Idempotency-Key": "tour-1"}
+        receipt = http.post(
+            "/v1/reports",
+            json={"target": "https://t.me/infojakarta/77", "category": "fraud", "note": "hadiah"},
+            headers=as_flagger,
+        )
+        assert receipt.status_code == 202, receipt.text
+        report_id, case_id = receipt.json()["report_id"], receipt.json()["case_id"]
+
+        as_reviewer = {"Authorization": f"Bearer {reviewer}"}
+        queue_ = http.get("/v1/cases", headers=as_reviewer).json()
+        assert [c["case_id"] for c in queue_["cases"]] == [case_id]
+        assert http.post(f"/v1/cases/{case_id}/claim", headers=as_reviewer).status_code == 200
+        decided = http.post(
+            f"/v1/cases/{case_id}/decision", json=decision_body(), headers=as_reviewer
+        )
+        assert decided.status_code == 201, decided.text
+        assert decided.json()["actions"][0]["state"] == "delivered"
+
+        page = http.get("/c/infojakarta/77")
+        assert page.status_code == 410
+        assert "This post was removed" in page.text and "Fraud and scams" in page.text
+        assert "Klaim hadiah" not in page.text
+        status = http.get(f"/v1/reports/{report_id}", headers=as_flagger).json()
+        assert status["status"] == "actioned"
+        assert status["explanation"] == decision_body()["explanation"]
+
+        _look_in_chromium(server, artifacts)
+
+    verified = cli(environment, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    checked = int(re.search(r"intact: (\d+) events", verified.stdout).group(1))  # type: ignore[union-attr]
+    assert checked >= 12
+
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_events SET data = :d WHERE action = 'decision.recorded'"),
+            {"d": '{"outcome":"no_violation"}'},
+        )
+        altered = conn.execute(
+            text("SELECT seq FROM audit_events WHERE action = 'decision.recorded'")
+        ).scalar_one()
+    broken = cli(environment, "audit", "verify")
+    assert broken.returncode == 1
+    assert f"event {altered}" in broken.stderr
+
+
+def _look_in_chromium(server: str, artifacts: Path) -> None:
+    """Open the pages in Debian's Chromium as a viewer would, and keep screenshots."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        page.goto(f"{server}/c/infojakarta/77")
+        tombstone = page.locator("article.tombstone")
+        assert tombstone.get_attribute("data-state") == "removed"
+        assert "violating Fraud and scams" in " ".join(tombstone.inner_text().split())
+        page.screenshot(path=str(artifacts / "post-tombstone.png"), full_page=True)
+        page.goto(f"{server}/c/infojakarta")
+        assert page.locator("article[data-state=removed]").count() == 1
+        page.screenshot(path=str(artifacts / "channel-with-tombstone.png"), full_page=True)
+        browser.close()

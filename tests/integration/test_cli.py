@@ -1,0 +1,167 @@
+"""The ``tanggap`` command, run as a user runs it: a real process against a real database."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tanggap.auth import service as auth
+from tanggap.runtime import Runtime
+from tests.conftest import TEST_SECRET
+
+TANGGAP = str(Path(sys.executable).parent / "tanggap")
+
+
+def tanggap(
+    *args: str, database_url: str, env: str = "test", **extra: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "TANGGAP_DATABASE_URL": database_url,
+        "TANGGAP_SECRET_KEY": TEST_SECRET,
+        "TANGGAP_ENV": env,
+        **extra,
+    }
+    return subprocess.run(
+        [TANGGAP, *args], env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_token_create_prints_only_a_working_token(database_url: str, runtime: Runtime) -> None:
+    done = tanggap("token", "create", "--role", "reviewer", database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert re.fullmatch(r"tgp_[A-Za-z0-9_-]{40,}", token) and done.stdout.count("\n") == 1
+    with runtime.factory() as session:
+        caller = auth.authenticate(session=session, token=token)
+    assert caller is not None and caller.role == "reviewer"
+
+
+def test_flagger_tokens_belong_to_an_organisation(database_url: str, runtime: Runtime) -> None:
+    created = tanggap(
+        "flagger", "create", "--name", "Cyber Desk", "--country", "id", database_url=database_url
+    )
+    assert created.returncode == 0, created.stderr
+    org_id = uuid.UUID(created.stdout.strip())
+    done = tanggap(
+        "token", "create", "--role", "flagger", "--org", "cyber desk", database_url=database_url
+    )
+    assert done.returncode == 0, done.stderr
+    with runtime.factory() as session:
+        caller = auth.authenticate(session=session, token=done.stdout.strip())
+    assert caller is not None and caller.org_id == org_id
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("token", "create", "--role", "superuser"), "--role"),
+        (("token", "create", "--role", "flagger"), "--org"),
+        (("token", "create", "--role", "flagger", "--org", "Nobody"), "no flagger organisation"),
+        (("token", "create", "--role", "platform", "--org", "Nobody"), "--org"),
+        (("flagger", "create", "--name", "X Desk", "--country", "Indonesia"), "--country"),
+        (("flagger", "create", "--name", "X Desk", "--country", "ID", "--trust", "max"), "--trust"),
+    ],
+)
+def test_bad_arguments_exit_non_zero_and_write_nothing(
+    database_url: str, runtime: Runtime, args: tuple[str, ...], message: str
+) -> None:
+    with runtime.engine.connect() as conn:
+        before = conn.execute(text("SELECT last_seq FROM audit_chain_head")).scalar_one()
+    done = tanggap(*args, database_url=database_url)
+    assert done.returncode != 0
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == ""
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT last_seq FROM audit_chain_head")).scalar_one() == before
+
+
+def test_a_duplicate_organisation_is_refused(database_url: str) -> None:
+    args = ("flagger", "create", "--name", "Cyber Desk", "--country", "ID")
+    assert tanggap(*args, database_url=database_url).returncode == 0
+    again = tanggap(*args, database_url=database_url)
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def test_audit_verify_passes_then_names_the_altered_event(
+    database_url: str, runtime: Runtime
+) -> None:
+    assert tanggap("flagger", "create", "--name", "Desk", "--country", "ID", database_url=database_url).returncode == 0
+    intact = tanggap("audit", "verify", database_url=database_url)
+    assert intact.returncode == 0 and "intact: 1 events" in intact.stdout
+    with runtime.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET data = '{}' WHERE seq = 1"))
+    broken = tanggap("audit", "verify", database_url=database_url)
+    assert broken.returncode == 1
+    assert "event 1" in broken.stderr and "altered" in broken.stderr
+
+
+def test_the_demo_loads_once_and_prints_the_same_tokens(
+    database_url: str, runtime: Runtime
+) -> None:
+    first = tanggap("demo", "load", database_url=database_url, env="development")
+    assert first.returncode == 0, first.stderr
+    assert "demo loaded: 6 channels, 50 posts" in first.stderr
+    again = tanggap("demo", "load", database_url=database_url, env="development")
+    assert again.returncode == 0 and "already loaded" in again.stderr
+    assert again.stdout == first.stdout
+    names = dict(line.split("=", 1) for line in first.stdout.split())
+    assert set(names) == {
+        "TANGGAP_DEMO_PLATFORM_TOKEN",
+        "TANGGAP_DEMO_FLAGGER_TOKEN",
+        "TANGGAP_DEMO_REVIEWER_TOKEN",
+        "TANGGAP_DEMO_ADMIN_TOKEN",
+    }
+    with runtime.factory() as session:
+        roles = {
+            name: getattr(auth.authenticate(session=session, token=token), "role", None)
+            for name, token in names.items()
+        }
+    assert roles["TANGGAP_DEMO_FLAGGER_TOKEN"] == "flagger"
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM posts")).scalar_one() == 50
+        assert conn.execute(text("SELECT COUNT(*) FROM cases")).scalar_one() >= 5
+    assert tanggap("audit", "verify", database_url=database_url).returncode == 0
+
+
+def test_the_demo_refuses_to_load_outside_development(database_url: str) -> None:
+    done = tanggap("demo", "load", database_url=database_url, env="production")
+    assert done.returncode == 1 and "TANGGAP_ENV=development" in done.stderr
+
+
+def test_the_default_secret_key_is_refused_in_production(tmp_path: Path) -> None:
+    environment = {**os.environ, "TANGGAP_ENV": "production"}
+    environment.pop("TANGGAP_SECRET_KEY", None)
+    environment["TANGGAP_DATABASE_URL"] = f"sqlite:///{tmp_path}/x.db"
+    done = subprocess.run(
+        [TANGGAP, "db", "upgrade"], env=environment, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1 and "TANGGAP_SECRET_KEY" in done.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_db_upgrade_creates_and_migrates_a_new_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/nested/dir/tanggap.db"
+    done = tanggap("db", "upgrade", database_url=url)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "nested/dir/tanggap.db").exists()
+    assert tanggap("audit", "verify", database_url=url).returncode == 0
+
+
+def test_a_broken_policy_file_stops_the_command_with_its_reason(
+    database_url: str, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ncategories: []\n")
+    done = tanggap(
+        "token", "create", "--role", "admin",
+        database_url=database_url, TANGGAP_POLICY_FILE=str(policy),
+    )  # fmt: skip
+    assert done.returncode == 1 and "policy file" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,67 @@
+"""Parallel clients over real HTTP: retries never double a report, claims never double a case."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
+import httpx
+from sqlalchemy import text
+
+from tanggap.runtime import Runtime
+from tests.factories import Tokens, bearer, make_token, post_body, report_body
+
+
+def test_fifty_parallel_retries_with_one_key_create_one_report(
+    live_server: str, tokens: Tokens, runtime: Runtime
+) -> None:
+    with httpx.Client(base_url=live_server, timeout=60) as client:
+        posted = client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+        assert posted.status_code == 201
+    headers = bearer(tokens.flagger, **{"Idempotency-Key": "bulk-7f3a"})
+    start = Barrier(50)
+
+    def submit(_: int) -> tuple[int, dict[str, object]]:
+        with httpx.Client(base_url=live_server, timeout=60) as client:
+            start.wait()
+            answer = client.post("/v1/reports", json=report_body(), headers=headers)
+            return answer.status_code, answer.json()
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(pool.map(submit, range(50)))
+    assert {status for status, _ in answers} == {202}, answers[:3]
+    assert len({body["report_id"] for _, body in answers}) == 1
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM reports")).scalar_one() == 1
+        assert conn.execute(text("SELECT COUNT(*) FROM cases")).scalar_one() == 1
+        assert conn.execute(text("SELECT COUNT(*) FROM idempotency_records")).scalar_one() == 1
+        received = conn.execute(
+            text("SELECT COUNT(*) FROM audit_events WHERE action = 'report.received'")
+        ).scalar_one()
+    assert received == 1
+
+
+def test_parallel_claims_hand_a_case_to_exactly_one_reviewer(
+    live_server: str, tokens: Tokens, runtime: Runtime
+) -> None:
+    reviewers = [make_token(runtime, "reviewer", name=f"reviewer {i}") for i in range(12)]
+    with httpx.Client(base_url=live_server, timeout=60) as client:
+        client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+        case_id = client.post(
+            "/v1/reports", json=report_body(), headers=bearer(tokens.flagger)
+        ).json()["case_id"]
+    start = Barrier(len(reviewers))
+
+    def claim(token: str) -> int:
+        with httpx.Client(base_url=live_server, timeout=60) as client:
+            start.wait()
+            return client.post(f"/v1/cases/{case_id}/claim", headers=bearer(token)).status_code
+
+    with ThreadPoolExecutor(max_workers=len(reviewers)) as pool:
+        statuses = sorted(pool.map(claim, reviewers))
+    assert statuses == [200] + [409] * (len(reviewers) - 1)
+    with runtime.engine.connect() as conn:
+        claims = conn.execute(
+            text("SELECT COUNT(*) FROM audit_events WHERE action = 'case.claimed'")
+        ).scalar_one()
+    assert claims == 1

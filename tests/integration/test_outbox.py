@@ -1,0 +1,148 @@
+"""The action outbox: a platform that fails gets retries with back-off; nothing is applied twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+
+from tanggap.actions.adapters import BuiltinPagesAdapter, PlatformAction, RecordingAdapter
+from tanggap.actions.jobs import ActionDispatcher
+from tanggap.actions.service import backoff, deliver_due
+from tanggap.db.base import utcnow
+from tanggap.platform.models import Restriction
+from tanggap.runtime import Runtime
+from tests.factories import Tokens, bearer, decision_body, post_body, report_body
+
+
+@pytest.fixture
+def decided(client: TestClient, tokens: Tokens, runtime: Runtime) -> dict[str, Any]:
+    """A removal decided while the platform refuses every call (twice)."""
+    runtime.adapter = RecordingAdapter(fail_times=2)
+    client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+    receipt = client.post("/v1/reports", json=report_body(), headers=bearer(tokens.flagger)).json()
+    client.post(f"/v1/cases/{receipt['case_id']}/claim", headers=bearer(tokens.reviewer))
+    decision = client.post(
+        f"/v1/cases/{receipt['case_id']}/decision",
+        json=decision_body(),
+        headers=bearer(tokens.reviewer),
+    )
+    assert decision.status_code == 201
+    return {**receipt, "decision": decision.json()}
+
+
+def deliver(runtime: Runtime, *, later: timedelta = timedelta(0)) -> int:
+    return deliver_due(
+        factory=runtime.factory,
+        adapter=runtime.adapter,
+        policy=runtime.policy,
+        notifier=runtime.notifier,
+        retry_seconds=runtime.settings.action_retry_seconds,
+        max_attempts=runtime.settings.action_max_attempts,
+        now=utcnow() + later,
+    )
+
+
+def action_row(runtime: Runtime) -> Any:
+    with runtime.engine.connect() as conn:
+        return conn.execute(
+            text("SELECT state, attempts, last_error, next_attempt_at FROM actions")
+        ).one()
+
+
+def report_status(client: TestClient, tokens: Tokens, report_id: str) -> str:
+    answer = client.get(f"/v1/reports/{report_id}", headers=bearer(tokens.flagger))
+    return str(answer.json()["status"])
+
+
+def test_a_failing_platform_is_retried_until_the_action_lands_once(
+    client: TestClient, tokens: Tokens, runtime: Runtime, decided: dict[str, Any]
+) -> None:
+    [action] = decided["decision"]["actions"]
+    assert action["state"] == "pending" and action["attempts"] == 1
+    state, attempts, error, _ = action_row(runtime)
+    assert (state, attempts) == ("pending", 1) and "platform unavailable" in error
+    # The flagger is not told "actioned" while the post is still up.
+    assert report_status(client, tokens, decided["report_id"]) == "in_review"
+
+    assert deliver(runtime) == 0  # not due yet: the back-off holds it
+    assert deliver(runtime, later=timedelta(hours=2)) == 0  # second failure
+    assert deliver(runtime, later=timedelta(hours=4)) == 1
+    assert deliver(runtime, later=timedelta(hours=8)) == 0  # nothing left
+    state, attempts, error, _ = action_row(runtime)
+    assert (state, attempts, error) == ("delivered", 3, None)
+    adapter = runtime.adapter
+    assert isinstance(adapter, RecordingAdapter)
+    assert [a.kind for a in adapter.applied] == ["remove_post"]
+    assert adapter.applied[0].idempotency_key == action["action_id"]
+    assert report_status(client, tokens, decided["report_id"]) == "actioned"
+
+
+def test_an_action_gives_up_after_the_last_attempt(
+    client: TestClient, tokens: Tokens, runtime: Runtime, decided: dict[str, Any]
+) -> None:
+    runtime.adapter = RecordingAdapter(fail_times=100)
+    runtime.settings.action_max_attempts = 3
+    for hours in (2, 4, 8):
+        deliver(runtime, later=timedelta(hours=hours))
+    state, attempts, _, _ = action_row(runtime)
+    assert (state, attempts) == ("failed", 3)
+    with runtime.engine.connect() as conn:
+        logged = list(conn.execute(text("SELECT action FROM audit_events")).scalars())
+    assert logged.count("action.retry_scheduled") == 2 and logged.count("action.failed") == 1
+
+
+def test_the_dispatcher_delivers_what_is_due(
+    runtime: Runtime, decided: dict[str, Any]
+) -> None:
+    with runtime.engine.begin() as conn:
+        conn.execute(text("UPDATE actions SET next_attempt_at = :now"), {"now": "2000-01-01"})
+    dispatcher = ActionDispatcher(runtime)
+    assert dispatcher.run_once() == 0  # the platform fails once more
+    with runtime.engine.begin() as conn:
+        conn.execute(text("UPDATE actions SET next_attempt_at = :now"), {"now": "2000-01-01"})
+    assert dispatcher.run_once() == 1
+    assert action_row(runtime)[0] == "delivered"
+
+
+def test_the_builtin_pages_apply_each_key_once_even_across_crashes(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+    adapter = BuiltinPagesAdapter()
+    action = PlatformAction(
+        idempotency_key="action-1", kind="remove_post", channel="beritakita", message_id=1
+    )
+    # The first delivery applies, then its transaction dies before the outbox row is marked.
+    with runtime.factory() as session:
+        with session.begin():
+            adapter.apply(action, session=session)
+    for _ in range(2):  # redelivered after the crash, and once more
+        with runtime.factory() as session, session.begin():
+            adapter.apply(action, session=session)
+    with runtime.factory() as session:
+        assert session.execute(select(func.count()).select_from(Restriction)).scalar_one() == 1
+
+
+def test_restore_lifts_the_restrictions(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+    adapter = BuiltinPagesAdapter()
+    with runtime.factory() as session, session.begin():
+        adapter.apply(
+            PlatformAction("a1", "remove_post", "beritakita", 1, policy_name="Fraud"),
+            session=session,
+        )
+    assert client.get("/c/beritakita/1").status_code == 410
+    with runtime.factory() as session, session.begin():
+        adapter.apply(PlatformAction("a2", "restore_post", "beritakita", 1), session=session)
+    assert client.get("/c/beritakita/1").status_code == 200
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [backoff(n, 5).total_seconds() for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
+    assert backoff(30, 5) == timedelta(hours=1)
