@@ -24,7 +24,9 @@ from tanggap.runtime import Runtime, build_runtime
 from tests.factories import Tokens, make_tokens
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-DATABASES = [d for d in os.environ.get("TANGGAP_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
+DATABASES = [
+    d for d in os.environ.get("TANGGAP_TEST_DATABASES", "sqlite,postgresql").split(",") if d
+]
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 
 
@@ -141,4 +143,3 @@ def artifacts() -> Path:
 def tokens(runtime: Runtime) -> Tokens:
     """One token of every kind of caller."""
     return make_tokens(runtime)
-

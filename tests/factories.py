@@ -9,12 +9,11 @@ from typing import Any
 from sqlalchemy import text
 
 from tanggap.auth import service as auth
-from tanggap.db.models import Base
 from tanggap.auth.schemas import Role
+from tanggap.db.models import Base
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn
 from tanggap.runtime import Runtime
-
 
 POSTED_AT = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
 
@@ -113,7 +112,9 @@ def row_counts(runtime: Runtime) -> dict[str, int]:
     counts: dict[str, int] = {}
     with runtime.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            counts[table.name] = conn.execute(text(f"SELECT COUNT(*) FROM {table.name}")).scalar_one()
+            counts[table.name] = conn.execute(
+                text(f"SELECT COUNT(*) FROM {table.name}")
+            ).scalar_one()
         counts["audit_head_seq"] = conn.execute(
             text("SELECT last_seq FROM audit_chain_head WHERE id = 1")
         ).scalar_one()

@@ -164,7 +164,7 @@ def token_create(
             org_id = found.id
         principal = auth.create_principal(
             session=session,
-            role=role,  # type: ignore[arg-type]
+            role=role,
             name=name or (f"{org} API" if org else f"{role} token"),
             org_id=org_id,
             actor=CLI_ACTOR,
@@ -185,7 +185,9 @@ def flagger_create(
     from tanggap.flaggers.schemas import FlaggerOrgIn
 
     try:
-        data = FlaggerOrgIn(name=name, country=country, trust=trust, contact_email=contact_email)  # type: ignore[arg-type]
+        data = FlaggerOrgIn.model_validate(
+            {"name": name, "country": country, "trust": trust, "contact_email": contact_email}
+        )
     except ValidationError as exc:
         err = exc.errors()[0]
         fail(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}", code=2)

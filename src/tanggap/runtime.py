@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tanggap.actions.adapters import BuiltinPagesAdapter, PlatformAdapter
 import tanggap.db.models  # noqa: F401  (every table, so foreign keys resolve)
+from tanggap.actions.adapters import BuiltinPagesAdapter, PlatformAdapter
 from tanggap.config import Settings
 from tanggap.db.session import make_engine, make_session_factory
 from tanggap.detection.hook import NoInspection, PostInspector

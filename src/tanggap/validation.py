@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -28,7 +29,7 @@ def normalise_country(value: str) -> str:
     return value.strip().upper()
 
 
-def _hex(length: int, name: str):  # type: ignore[no-untyped-def]
+def _hex(length: int, name: str) -> Callable[[str], str]:
     pattern = re.compile(rf"^[0-9a-fA-F]{{{length}}}$")
 
     def check(value: str) -> str:

@@ -61,7 +61,8 @@ def server(environment: dict[str, str]) -> Iterator[str]:
     lines: queue.Queue[str] = queue.Queue()
     assert process.stderr is not None
     reader = threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stderr], daemon=True  # type: ignore[union-attr]
+        target=lambda: [lines.put(line) for line in process.stderr],
+        daemon=True,  # type: ignore[union-attr]
     )
     reader.start()
     seen = []
@@ -84,7 +85,9 @@ def test_a_flagger_report_becomes_a_takedown(
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
-    assert cli(environment, "flagger", "create", "--name", "Desk", "--country", "ID").returncode == 0
+    assert (
+        cli(environment, "flagger", "create", "--name", "Desk", "--country", "ID").returncode == 0
+    )
     platform, flagger = token("--role", "platform"), token("--role", "flagger", "--org", "Desk")
     reviewer = token("--role", "reviewer")
 

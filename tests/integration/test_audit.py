@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -70,10 +71,12 @@ def test_the_chain_links_every_event_to_the_one_before(
     runtime: Runtime, history: dict[str, Any]
 ) -> None:
     with runtime.engine.connect() as conn:
-        rows = conn.execute(text("SELECT seq, prev_hash, hash FROM audit_events ORDER BY seq")).all()
+        rows = conn.execute(
+            text("SELECT seq, prev_hash, hash FROM audit_events ORDER BY seq")
+        ).all()
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0].prev_hash == "0" * 64
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in pairwise(rows):
         assert after.prev_hash == before.hash
     report = verify(runtime)
     assert report.intact and report.checked == len(rows)
@@ -82,7 +85,7 @@ def test_the_chain_links_every_event_to_the_one_before(
 @pytest.mark.parametrize(
     ("tamper", "seq", "reason"),
     [
-        ("UPDATE audit_events SET data = '{\"status\":\"declined\"}' WHERE seq = 5", 5, "altered"),
+        ('UPDATE audit_events SET data = \'{"status":"declined"}\' WHERE seq = 5', 5, "altered"),
         ("UPDATE audit_events SET actor = 'admin:someone' WHERE seq = 3", 3, "altered"),
         ("UPDATE audit_events SET action = 'case.closed' WHERE seq = 7", 7, "altered"),
         ("DELETE FROM audit_events WHERE seq = 4", 4, "missing"),
@@ -108,7 +111,9 @@ def test_a_rewritten_chain_still_disagrees_with_its_head(
 ) -> None:
     # Someone who deletes the newest event and fixes nothing else is caught by the head row.
     with runtime.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)"))
+        conn.execute(
+            text("DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)")
+        )
         conn.execute(text("UPDATE audit_chain_head SET last_seq = last_seq - 1"))
     report = verify(runtime)
     assert report.problem is not None and "does not match the chain head" in report.problem.reason

@@ -14,14 +14,14 @@ from tests.factories import Tokens, bearer, decision_body, post_body, report_bod
 
 def ingest(client: TestClient, tokens: Tokens, message_id: int, **fields: Any) -> None:
     answer = client.post(
-        "/v1/posts", json=post_body(message_id=message_id, **fields), headers=bearer(tokens.platform)
+        "/v1/posts",
+        json=post_body(message_id=message_id, **fields),
+        headers=bearer(tokens.platform),
     )
     assert answer.status_code in (200, 201), answer.text
 
 
-def report(
-    client: TestClient, token: str, message_id: int = 1, **fields: Any
-) -> dict[str, Any]:
+def report(client: TestClient, token: str, message_id: int = 1, **fields: Any) -> dict[str, Any]:
     answer = client.post(
         "/v1/reports",
         json=report_body(target=f"https://t.me/beritakita/{message_id}", **fields),
@@ -63,7 +63,9 @@ def test_open_cases_are_listed_earliest_deadline_first(client: TestClient, token
     only = client.get("/v1/cases?category=terrorism", headers=bearer(tokens.reviewer)).json()
     assert [c["case_id"] for c in only["cases"]] == [urgent["case_id"]]
     assert client.get("/v1/cases?language=id", headers=bearer(tokens.reviewer)).json()["total"] == 0
-    assert client.get("/v1/cases?language=und", headers=bearer(tokens.reviewer)).json()["total"] == 3
+    assert (
+        client.get("/v1/cases?language=und", headers=bearer(tokens.reviewer)).json()["total"] == 3
+    )
     page = client.get("/v1/cases?limit=1&offset=1", headers=bearer(tokens.reviewer)).json()
     assert [c["case_id"] for c in page["cases"]] == [urgent["case_id"]]
 

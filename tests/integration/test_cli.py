@@ -93,7 +93,12 @@ def test_a_duplicate_organisation_is_refused(database_url: str) -> None:
 def test_audit_verify_passes_then_names_the_altered_event(
     database_url: str, runtime: Runtime
 ) -> None:
-    assert tanggap("flagger", "create", "--name", "Desk", "--country", "ID", database_url=database_url).returncode == 0
+    assert (
+        tanggap(
+            "flagger", "create", "--name", "Desk", "--country", "ID", database_url=database_url
+        ).returncode
+        == 0
+    )
     intact = tanggap("audit", "verify", database_url=database_url)
     assert intact.returncode == 0 and "intact: 1 events" in intact.stdout
     with runtime.engine.begin() as conn:

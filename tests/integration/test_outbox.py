@@ -95,9 +95,7 @@ def test_an_action_gives_up_after_the_last_attempt(
     assert logged.count("action.retry_scheduled") == 2 and logged.count("action.failed") == 1
 
 
-def test_the_dispatcher_delivers_what_is_due(
-    runtime: Runtime, decided: dict[str, Any]
-) -> None:
+def test_the_dispatcher_delivers_what_is_due(runtime: Runtime, decided: dict[str, Any]) -> None:
     with runtime.engine.begin() as conn:
         conn.execute(text("UPDATE actions SET next_attempt_at = :now"), {"now": "2000-01-01"})
     dispatcher = ActionDispatcher(runtime)
@@ -117,9 +115,8 @@ def test_the_builtin_pages_apply_each_key_once_even_across_crashes(
         idempotency_key="action-1", kind="remove_post", channel="beritakita", message_id=1
     )
     # The first delivery applies, then its transaction dies before the outbox row is marked.
-    with runtime.factory() as session:
-        with session.begin():
-            adapter.apply(action, session=session)
+    with runtime.factory() as session, session.begin():
+        adapter.apply(action, session=session)
     for _ in range(2):  # redelivered after the crash, and once more
         with runtime.factory() as session, session.begin():
             adapter.apply(action, session=session)

@@ -88,7 +88,11 @@ def test_an_operator_policy_file_changes_the_clocks(tmp_path: Path) -> None:
     ("replace", "by", "message"),
     [
         ("removal_order_deadline: 1h", "removal_order_deadline: soon", "30m, 4h or 7d"),
-        ("class: urgent\n    severity: 10", "class: panic\n    severity: 10", "unknown class 'panic'"),
+        (
+            "class: urgent\n    severity: 10",
+            "class: panic\n    severity: 10",
+            "unknown class 'panic'",
+        ),
         ("  - id: other", "  - id: fraud", "duplicate category id 'fraud'"),
         ("version: 1", "version: 2", "version"),
     ],

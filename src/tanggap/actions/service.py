@@ -128,7 +128,9 @@ def _deliver_one(
         else:
             action.next_attempt_at = utcnow() + backoff(action.attempts, retry_seconds)
             event = "action.retry_scheduled"
-        log.warning(event, action_id=str(action.id), attempts=action.attempts, error=action.last_error)
+        log.warning(
+            event, action_id=str(action.id), attempts=action.attempts, error=action.last_error
+        )
         audit.record(
             session=session,
             actor=audit.SYSTEM_ACTOR,

@@ -43,7 +43,9 @@ def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
-        raise Unauthorized("missing Authorization header: send 'Bearer <token>'", field="Authorization")
+        raise Unauthorized(
+            "missing Authorization header: send 'Bearer <token>'", field="Authorization"
+        )
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization must be 'Bearer <token>'", field="Authorization")
     return token.strip()

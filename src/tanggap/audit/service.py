@@ -87,7 +87,9 @@ class ChainReport:
 
 def verify(*, session: Session, batch_size: int = 5000) -> ChainReport:
     """Walk the whole chain and report the first altered, inserted or missing event."""
-    head = session.execute(select(AuditChainHead).where(AuditChainHead.id == 1)).scalar_one_or_none()
+    head = session.execute(
+        select(AuditChainHead).where(AuditChainHead.id == 1)
+    ).scalar_one_or_none()
     if head is None:
         return ChainReport(0, ChainProblem(0, "the chain head row is missing"))
     head_seq, head_hash = head.last_seq, head.last_hash
@@ -99,11 +101,14 @@ def verify(*, session: Session, batch_size: int = 5000) -> ChainReport:
         if event.prev_hash != expected_prev:
             return ChainReport(
                 checked,
-                ChainProblem(event.seq, f"event {event.seq} does not link to event {event.seq - 1}"),
+                ChainProblem(
+                    event.seq, f"event {event.seq} does not link to event {event.seq - 1}"
+                ),
             )
         if _hash_of(event) != event.hash:
             return ChainReport(
-                checked, ChainProblem(event.seq, f"event {event.seq} was altered after it was written")
+                checked,
+                ChainProblem(event.seq, f"event {event.seq} was altered after it was written"),
             )
         expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     if head_seq != checked:

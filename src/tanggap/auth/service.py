@@ -61,7 +61,11 @@ def create_principal(
 
 
 def issue_token(
-    *, session: Session, principal: Principal, token: str | None = None, actor: str = audit.SYSTEM_ACTOR
+    *,
+    session: Session,
+    principal: Principal,
+    token: str | None = None,
+    actor: str = audit.SYSTEM_ACTOR,
 ) -> str:
     """Store a token for ``principal`` and return its only plain-text copy."""
     token = token or new_token()

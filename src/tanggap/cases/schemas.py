@@ -27,7 +27,9 @@ class DecisionIn(BaseModel):
     ground: Ground | None = None
     policy_ref: str | None = Field(default=None, min_length=1, max_length=200)
     category: str | None = Field(
-        default=None, max_length=64, description="The category found violated; the case's by default"
+        default=None,
+        max_length=64,
+        description="The category found violated; the case's by default",
     )
     explanation: str = Field(min_length=1, max_length=5000)
 

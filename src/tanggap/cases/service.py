@@ -139,7 +139,7 @@ def claim(*, session: Session, caller: Caller, case_id: uuid.UUID, lease: timede
     """Hand the case to ``caller`` under a lease; nobody else holds it until the lease ends."""
     now = utcnow()
     # One conditional UPDATE: of concurrent claimers only one matches the row.
-    claimed = session.execute(
+    result = session.execute(
         update(Case)
         .where(Case.id == case_id)
         .where(Case.state.in_(OPEN_STATES))
@@ -152,7 +152,8 @@ def claim(*, session: Session, caller: Caller, case_id: uuid.UUID, lease: timede
         )
         .values(claimed_by_id=caller.id, lease_expires_at=now + lease, state="in_review")
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    claimed = result.rowcount  # type: ignore[attr-defined]
     case = session.get(Case, case_id, populate_existing=True)
     if case is None:
         raise NotFound(f"no case {case_id}", field="case_id")
@@ -163,7 +164,9 @@ def claim(*, session: Session, caller: Caller, case_id: uuid.UUID, lease: timede
             f"case {case_id} is claimed by another reviewer until "
             f"{case.lease_expires_at.isoformat() if case.lease_expires_at else 'further notice'}"
         )
-    _audit(session, caller.audit_actor, "case.claimed", case, lease_expires_at=case.lease_expires_at)
+    _audit(
+        session, caller.audit_actor, "case.claimed", case, lease_expires_at=case.lease_expires_at
+    )
     return case
 
 
@@ -189,11 +192,15 @@ def require_claim(*, case: Case, caller: Caller) -> None:
         raise Conflict(f"case {case.id} is {case.state}", field="case_id")
     if case.claimed_by_id != caller.id:
         raise Conflict(
-            f"case {case.id} is not claimed by you; claim it first", field="case_id", code="not_claimed"
+            f"case {case.id} is not claimed by you; claim it first",
+            field="case_id",
+            code="not_claimed",
         )
     if case.lease_expires_at is None or case.lease_expires_at < utcnow():
         raise Conflict(
-            f"your claim on case {case.id} expired; claim it again", field="case_id", code="not_claimed"
+            f"your claim on case {case.id} expired; claim it again",
+            field="case_id",
+            code="not_claimed",
         )
 
 

@@ -25,7 +25,7 @@ from tanggap.policy.schemas import Policy
 from tanggap.posts import service as posts
 from tanggap.posts.schemas import PostIn
 from tanggap.reports import service as reports
-from tanggap.reports.schemas import ReportIn
+from tanggap.reports.schemas import ReportIn, TargetRef
 
 DEMO_FILE = Path(__file__).parent / "demo_data.yaml"
 DEMO_ORG = "Demo Cyber Desk"
@@ -114,7 +114,7 @@ def load(
             session=session,
             caller=caller,
             data=ReportIn(
-                target={"channel": item["channel"], "message_id": item["message_id"]},
+                target=TargetRef(channel=item["channel"], message_id=item["message_id"]),
                 category=item["category"],
                 note=item.get("note"),
                 order_type=item.get("order_type", "notice"),
@@ -131,9 +131,7 @@ def load(
 
 def _demo_principal(session: Session, name: str) -> Principal | None:
     return (
-        session.execute(
-            select(Principal).where(Principal.email == f"demo-{name}@tanggap.invalid")
-        )
+        session.execute(select(Principal).where(Principal.email == f"demo-{name}@tanggap.invalid"))
         .scalars()
         .first()
     )

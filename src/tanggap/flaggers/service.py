@@ -26,7 +26,10 @@ def create(*, session: Session, data: FlaggerOrgIn, actor: str = audit.SYSTEM_AC
     if get_by_name(session=session, name=data.name) is not None:
         raise FlaggerOrgExists(f"a flagger organisation named {data.name!r} exists already")
     org = FlaggerOrg(
-        name=data.name, country=data.country.upper(), trust=data.trust, contact_email=data.contact_email
+        name=data.name,
+        country=data.country.upper(),
+        trust=data.trust,
+        contact_email=data.contact_email,
     )
     session.add(org)
     session.flush()

@@ -28,7 +28,8 @@ def load_policy(path: Path) -> Policy:
         return Policy.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}"
+            for err in exc.errors()
         )
         raise PolicyError(f"policy file {path}: {problems}") from exc
 

@@ -76,7 +76,11 @@ def ingest(
             action="post.ingested",
             subject_type="post",
             subject_id=post.id,
-            data={"channel": channel.handle, "message_id": post.message_id, "media": len(data.media)},
+            data={
+                "channel": channel.handle,
+                "message_id": post.message_id,
+                "media": len(data.media),
+            },
         )
         inspector.inspect(session=session, post=post, created=True)
         return IngestResult(post=post, channel=channel, created=True)

@@ -116,9 +116,7 @@ def report_out(session: Session, report: Report) -> ReportOut:
         order_type=report.order_type,
         legal_basis=report.legal_basis,
         note=report.note,
-        target=TargetOut(
-            channel=channel, message_id=message_id, url=post_url(channel, message_id)
-        ),
+        target=TargetOut(channel=channel, message_id=message_id, url=post_url(channel, message_id)),
         received_at=report.received_at,
         deadline=report.deadline,
         decided_at=report.decided_at,

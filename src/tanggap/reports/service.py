@@ -224,7 +224,9 @@ def target_of(*, session: Session, report: Report) -> tuple[str, int]:
     return row[0], row[1]
 
 
-def reports_of_case(*, session: Session, case_id: uuid.UUID, statuses: tuple[str, ...]) -> list[Report]:
+def reports_of_case(
+    *, session: Session, case_id: uuid.UUID, statuses: tuple[str, ...]
+) -> list[Report]:
     """Return the case's reports whose status is one of ``statuses``."""
     return list(
         session.execute(

@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-
 from sqlalchemy.orm import Session
 
 from tanggap.api.deps import SessionDep
-from tanggap.channels.models import Channel
 from tanggap.channels import service as channels
+from tanggap.channels.models import Channel
 from tanggap.platform import service as platform
 from tanggap.posts import service as posts
 from tanggap.validation import HANDLE_RE, normalise_country
@@ -115,7 +114,9 @@ def post_page(
         else None
     )
     if post is None:
-        return _error(request, 404, "Post not found", f"@{channel.handle} has no post {message_id}.")
+        return _error(
+            request, 404, "Post not found", f"@{channel.handle} has no post {message_id}."
+        )
     seen = platform.visibility(
         platform.restrictions_of(session=session, post_ids=[post.id])[post.id], viewer
     )
