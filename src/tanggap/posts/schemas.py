@@ -55,7 +55,7 @@ class PostIn(BaseModel):
     def _not_in_future(cls, value: datetime) -> datetime:
         if value > datetime.now(UTC) + _CLOCK_SKEW:
             raise ValueError("posted_at lies in the future")
-        return value
+        return value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _has_content(self) -> PostIn:
