@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, NoReturn
@@ -24,11 +25,13 @@ demo_app = typer.Typer(help="Demo data.")
 token_app = typer.Typer(help="API tokens.")
 audit_app = typer.Typer(help="The audit trail.")
 flagger_app = typer.Typer(help="Trusted flagger organisations.")
+actions_app = typer.Typer(help="The action outbox.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(flagger_app, name="flagger")
+app.add_typer(actions_app, name="actions")
 
 CLI_ACTOR = "cli"
 
@@ -198,6 +201,41 @@ def flagger_create(
             fail(f"--name: {exc}", code=2)
         org_id = org.id
     typer.echo(str(org_id))
+
+
+@actions_app.command("list")
+def actions_list(
+    state: Annotated[str | None, typer.Option(help="pending, delivered or failed.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+) -> None:
+    """List actions, newest first: id, kind, state, attempts, last error."""
+    from tanggap.actions import service as actions
+
+    if state not in (None, "pending", "delivered", "failed"):
+        fail(f"--state: {state!r} is not pending, delivered or failed", code=2)
+    with runtime_for() as runtime, runtime.factory() as session:
+        for action in actions.list_actions(session=session, state=state, limit=limit):
+            error = (action.last_error or "").replace("\n", " ")[:80]
+            typer.echo(
+                f"{action.id}  {action.kind:<18} {action.state:<9} {action.attempts:>3}  {error}"
+            )
+
+
+@actions_app.command("retry")
+def actions_retry(
+    action_ids: Annotated[list[str], typer.Argument(help="Failed action ids.")],
+) -> None:
+    """Put failed actions back in the outbox; the running server's dispatcher delivers them."""
+    from tanggap.actions import service as actions
+
+    try:
+        ids = [uuid.UUID(value) for value in action_ids]
+    except ValueError:
+        fail("ACTION_IDS: every id must be a UUID", code=2)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        for action_id in ids:
+            actions.requeue(session=session, action_id=action_id, actor=CLI_ACTOR)
+    typer.echo(f"requeued {len(ids)} action(s)", err=True)
 
 
 @audit_app.command("verify")

@@ -6,8 +6,9 @@ import re
 from collections.abc import Callable
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
+MAX_BIGINT = 2**63 - 1  # the largest integer both databases store
 HANDLE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
 
@@ -45,3 +46,18 @@ CountryCode = Annotated[str, AfterValidator(normalise_country)]
 Sha256Hex = Annotated[str, AfterValidator(_hex(64, "sha256"))]
 Md5Hex = Annotated[str, AfterValidator(_hex(32, "md5"))]
 PdqHex = Annotated[str, AfterValidator(_hex(64, "pdq"))]
+
+
+class Input(BaseModel):
+    """Base of every request body: unknown fields refused, text trimmed, no NUL characters."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL cannot store NUL in text; refuse it here, naming the field, on both databases.
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain NUL characters")
+        return value

@@ -9,9 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
+from tanggap.actions import jobs
 from tanggap.actions.adapters import BuiltinPagesAdapter, PlatformAction, RecordingAdapter
 from tanggap.actions.jobs import ActionDispatcher
-from tanggap.actions.service import backoff, deliver_due
+from tanggap.actions.service import backoff
 from tanggap.db.base import utcnow
 from tanggap.platform.models import Restriction
 from tanggap.runtime import Runtime
@@ -35,15 +36,7 @@ def decided(client: TestClient, tokens: Tokens, runtime: Runtime) -> dict[str, A
 
 
 def deliver(runtime: Runtime, *, later: timedelta = timedelta(0)) -> int:
-    return deliver_due(
-        factory=runtime.factory,
-        adapter=runtime.adapter,
-        policy=runtime.policy,
-        notifier=runtime.notifier,
-        retry_seconds=runtime.settings.action_retry_seconds,
-        max_attempts=runtime.settings.action_max_attempts,
-        now=utcnow() + later,
-    )
+    return jobs.deliver(runtime, now=utcnow() + later)
 
 
 def action_row(runtime: Runtime) -> Any:

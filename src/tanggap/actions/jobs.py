@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import uuid
+from datetime import datetime
 
 import structlog
 
@@ -10,6 +12,22 @@ from tanggap.actions.service import deliver_due
 from tanggap.runtime import Runtime
 
 log = structlog.get_logger(__name__)
+
+
+def deliver(
+    runtime: Runtime, *, action_ids: list[uuid.UUID] | None = None, now: datetime | None = None
+) -> int:
+    """Deliver the due actions (or the ones named) with the runtime's adapter and settings."""
+    return deliver_due(
+        factory=runtime.factory,
+        adapter=runtime.adapter,
+        policy=runtime.policy,
+        notifier=runtime.notifier,
+        retry_seconds=runtime.settings.action_retry_seconds,
+        max_attempts=runtime.settings.action_max_attempts,
+        action_ids=action_ids,
+        now=now,
+    )
 
 
 class ActionDispatcher:
@@ -23,15 +41,7 @@ class ActionDispatcher:
 
     def run_once(self) -> int:
         """Deliver every action that is due now; return how many were delivered."""
-        settings = self.runtime.settings
-        return deliver_due(
-            factory=self.runtime.factory,
-            adapter=self.runtime.adapter,
-            policy=self.runtime.policy,
-            notifier=self.runtime.notifier,
-            retry_seconds=settings.action_retry_seconds,
-            max_attempts=settings.action_max_attempts,
-        )
+        return deliver(self.runtime)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

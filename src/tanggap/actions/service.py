@@ -16,6 +16,7 @@ from tanggap.audit import service as audit
 from tanggap.cases.models import Decision
 from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
+from tanggap.errors import Conflict, NotFound
 from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import find_category
@@ -160,7 +161,11 @@ def _deliver_one(
     ).first()
     if pending_siblings is None:
         reports.settle_actioned(
-            session=session, case_id=action.case_id, actor=audit.SYSTEM_ACTOR, notifier=notifier
+            session=session,
+            case_id=action.case_id,
+            decision_id=action.decision_id,
+            actor=audit.SYSTEM_ACTOR,
+            notifier=notifier,
         )
     return 1
 
@@ -197,3 +202,34 @@ def actions_of_decision(*, session: Session, decision_id: uuid.UUID) -> list[Act
             select(Action).where(Action.decision_id == decision_id).order_by(Action.created_at)
         ).scalars()
     )
+
+
+def list_actions(*, session: Session, state: str | None, limit: int) -> list[Action]:
+    """Return actions, newest first, in ``state`` when given."""
+    query = select(Action)
+    if state is not None:
+        query = query.where(Action.state == state)
+    return list(session.execute(query.order_by(Action.created_at.desc()).limit(limit)).scalars())
+
+
+def requeue(*, session: Session, action_id: uuid.UUID, actor: str) -> Action:
+    """Put a failed action back in the outbox for a fresh series of attempts."""
+    action = session.execute(
+        select(Action).where(Action.id == action_id).with_for_update()
+    ).scalar_one_or_none()
+    if action is None:
+        raise NotFound(f"no action {action_id}", field="action_id")
+    if action.state != "failed":
+        raise Conflict(f"action {action_id} is {action.state}; only failed actions are requeued")
+    action.state = "pending"
+    action.attempts = 0
+    action.next_attempt_at = utcnow()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="action.requeued",
+        subject_type="action",
+        subject_id=action.id,
+        data={"last_error": action.last_error},
+    )
+    return action

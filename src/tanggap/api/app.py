@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 import tanggap
 from tanggap.actions.jobs import ActionDispatcher
+from tanggap.actions.router import router as actions_router
 from tanggap.api import errors, health
 from tanggap.api.middleware import BodyLimit, RequestId
 from tanggap.cases.router import router as cases_router
@@ -57,6 +58,7 @@ def create_app(
     app.include_router(posts_router)
     app.include_router(reports_router)
     app.include_router(cases_router)
+    app.include_router(actions_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)

@@ -36,7 +36,11 @@ def _field_of(loc: tuple[Any, ...], message: str) -> tuple[str, str]:
     if parts and parts[0] in _LOCATION_ROOTS:
         parts = parts[1:]
     # Pydantic names union members and wrappers in the location; the caller only knows fields.
-    parts = [p for p in parts if not p.startswith(("function-", "str", "int", "TargetRef"))]
+    parts = [
+        p
+        for p in parts
+        if not p.startswith(("function-", "constrained-", "str", "int", "TargetRef"))
+    ]
     field = ".".join(parts)
     match = _FIELD_PREFIX.match(message)
     if match and not field:

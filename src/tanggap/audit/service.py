@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tanggap.audit.chain import GENESIS_HASH, canonical_json, event_hash
@@ -94,7 +94,8 @@ def verify(*, session: Session, batch_size: int = 5000) -> ChainReport:
         return ChainReport(0, ChainProblem(0, "the chain head row is missing"))
     head_seq, head_hash = head.last_seq, head.last_hash
     expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
-    for event in _events(session, batch_size):
+    # Only events up to the head read above: writers appending meanwhile do not count.
+    for event in _events(session, batch_size, up_to=head_seq):
         if event.seq != expected_seq:
             missing = expected_seq if event.seq > expected_seq else event.seq
             return ChainReport(checked, ChainProblem(missing, f"event {missing} is missing"))
@@ -111,6 +112,17 @@ def verify(*, session: Session, batch_size: int = 5000) -> ChainReport:
                 ChainProblem(event.seq, f"event {event.seq} was altered after it was written"),
             )
         expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    # Every committed event advanced the head in its own transaction, so with the head read
+    # after the newest event, an event above the head was written around the chain.
+    newest = session.execute(select(func.max(AuditEvent.seq))).scalar_one() or 0
+    head_now = session.execute(
+        select(AuditChainHead.last_seq).where(AuditChainHead.id == 1)
+    ).scalar_one()
+    if newest > head_now:
+        return ChainReport(
+            checked,
+            ChainProblem(head_now + 1, f"event {head_now + 1} lies beyond the chain head"),
+        )
     if head_seq != checked:
         reason = f"the chain head names event {head_seq} but the log ends at event {checked}"
         return ChainReport(checked, ChainProblem(min(head_seq, checked + 1), reason))
@@ -121,13 +133,13 @@ def verify(*, session: Session, batch_size: int = 5000) -> ChainReport:
     return ChainReport(checked, None)
 
 
-def _events(session: Session, batch_size: int) -> Iterable[AuditEvent]:
+def _events(session: Session, batch_size: int, up_to: int) -> Iterable[AuditEvent]:
     last = 0
     while True:
         rows = (
             session.execute(
                 select(AuditEvent)
-                .where(AuditEvent.seq > last)
+                .where(AuditEvent.seq > last, AuditEvent.seq <= up_to)
                 .order_by(AuditEvent.seq)
                 .limit(batch_size)
             )

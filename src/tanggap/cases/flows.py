@@ -113,6 +113,7 @@ def decide_case(
                 status=status,
                 actor=caller.audit_actor,
                 notifier=notifier,
+                decision_id=decision.id if status == "declined" else None,
             )
     post = session.get(Post, case.post_id)
     assert post is not None

@@ -6,11 +6,13 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Literal
 
+import structlog
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
+from tanggap.actions.jobs import deliver
 from tanggap.api.deps import RuntimeDep, SessionDep, Staff
 from tanggap.cases import flows
 from tanggap.cases import service as cases
@@ -28,6 +30,7 @@ from tanggap.channels.models import Channel
 from tanggap.posts.models import Post
 from tanggap.posts.service import post_url
 
+log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1/cases", tags=["review"])
 
 StateFilter = Literal["open", "in_review", "decided", "closed", "appealed"]
@@ -42,7 +45,7 @@ def list_cases(
     category: Annotated[str | None, Query(max_length=64)] = None,
     language: Annotated[str | None, Query(max_length=8, pattern=r"^[a-z]{2,3}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CaseList:
     """List cases (open and in review unless ``state`` says otherwise), earliest deadline first."""
     if category is not None:
@@ -106,16 +109,12 @@ def decide_case(
     session.commit()
     action_ids = [a.id for a in result.actions]
     if action_ids:
-        # Delivery failures stay in the outbox; the dispatcher retries them.
-        actions.deliver_due(
-            factory=runtime.factory,
-            adapter=runtime.adapter,
-            policy=runtime.policy,
-            notifier=runtime.notifier,
-            retry_seconds=runtime.settings.action_retry_seconds,
-            max_attempts=runtime.settings.action_max_attempts,
-            action_ids=action_ids,
-        )
+        # The decision is committed: whatever delivery meets now, the outbox keeps the actions
+        # and the dispatcher retries them, so the caller still gets the decision.
+        try:
+            deliver(runtime, action_ids=action_ids)
+        except Exception:
+            log.exception("decision.delivery_deferred", decision_id=str(result.decision.id))
     return decision_out(session, result.decision)
 
 

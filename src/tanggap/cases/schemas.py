@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from tanggap.validation import CountryCode
+from tanggap.validation import CountryCode, Input
 
 CaseState = Literal["open", "in_review", "decided", "closed", "appealed"]
 OPEN_STATES: tuple[str, ...] = ("open", "in_review")
@@ -17,10 +17,8 @@ RESTRICTING_OUTCOMES: frozenset[str] = frozenset({"remove", "geo_restrict", "ban
 Ground = Literal["law", "terms"]
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(Input):
     """A reviewer's decision on a claimed case."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     outcome: Outcome
     countries: list[CountryCode] | None = Field(default=None, max_length=250)

@@ -19,6 +19,7 @@ from tanggap.policy.service import find_category
 from tanggap.posts.models import Post
 
 UNDETERMINED_LANGUAGE = "und"
+REVIEW_AGAIN_AFTER = frozenset({"no_violation", "geo_restrict"})
 
 
 def queue_for(*, language: str | None, category: str) -> str:
@@ -69,8 +70,9 @@ def open_or_join(
         case.queue = queue_for(language=case.language, category=case.category)
         case.deadline = min(case.deadline, deadline)
         _audit(session, actor, "case.report_joined", case, deadline=case.deadline)
-    elif case.state == "decided" and _last_outcome(session, case) == "no_violation":
-        # A new report on a post once found fine is a fresh question: it gets its own clock.
+    elif case.state == "decided" and _last_outcome(session, case) in REVIEW_AGAIN_AFTER:
+        # A new report on a post once found fine, or only restricted in some countries, is a
+        # fresh question (a removal order for the whole post, say): it gets its own clock.
         case.state = "open"
         case.category = category
         case.queue = queue_for(language=case.language, category=category)

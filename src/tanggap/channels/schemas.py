@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from tanggap.validation import CountryCode, Handle
+from tanggap.validation import MAX_BIGINT, CountryCode, Handle, Input
 
 
-class ChannelIn(BaseModel):
+class ChannelIn(Input):
     """Metadata of one public channel, pushed by the platform."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     handle: Handle
     title: str | None = Field(default=None, max_length=255)
     country: CountryCode | None = None
-    subscribers: int | None = Field(default=None, ge=0)
+    subscribers: int | None = Field(default=None, ge=0, le=MAX_BIGINT)
     description: str | None = Field(default=None, max_length=4000)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
@@ -28,8 +29,14 @@ def ensure(*, session: Session, handle: str, actor: str) -> tuple[Channel, bool]
     if channel is not None:
         return channel, False
     channel = Channel(handle=handle)
-    session.add(channel)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(channel)
+    except IntegrityError:
+        # Created concurrently by another request, which committed first.
+        found = get_by_handle(session=session, handle=handle)
+        assert found is not None
+        return found, False
     audit.record(
         session=session,
         actor=actor,

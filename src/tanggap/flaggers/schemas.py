@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from tanggap.validation import Input
 
 Trust = Literal["high", "normal"]
 
 
-class FlaggerOrgIn(BaseModel):
+class FlaggerOrgIn(Input):
     """A new trusted flagger organisation."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=2, max_length=200)
     country: str = Field(pattern=r"^[A-Za-z]{2}$")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from typing import Any
 
@@ -26,9 +27,14 @@ def check_key(key: str) -> str:
     return key
 
 
-def request_hash(payload: Any) -> str:
-    """Fingerprint a request body, so a key reused for a different request is caught."""
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+def request_hash(payload: Any, *, secret_key: str) -> str:
+    """Fingerprint a request body, so a key reused for a different request is caught.
+
+    Keyed (HMAC), because a body may hold a platform user's id: a plain hash of it could be
+    reversed by trying ids.
+    """
+    body = canonical_json(payload).encode("utf-8")
+    return hmac.new(secret_key.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
 def lookup(

@@ -24,4 +24,6 @@ class LogNotifier:
 
     def report_changed(self, *, session: Session, report: Report, event: str) -> None:
         """Log the change."""
-        log.debug("report.changed", report_id=str(report.id), status=report.status, event_name=event)
+        log.debug(
+            "report.changed", report_id=str(report.id), status=report.status, event_name=event
+        )

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
-from tanggap.validation import Handle, Md5Hex, PdqHex, Sha256Hex
+from tanggap.validation import MAX_BIGINT, Handle, Input, Md5Hex, PdqHex, Sha256Hex
 
 MAX_TEXT_CHARS = 16_384
 MAX_MEDIA = 10
 _CLOCK_SKEW = timedelta(minutes=5)
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-class MediaIn(BaseModel):
+class MediaIn(Input):
     """Hashes of one media item; at least one of them."""
-
-    model_config = ConfigDict(extra="forbid")
 
     sha256: Sha256Hex | None = None
     md5: Md5Hex | None = None
@@ -29,18 +37,18 @@ class MediaIn(BaseModel):
         return self
 
 
-class PostIn(BaseModel):
+class PostIn(Input):
     """One public post pushed by the platform; ``author_id`` is pseudonymised and dropped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(str_strip_whitespace=False)  # the post's text is evidence: as sent
 
     channel: Handle
     message_id: int = Field(ge=1, le=2**53)
     text: str = Field(default="", max_length=MAX_TEXT_CHARS)
     media: list[MediaIn] = Field(default_factory=list, max_length=MAX_MEDIA)
     posted_at: AwareDatetime
-    views: int | None = Field(default=None, ge=0)
-    author_id: str | int = Field(union_mode="left_to_right")
+    views: int | None = Field(default=None, ge=0, le=MAX_BIGINT)
+    author_id: StrictStr | StrictInt = Field(union_mode="left_to_right")
 
     @field_validator("author_id")
     @classmethod
@@ -55,6 +63,8 @@ class PostIn(BaseModel):
     def _not_in_future(cls, value: datetime) -> datetime:
         if value > datetime.now(UTC) + _CLOCK_SKEW:
             raise ValueError("posted_at lies in the future")
+        if value < _EARLIEST:
+            raise ValueError("posted_at lies before 2000")
         return value.astimezone(UTC)
 
     @model_validator(mode="after")

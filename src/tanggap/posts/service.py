@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
@@ -31,14 +32,17 @@ class IngestResult:
     changed: list[str] = field(default_factory=list)
 
 
-def get(*, session: Session, handle: str, message_id: int) -> Post | None:
-    """Return the post ``message_id`` of channel ``handle``, or None."""
-    return session.execute(
+def get(*, session: Session, handle: str, message_id: int, lock: bool = False) -> Post | None:
+    """Return the post ``message_id`` of channel ``handle``, or None; ``lock`` holds its row."""
+    query = (
         select(Post)
         .join(Channel, Channel.id == Post.channel_id)
         .where(Channel.handle == handle)
         .where(Post.message_id == message_id)
-    ).scalar_one_or_none()
+    )
+    if lock:
+        query = query.with_for_update(of=Post)
+    return session.execute(query).scalar_one_or_none()
 
 
 def _media_rows(media: list[MediaIn]) -> list[tuple[str | None, str | None, str | None]]:
@@ -51,9 +55,12 @@ def ingest(
     """Store a post, or update the stored copy when the platform sends it again."""
     channel, _ = channels.ensure(session=session, handle=data.channel, actor=actor)
     author_ref = user_ref(secret_key=secret_key, platform_user_id=str(data.author_id))
-    post = session.execute(
-        select(Post).where(Post.channel_id == channel.id, Post.message_id == data.message_id)
-    ).scalar_one_or_none()
+    stored = (
+        select(Post)
+        .where(Post.channel_id == channel.id, Post.message_id == data.message_id)
+        .with_for_update()
+    )
+    post = session.execute(stored).scalar_one_or_none()
 
     if post is None:
         post = Post(
@@ -68,8 +75,13 @@ def ingest(
                 for i, m in enumerate(data.media)
             ],
         )
-        session.add(post)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(post)
+        except IntegrityError:
+            # The same post arrived concurrently and was stored first: treat this as a resend.
+            post = session.execute(stored).scalar_one()
+            return _resend(session, post, channel, data, author_ref, actor, inspector)
         audit.record(
             session=session,
             actor=actor,
@@ -85,6 +97,18 @@ def ingest(
         inspector.inspect(session=session, post=post, created=True)
         return IngestResult(post=post, channel=channel, created=True)
 
+    return _resend(session, post, channel, data, author_ref, actor, inspector)
+
+
+def _resend(
+    session: Session,
+    post: Post,
+    channel: Channel,
+    data: PostIn,
+    author_ref: str,
+    actor: str,
+    inspector: PostInspector,
+) -> IngestResult:
     changed = _apply_changes(session, post, data, author_ref)
     if changed:
         session.flush()

@@ -34,4 +34,6 @@ class Report(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+    # The decision that settled this report (a case may be decided again after reopening).
+    decision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decisions.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

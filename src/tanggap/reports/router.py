@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tanggap.api.deps import AnyCaller, Reporter, RuntimeDep, SessionDep
 from tanggap.auth.schemas import Caller
+from tanggap.cases.models import Decision
 from tanggap.idempotency import service as idempotency
 from tanggap.posts.service import post_url
 from tanggap.reports import service
@@ -43,7 +44,9 @@ def submit_report(
         return JSONResponse(body, status_code=status)
 
     key = idempotency.check_key(idempotency_key)
-    fingerprint = idempotency.request_hash(data.model_dump(mode="json"))
+    fingerprint = idempotency.request_hash(
+        data.model_dump(mode="json"), secret_key=runtime.settings.secret_key
+    )
     for _ in range(3):
         try:
             stored = idempotency.lookup(
@@ -121,8 +124,8 @@ def report_out(session: Session, report: Report) -> ReportOut:
         deadline=report.deadline,
         decided_at=report.decided_at,
     )
-    if report.status in ("actioned", "declined"):
-        decision = service.latest_decision(session=session, case_id=report.case_id)
+    if report.decision_id is not None:
+        decision = session.get(Decision, report.decision_id)
         if decision is not None:
             out.outcome = decision.outcome
             out.countries = decision.countries or None

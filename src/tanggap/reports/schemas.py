@@ -6,28 +6,24 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, StrictInt, StrictStr, field_validator
 
 from tanggap.reports.links import LinkError, parse_post_link
-from tanggap.validation import Handle
+from tanggap.validation import Handle, Input
 
 ReportStatus = Literal["received", "in_review", "actioned", "declined"]
 OPEN_STATUSES: tuple[str, ...] = ("received", "in_review")
 
 
-class TargetRef(BaseModel):
+class TargetRef(Input):
     """A post named by channel and message id."""
-
-    model_config = ConfigDict(extra="forbid")
 
     channel: Handle
     message_id: int = Field(ge=1, le=2**53)
 
 
-class ReportIn(BaseModel):
+class ReportIn(Input):
     """A report on one public post."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     target: TargetRef = Field(
         description="A link such as https://t.me/<channel>/<message_id>, or {channel, message_id}"
@@ -36,7 +32,7 @@ class ReportIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
     order_type: Literal["notice", "removal_order"] = "notice"
     legal_basis: str | None = Field(default=None, max_length=500)
-    reporter_id: str | int | None = Field(
+    reporter_id: StrictStr | StrictInt | None = Field(
         default=None,
         union_mode="left_to_right",
         description="Platform only: the id of the user who reported; pseudonymised, never stored",

@@ -13,7 +13,6 @@ from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case, Decision
-from tanggap.cases.schemas import RESTRICTING_OUTCOMES
 from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.errors import Forbidden, InvalidInput, NotFound
@@ -25,6 +24,9 @@ from tanggap.posts.models import Post
 from tanggap.pseudonyms import user_ref
 from tanggap.reports.models import Report
 from tanggap.reports.schemas import OPEN_STATUSES, ReportIn
+
+# A new report on a post taken down everywhere is answered by that takedown.
+SETTLING_OUTCOMES = frozenset({"remove", "ban_channel"})
 
 
 @dataclass
@@ -62,7 +64,10 @@ def submit(
         raise InvalidInput(
             "reporter_id is for a platform forwarding its users' reports", field="reporter_id"
         )
-    post = posts.get(session=session, handle=data.target.channel, message_id=data.target.message_id)
+    # Locking the post serialises reports on it: one case, one duplicate check, no races.
+    post = posts.get(
+        session=session, handle=data.target.channel, message_id=data.target.message_id, lock=True
+    )
     if post is None:
         link = posts.post_url(data.target.channel, data.target.message_id)
         raise InvalidInput(
@@ -157,7 +162,7 @@ def _settle_on_decided_case(session: Session, case: Case, report: Report) -> Non
     if case.state != "decided":
         return
     decision = latest_decision(session=session, case_id=case.id)
-    if decision is None or decision.outcome not in RESTRICTING_OUTCOMES:
+    if decision is None or decision.outcome not in SETTLING_OUTCOMES:
         return
     undelivered = session.execute(
         select(Action.id)
@@ -165,18 +170,32 @@ def _settle_on_decided_case(session: Session, case: Case, report: Report) -> Non
         .where(Action.state != "delivered")
         .limit(1)
     ).first()
-    report.status = "in_review" if undelivered else "actioned"
-    report.decided_at = None if undelivered else report.received_at
+    if undelivered:
+        report.status = "in_review"
+    else:
+        report.status = "actioned"
+        report.decided_at = report.received_at
+        report.decision_id = decision.id
 
 
 def settle_actioned(
-    *, session: Session, case_id: uuid.UUID, actor: str, notifier: Notifier
+    *,
+    session: Session,
+    case_id: uuid.UUID,
+    decision_id: uuid.UUID,
+    actor: str,
+    notifier: Notifier,
 ) -> list[Report]:
     """Mark the case's reports actioned once its takedown reached the platform."""
     settled = reports_of_case(session=session, case_id=case_id, statuses=("received", "in_review"))
     for report in settled:
         set_status(
-            session=session, report=report, status="actioned", actor=actor, notifier=notifier
+            session=session,
+            report=report,
+            status="actioned",
+            actor=actor,
+            notifier=notifier,
+            decision_id=decision_id,
         )
     return settled
 
@@ -240,13 +259,22 @@ def reports_of_case(
 
 
 def set_status(
-    *, session: Session, report: Report, status: str, actor: str, notifier: Notifier
+    *,
+    session: Session,
+    report: Report,
+    status: str,
+    actor: str,
+    notifier: Notifier,
+    decision_id: uuid.UUID | None = None,
 ) -> None:
-    """Move a report to ``status``, audited and notified."""
+    """Move a report to ``status`` (settled by ``decision_id`` when final), audited and notified."""
     previous = report.status
     report.status = status
     if status in ("actioned", "declined"):
+        if decision_id is None:
+            raise ValueError("a settled report needs the decision that settled it")
         report.decided_at = utcnow()
+        report.decision_id = decision_id
     session.flush()
     audit.record(
         session=session,
@@ -254,6 +282,10 @@ def set_status(
         action="report.status_changed",
         subject_type="report",
         subject_id=report.id,
-        data={"from": previous, "to": status},
+        data={
+            "from": previous,
+            "to": status,
+            "decision_id": str(decision_id) if decision_id else None,
+        },
     )
     notifier.report_changed(session=session, report=report, event=f"report.{status}")

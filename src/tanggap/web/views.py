@@ -71,7 +71,7 @@ def channel_page(
     handle: str,
     session: SessionDep,
     country: Annotated[str | None, Query()] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**53)] = None,
     x_viewer_country: Annotated[str | None, Header()] = None,
 ) -> HTMLResponse:
     """Show a channel's posts, newest first, as a viewer from ``country`` sees them."""
@@ -110,7 +110,7 @@ def post_page(
         return channel
     post = (
         posts.get(session=session, handle=channel.handle, message_id=int(message_id))
-        if message_id.isdigit() and len(message_id) < 17
+        if message_id.isascii() and message_id.isdigit() and len(message_id) < 17
         else None
     )
     if post is None:
