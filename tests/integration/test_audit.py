@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from itertools import pairwise
 from typing import Any
 
@@ -117,3 +118,52 @@ def test_a_rewritten_chain_still_disagrees_with_its_head(
         conn.execute(text("UPDATE audit_chain_head SET last_seq = last_seq - 1"))
     report = verify(runtime)
     assert report.problem is not None and "does not match the chain head" in report.problem.reason
+
+
+def test_an_event_slipped_in_above_the_head_is_found(
+    runtime: Runtime, history: dict[str, Any]
+) -> None:
+    with runtime.engine.begin() as conn:
+        head = conn.execute(text("SELECT last_seq, last_hash FROM audit_chain_head")).one()
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (seq, occurred_at, actor, action, subject_type,"
+                " subject_id, data, prev_hash, hash) VALUES (:seq, :at, 'x', 'report.deleted',"
+                " 'report', 'r', '{}', :prev, :hash)"
+            ),
+            {
+                "seq": head.last_seq + 1,
+                "at": "2026-01-01 00:00:00",
+                "prev": head.last_hash,
+                "hash": "f" * 64,
+            },
+        )
+    report = verify(runtime)
+    assert report.problem is not None and "beyond the chain head" in report.problem.reason
+    assert report.problem.seq == head.last_seq + 1
+
+
+def test_verify_holds_while_writers_append(runtime: Runtime, history: dict[str, Any]) -> None:
+    done = threading.Event()
+
+    def write() -> None:
+        for n in range(200):
+            with runtime.factory() as session, session.begin():
+                audit.record(
+                    session=session,
+                    actor="test",
+                    action="test.tick",
+                    subject_type="test",
+                    subject_id=n,
+                )
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    results = []
+    while not done.is_set():
+        results.append(verify(runtime))
+    writer.join()
+    results.append(verify(runtime))
+    assert all(r.intact for r in results), [r.problem for r in results if not r.intact][:1]
+    assert results[-1].checked >= 200

@@ -273,3 +273,52 @@ def test_unknown_cases_are_404(client: TestClient, tokens: Tokens) -> None:
         assert client.post(path, headers=bearer(tokens.reviewer)).status_code == 404
     assert decide(client, tokens.reviewer, ghost).status_code == 404
     assert client.get(f"/v1/cases/{ghost}", headers=bearer(tokens.reviewer)).status_code == 404
+
+
+def test_a_removal_order_on_a_geo_restricted_post_reopens_its_case(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    ingest(client, tokens, 1)
+    user = report(client, tokens.platform, category="hate_speech")
+    claim(client, tokens.reviewer, user["case_id"])
+    decide(
+        client, tokens.reviewer, user["case_id"],
+        outcome="geo_restrict", countries=["DE"], ground="law", policy_ref="NetzDG",
+    )  # fmt: skip
+    order = report(
+        client, tokens.flagger, category="terrorism", order_type="removal_order", legal_basis="TCO"
+    )
+    assert order["case_id"] == user["case_id"] and order["status"] == "received"
+    case = client.get(f"/v1/cases/{order['case_id']}", headers=bearer(tokens.reviewer)).json()
+    assert case["state"] == "open" and case["deadline"] == order["deadline"]
+    assert client.get("/c/beritakita/1?country=ID").status_code == 200  # still up: not settled
+
+
+def test_each_report_shows_the_decision_that_settled_it(
+    client: TestClient, tokens: Tokens, case: dict[str, Any]
+) -> None:
+    claim(client, tokens.reviewer, case["case_id"])
+    decide(client, tokens.reviewer, case["case_id"], outcome="no_violation")
+    later = report(client, tokens.flagger_other_org, category="drugs")
+    claim(client, tokens.reviewer2, later["case_id"])
+    decide(client, tokens.reviewer2, later["case_id"], policy_ref="terms/drugs")
+    first = client.get(f"/v1/reports/{case['report_id']}", headers=bearer(tokens.flagger)).json()
+    second = client.get(
+        f"/v1/reports/{later['report_id']}", headers=bearer(tokens.flagger_other_org)
+    ).json()
+    assert (first["status"], first["outcome"]) == ("declined", "no_violation")
+    assert (second["status"], second["outcome"], second["policy_ref"]) == (
+        "actioned",
+        "remove",
+        "terms/drugs",
+    )
+
+
+def test_huge_offsets_and_nul_explanations_are_refused(
+    client: TestClient, tokens: Tokens, case: dict[str, Any]
+) -> None:
+    answer = client.get("/v1/cases?offset=100000000000000000000", headers=bearer(tokens.reviewer))
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "offset"
+    claim(client, tokens.reviewer, case["case_id"])
+    bad = decide(client, tokens.reviewer, case["case_id"], explanation="ok\x00")
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "explanation"

@@ -68,6 +68,9 @@ def test_flagger_tokens_belong_to_an_organisation(database_url: str, runtime: Ru
         (("token", "create", "--role", "platform", "--org", "Nobody"), "--org"),
         (("flagger", "create", "--name", "X Desk", "--country", "Indonesia"), "--country"),
         (("flagger", "create", "--name", "X Desk", "--country", "ID", "--trust", "max"), "--trust"),
+        (("actions", "list", "--state", "lost"), "--state"),
+        (("actions", "retry", "not-a-uuid"), "UUID"),
+        (("actions", "retry", "00000000-0000-4000-8000-000000000000"), "no action"),
     ],
 )
 def test_bad_arguments_exit_non_zero_and_write_nothing(

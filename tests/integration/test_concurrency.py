@@ -65,3 +65,35 @@ def test_parallel_claims_hand_a_case_to_exactly_one_reviewer(
             text("SELECT COUNT(*) FROM audit_events WHERE action = 'case.claimed'")
         ).scalar_one()
     assert claims == 1
+
+
+def test_parallel_first_writes_on_a_new_channel_and_post_make_one_of_each(
+    live_server: str, tokens: Tokens, runtime: Runtime
+) -> None:
+    start = Barrier(16)
+
+    def ingest_and_report(n: int) -> tuple[int, int]:
+        with httpx.Client(base_url=live_server, timeout=60) as client:
+            start.wait()
+            posted = client.post(
+                "/v1/posts", json=post_body(channel="kanalbaru"), headers=bearer(tokens.platform)
+            )
+            reported = client.post(
+                "/v1/reports",
+                json=report_body(target="t.me/kanalbaru/1", reporter_id=f"user-{n}"),
+                headers=bearer(tokens.platform),
+            )
+            return posted.status_code, reported.status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(ingest_and_report, range(16)))
+    assert {posted for posted, _ in answers} <= {200, 201}
+    assert sorted(posted for posted, _ in answers).count(201) == 1
+    assert {reported for _, reported in answers} == {202}
+    with runtime.engine.connect() as conn:
+        counts = [
+            conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+            for table in ("channels", "posts", "cases", "reports")
+        ]
+        joined = conn.execute(text("SELECT report_count FROM cases")).scalar_one()
+    assert counts == [1, 1, 1, 16] and joined == 16

@@ -136,3 +136,28 @@ def test_restore_lifts_the_restrictions(
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff(n, 5).total_seconds() for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
     assert backoff(30, 5) == timedelta(hours=1)
+
+
+def test_failed_actions_are_listed_and_requeued_by_an_admin(
+    client: TestClient, tokens: Tokens, runtime: Runtime, decided: dict[str, Any]
+) -> None:
+    runtime.adapter = RecordingAdapter(fail_times=100)
+    runtime.settings.action_max_attempts = 2
+    deliver(runtime, later=timedelta(hours=2))
+    failed = client.get("/v1/actions?state=failed", headers=bearer(tokens.admin)).json()
+    assert [a["action_id"] for a in failed] == [decided["decision"]["actions"][0]["action_id"]]
+    assert "platform unavailable" in failed[0]["last_error"]
+    assert client.get("/v1/actions", headers=bearer(tokens.reviewer)).status_code == 403
+
+    action_id = failed[0]["action_id"]
+    runtime.adapter = RecordingAdapter()
+    retried = client.post(f"/v1/actions/{action_id}/retry", headers=bearer(tokens.admin))
+    assert retried.status_code == 200 and retried.json()["state"] == "pending"
+    assert deliver(runtime) == 1
+    assert report_status(client, tokens, decided["report_id"]) == "actioned"
+    again = client.post(f"/v1/actions/{action_id}/retry", headers=bearer(tokens.admin))
+    assert again.status_code == 409
+    ghost = client.post(
+        "/v1/actions/00000000-0000-4000-8000-000000000000/retry", headers=bearer(tokens.admin)
+    )
+    assert ghost.status_code == 404

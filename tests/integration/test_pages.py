@@ -60,6 +60,8 @@ def test_missing_things_and_bad_countries_get_clear_pages(
     bad_header = client.get("/c/beritakita", headers={"X-Viewer-Country": "X1"})
     assert bad_header.status_code == 400 and "X-Viewer-Country" in bad_header.text
     assert client.get("/c/beritakita/abc").status_code == 404
+    assert client.get("/c/beritakita/²").status_code == 404
+    assert client.get("/c/beritakita?before=100000000000000000000000").status_code == 422
 
 
 def test_health_and_readiness(client: TestClient) -> None:

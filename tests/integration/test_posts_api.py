@@ -95,6 +95,11 @@ def test_channel_metadata_is_upserted(client: TestClient, tokens: Tokens) -> Non
         ({"media": [{}]}, "media.0"),
         ({"media": [{"md5": "ab" * 16}] * 11}, "media"),
         ({"text": "", "media": []}, "body"),
+        ({"text": "ada\x00nol"}, "text"),
+        ({"views": 2**63}, "views"),
+        ({"posted_at": "0001-01-01T00:00:00+05:00"}, "posted_at"),
+        ({"author_id": True}, "author_id"),
+        ({"author_id": 1.5}, "author_id"),
     ],
 )
 def test_bad_posts_are_refused_naming_the_field(
@@ -144,3 +149,30 @@ def test_only_the_platform_ingests(
     assert answer.status_code == 403
     assert "platform" in answer.json()["error"]["message"]
     assert row_counts(runtime) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"title": "Berita\x00Kita"}, "title"),
+        ({"subscribers": 2**63}, "subscribers"),
+        ({"country": "IDN"}, "country"),
+        ({"handle": "x"}, "handle"),
+    ],
+)
+def test_bad_channel_metadata_is_refused(
+    client: TestClient, tokens: Tokens, runtime: Runtime, change: dict[str, Any], field: str
+) -> None:
+    before = row_counts(runtime)
+    body = {"handle": "beritakita", "title": "Berita Kita", **change}
+    answer = client.post("/v1/channels", json=body, headers=bearer(tokens.platform))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == field
+    assert row_counts(runtime) == before
+
+
+def test_post_text_is_kept_exactly_as_sent(client: TestClient, tokens: Tokens) -> None:
+    body = post_body(text="  indentasi tetap  \n")
+    client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
+    again = client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
+    assert again.json()["changed"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from tanggap.audit.chain import canonical_json
+from tanggap.reports.schemas import ReportIn
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, post_body, report_body, row_counts
 
@@ -172,6 +175,8 @@ def test_idempotency_key_replays_the_first_answer(
         (report_body(reporter_id="u1"), {}, "reporter_id", "invalid_input"),
         ({"category": "fraud"}, {}, "target", "invalid_input"),
         (report_body(), {"Idempotency-Key": "k" * 300}, "Idempotency-Key", "invalid_input"),
+        (report_body(note="a\x00b"), {}, "note", "invalid_input"),
+        (report_body(legal_basis="UU\x00"), {}, "legal_basis", "invalid_input"),
     ],
 )
 def test_bad_reports_are_refused_naming_the_field_and_change_nothing(
@@ -259,3 +264,32 @@ def test_what_a_flagger_sees_is_an_allow_list(client: TestClient, tokens: Tokens
         "policy_ref", "explanation",
     }  # fmt: skip
     assert "author" not in str(shown) and "reporter" not in str(shown)
+
+
+@pytest.mark.usefixtures("posted")
+@pytest.mark.parametrize("reporter_id", [True, 1.5, {}, "", "x" * 129])
+def test_a_bad_reporter_id_is_named(
+    client: TestClient, tokens: Tokens, runtime: Runtime, reporter_id: Any
+) -> None:
+    before = row_counts(runtime)
+    answer = client.post(
+        "/v1/reports", json=report_body(reporter_id=reporter_id), headers=bearer(tokens.platform)
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "reporter_id"
+    assert row_counts(runtime) == before
+
+
+@pytest.mark.usefixtures("posted")
+def test_stored_request_fingerprints_cannot_be_reversed_to_a_user_id(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    body = report_body(reporter_id=12345)
+    headers = bearer(tokens.platform, **{"Idempotency-Key": "u-1"})
+    assert client.post("/v1/reports", json=body, headers=headers).status_code == 202
+    with runtime.engine.connect() as conn:
+        stored = conn.execute(text("SELECT request_hash FROM idempotency_records")).scalar_one()
+    # Someone holding the table but not the secret key tries every id: no match.
+    for guess in range(12340, 12350):
+        payload = ReportIn(**report_body(reporter_id=guess)).model_dump(mode="json")
+        assert hashlib.sha256(canonical_json(payload).encode()).hexdigest() != stored
