@@ -102,7 +102,8 @@ def main() -> None:
     )
     print(f"ratio keyed/plain: {k / p:.2f}")
     print(
-        f"audit verify: {chain.checked:,} events at {verify_rate:,.0f} events/s, intact={chain.intact}"
+        f"audit verify: {chain.checked:,} events at {verify_rate:,.0f} events/s,"
+        f" intact={chain.intact}"
     )
 
 
