@@ -90,3 +90,26 @@ def test_unknown_routes_and_methods_answer_json_errors(client: TestClient) -> No
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     wrong = client.delete("/v1/reports")
     assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_metrics_count_what_was_committed(client: TestClient, tokens: Tokens) -> None:
+    def sample(name: str, **labels: str) -> float:
+        wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        for line in client.get("/metrics").text.splitlines():
+            if line.startswith(f"{name}{{{wanted}}} "):
+                return float(line.split()[-1])
+        return 0.0
+
+    before = sample("tanggap_reports_received_total", category="drugs", order_type="notice")
+    client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+    body = {"target": "t.me/beritakita/1", "category": "drugs"}
+    client.post("/v1/reports", json=body, headers=bearer(tokens.flagger))
+    client.post("/v1/reports", json=body, headers=bearer(tokens.flagger))  # duplicate
+    client.post("/v1/reports", json={**body, "category": "x"}, headers=bearer(tokens.flagger))
+    after = sample("tanggap_reports_received_total", category="drugs", order_type="notice")
+    assert after - before == 1
+    timed = sample(
+        "tanggap_http_request_duration_seconds_count",
+        method="POST", route="/v1/reports", status="202",
+    )  # fmt: skip
+    assert timed >= 1

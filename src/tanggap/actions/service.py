@@ -17,6 +17,7 @@ from tanggap.cases.models import Decision
 from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.errors import Conflict, NotFound
+from tanggap.metrics import ACTION_FAILURES, ACTIONS_DELIVERED
 from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import find_category
@@ -93,9 +94,13 @@ def deliver_due(
     delivered = 0
     for action_id in due:
         with factory() as session, session.begin():
-            delivered += _deliver_one(
+            outcome = _deliver_one(
                 session, action_id, adapter, policy, notifier, retry_seconds, max_attempts
             )
+        if outcome is not None:  # committed: count it
+            kind, applied = outcome
+            (ACTIONS_DELIVERED if applied else ACTION_FAILURES).labels(kind).inc()
+            delivered += applied
     return delivered
 
 
@@ -107,7 +112,8 @@ def _deliver_one(
     notifier: Notifier,
     retry_seconds: float,
     max_attempts: int,
-) -> int:
+) -> tuple[str, bool] | None:
+    """Attempt one action; return its kind and whether it was applied, or None if skipped."""
     # SKIP LOCKED: another worker already delivering this action is left alone.
     action = session.execute(
         select(Action)
@@ -115,7 +121,7 @@ def _deliver_one(
         .with_for_update(skip_locked=True)
     ).scalar_one_or_none()
     if action is None:
-        return 0
+        return None
     command = _command(session, action, policy)
     action.attempts += 1
     try:
@@ -140,7 +146,7 @@ def _deliver_one(
             subject_id=action.id,
             data={"attempts": action.attempts, "error": action.last_error},
         )
-        return 0
+        return action.kind, False
     action.state = "delivered"
     action.delivered_at = utcnow()
     action.last_error = None
@@ -167,7 +173,7 @@ def _deliver_one(
             actor=audit.SYSTEM_ACTOR,
             notifier=notifier,
         )
-    return 1
+    return action.kind, True
 
 
 def _command(session: Session, action: Action, policy: Policy) -> PlatformAction:

@@ -17,6 +17,7 @@ from tanggap.api.middleware import BodyLimit, RequestId
 from tanggap.cases.router import router as cases_router
 from tanggap.channels.router import router as channels_router
 from tanggap.config import Settings, get_settings
+from tanggap.metrics import RequestTimer
 from tanggap.posts.router import router as posts_router
 from tanggap.reports.router import router as reports_router
 from tanggap.runtime import Runtime, build_runtime
@@ -62,5 +63,6 @@ def create_app(
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(RequestTimer)
     app.add_middleware(RequestId)
     return app

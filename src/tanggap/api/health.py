@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from tanggap.api.deps import RuntimeDep
 from tanggap.db.migrate import pending
+from tanggap.metrics import REGISTRY
 
 router = APIRouter(tags=["health"])
 
@@ -16,6 +18,12 @@ router = APIRouter(tags=["health"])
 def healthz() -> dict[str, str]:
     """Answer while the process is up."""
     return {"status": "ok"}
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    """Expose the process's Prometheus metrics."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/readyz")

@@ -27,6 +27,7 @@ from tanggap.cases.schemas import (
     PostSummary,
 )
 from tanggap.channels.models import Channel
+from tanggap.metrics import DECISIONS
 from tanggap.posts.models import Post
 from tanggap.posts.service import post_url
 
@@ -107,6 +108,7 @@ def decide_case(
         notifier=runtime.notifier,
     )
     session.commit()
+    DECISIONS.labels(result.decision.outcome).inc()
     action_ids = [a.id for a in result.actions]
     if action_ids:
         # The decision is committed: whatever delivery meets now, the outbox keeps the actions

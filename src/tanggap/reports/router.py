@@ -14,6 +14,7 @@ from tanggap.api.deps import AnyCaller, Reporter, RuntimeDep, SessionDep
 from tanggap.auth.schemas import Caller
 from tanggap.cases.models import Decision
 from tanggap.idempotency import service as idempotency
+from tanggap.metrics import REPORTS_RECEIVED
 from tanggap.posts.service import post_url
 from tanggap.reports import service
 from tanggap.reports.models import Report
@@ -41,6 +42,7 @@ def submit_report(
     if idempotency_key is None:
         status, body = _submit(session, caller, data, runtime)
         session.commit()
+        _count(status, data)
         return JSONResponse(body, status_code=status)
 
     key = idempotency.check_key(idempotency_key)
@@ -73,6 +75,7 @@ def submit_report(
             status, body = _submit(session, caller, data, runtime)
             idempotency.store(record=record, status_code=status, response=body)
             session.commit()
+            _count(status, data)
             return JSONResponse(body, status_code=status)
         except IntegrityError:
             # A concurrent request with the same key committed first: replay its answer.
@@ -83,6 +86,7 @@ def submit_report(
 def _submit(
     session: Session, caller: Caller, data: ReportIn, runtime: Runtime
 ) -> tuple[int, dict[str, object]]:
+    """Run intake; the answer is 202 for a new report, 200 for the caller's open duplicate."""
     intake = service.submit(
         session=session,
         caller=caller,
@@ -99,6 +103,11 @@ def _submit(
         duplicate=intake.duplicate,
     )
     return (200 if intake.duplicate else 202), receipt.model_dump(mode="json")
+
+
+def _count(status: int, data: ReportIn) -> None:
+    if status == 202:  # a new report, committed
+        REPORTS_RECEIVED.labels(data.category, data.order_type).inc()
 
 
 @router.get("/{report_id}", response_model=ReportOut)
