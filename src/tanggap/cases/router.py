@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
@@ -26,9 +25,7 @@ from tanggap.cases.schemas import (
     DecisionOut,
     PostSummary,
 )
-from tanggap.channels.models import Channel
 from tanggap.metrics import DECISIONS
-from tanggap.posts.models import Post
 from tanggap.posts.service import post_url
 
 log = structlog.get_logger(__name__)
@@ -149,11 +146,7 @@ def decision_out(session: Session, decision: Decision) -> DecisionOut:
 
 def case_out(session: Session, case: Case) -> CaseOut:
     """Shape a case with its post for a reviewer."""
-    post, handle = session.execute(
-        select(Post, Channel.handle)
-        .join(Channel, Channel.id == Post.channel_id)
-        .where(Post.id == case.post_id)
-    ).one()
+    post, handle = cases.post_of(session=session, case=case)
     return CaseOut(
         case_id=case.id,
         state=case.state,  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
 from tanggap.cases.models import Case, Decision
 from tanggap.cases.schemas import OPEN_STATES
+from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.errors import Conflict, InvalidInput, NotFound
 from tanggap.policy.schemas import Policy
@@ -211,3 +212,13 @@ def validate_category(*, policy: Policy, category: str, field: str = "category")
     if find_category(policy, category) is None:
         known = ", ".join(c.id for c in policy.categories)
         raise InvalidInput(f"unknown category {category!r}; known: {known}", field=field)
+
+
+def post_of(*, session: Session, case: Case) -> tuple[Post, str]:
+    """Return the case's post and its channel's handle."""
+    row = session.execute(
+        select(Post, Channel.handle)
+        .join(Channel, Channel.id == Post.channel_id)
+        .where(Post.id == case.post_id)
+    ).one()
+    return row[0], row[1]

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from tanggap.api.deps import AnyCaller, Reporter, RuntimeDep, SessionDep
 from tanggap.auth.schemas import Caller
-from tanggap.cases.models import Decision
 from tanggap.idempotency import service as idempotency
 from tanggap.metrics import REPORTS_RECEIVED
 from tanggap.posts.service import post_url
@@ -133,12 +132,11 @@ def report_out(session: Session, report: Report) -> ReportOut:
         deadline=report.deadline,
         decided_at=report.decided_at,
     )
-    if report.decision_id is not None:
-        decision = session.get(Decision, report.decision_id)
-        if decision is not None:
-            out.outcome = decision.outcome
-            out.countries = decision.countries or None
-            out.ground = decision.ground
-            out.policy_ref = decision.policy_ref
-            out.explanation = decision.explanation
+    decision = service.settling_decision(session=session, report=report)
+    if decision is not None:
+        out.outcome = decision.outcome
+        out.countries = decision.countries or None
+        out.ground = decision.ground
+        out.policy_ref = decision.policy_ref
+        out.explanation = decision.explanation
     return out

@@ -289,3 +289,8 @@ def set_status(
         },
     )
     notifier.report_changed(session=session, report=report, event=f"report.{status}")
+
+
+def settling_decision(*, session: Session, report: Report) -> Decision | None:
+    """Return the decision that settled ``report``, or None while it is open."""
+    return session.get(Decision, report.decision_id) if report.decision_id else None
