@@ -48,7 +48,7 @@ def make_token(runtime: Runtime, role: Role, org_name: str | None = None, name: 
         principal = auth.create_principal(
             session=session, role=role, name=name or f"test {role}", org_id=org_id
         )
-        return auth.issue_token(session=session, principal=principal)
+        return auth.issue_token(session=session, principal=principal).token
 
 
 def make_tokens(runtime: Runtime) -> Tokens:

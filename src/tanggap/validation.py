@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 MAX_BIGINT = 2**63 - 1  # the largest integer both databases store
+EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
 HANDLE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
 

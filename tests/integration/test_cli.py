@@ -49,7 +49,9 @@ def test_flagger_tokens_belong_to_an_organisation(database_url: str, runtime: Ru
         "flagger", "create", "--name", "Cyber Desk", "--country", "id", database_url=database_url
     )
     assert created.returncode == 0, created.stderr
-    org_id = uuid.UUID(created.stdout.strip())
+    first, second = created.stdout.splitlines()
+    org_id = uuid.UUID(first)
+    assert re.fullmatch(r"webhook secret: whsec_[A-Za-z0-9_-]{40,}", second)
     done = tanggap(
         "token", "create", "--role", "flagger", "--org", "cyber desk", database_url=database_url
     )

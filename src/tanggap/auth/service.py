@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,14 @@ from tanggap.auth.schemas import Caller, Role
 from tanggap.db.base import utcnow
 
 TOKEN_PREFIX = "tgp_"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token as issued: its id (to revoke it) and its only plain-text copy."""
+
+    id: uuid.UUID
+    token: str
 
 
 def hash_token(token: str) -> str:
@@ -66,7 +75,7 @@ def issue_token(
     principal: Principal,
     token: str | None = None,
     actor: str = audit.SYSTEM_ACTOR,
-) -> str:
+) -> IssuedToken:
     """Store a token for ``principal`` and return its only plain-text copy."""
     token = token or new_token()
     record = ApiToken(principal_id=principal.id, token_hash=hash_token(token), prefix=token[:12])
@@ -80,7 +89,7 @@ def issue_token(
         subject_id=principal.id,
         data={"token_id": str(record.id), "prefix": record.prefix},
     )
-    return token
+    return IssuedToken(id=record.id, token=token)
 
 
 def authenticate(*, session: Session, token: str) -> Caller | None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from tanggap.actions.models import Action
 from tanggap.audit.models import AuditChainHead, AuditEvent
-from tanggap.auth.models import ApiToken, Principal
+from tanggap.auth.models import ApiToken, Principal, WebSession
 from tanggap.cases.models import Case, Decision
 from tanggap.channels.models import Channel
 from tanggap.db.base import Base
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.idempotency.models import IdempotencyRecord
+from tanggap.notify.models import DeliveryAttempt, Notification
 from tanggap.platform.models import Restriction
 from tanggap.posts.models import Post, PostMedia
-from tanggap.reports.models import Report
+from tanggap.reports.models import Report, ReportMessage
 
 __all__ = [
     "Action",
@@ -23,11 +24,15 @@ __all__ = [
     "Case",
     "Channel",
     "Decision",
+    "DeliveryAttempt",
     "FlaggerOrg",
     "IdempotencyRecord",
+    "Notification",
     "Post",
     "PostMedia",
     "Principal",
     "Report",
+    "ReportMessage",
     "Restriction",
+    "WebSession",
 ]

@@ -21,4 +21,10 @@ class FlaggerOrg(Base):
     country: Mapped[str] = mapped_column(String(2))
     trust: Mapped[str] = mapped_column(String(16), default="normal")
     contact_email: Mapped[str | None] = mapped_column(String(320))
+    # Portal language for the organisation's members: Indonesian for Indonesian organisations.
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    # Shared secret that signs webhooks (HMAC-SHA256); it must be readable to sign with.
+    webhook_secret: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]

@@ -1,0 +1,87 @@
+"""The ``tanggap`` command: serve, migrate, demo, organisations and tokens, audit, outbox."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from tanggap.cli import access, operations
+from tanggap.cli.common import fail, load_settings, runtime_for, transaction
+
+app = typer.Typer(help="Tanggap: reports, deadlines, review and takedowns for public channels.")
+db_app = typer.Typer(help="Database schema.")
+demo_app = typer.Typer(help="Demo data.")
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(access.token_app, name="token")
+app.add_typer(access.flagger_app, name="flagger")
+app.add_typer(operations.audit_app, name="audit")
+app.add_typer(operations.actions_app, name="actions")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT", help="Port (default 8000 or $PORT).")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API and the built-in platform pages."""
+    import uvicorn
+
+    load_settings()  # refuse bad settings before uvicorn starts
+    uvicorn.run(
+        "tanggap.api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=os.environ.get("TANGGAP_LOG_LEVEL", "info").lower(),
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate the database to the newest schema (or to REVISION)."""
+    from tanggap.db.migrate import upgrade
+
+    settings = load_settings()
+    from tanggap.db.session import make_engine
+
+    make_engine(settings.database_url).dispose()  # creates the SQLite folder
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {_safe_url(settings.database_url)} is at {revision}", err=True)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load the demo channels, posts, reports and principals once; print the demo tokens."""
+    from tanggap.demo import service as demo
+
+    settings = load_settings()
+    if settings.env != "development":
+        fail("the demo loads only when TANGGAP_ENV=development (its tokens derive from the key)")
+    with runtime_for(settings) as runtime, transaction(runtime) as session:
+        result = demo.load(
+            session=session,
+            secret_key=settings.secret_key,
+            policy=runtime.policy,
+            inspector=runtime.inspector,
+            notifier=runtime.notifier,
+        )
+    if result.loaded:
+        typer.echo(
+            f"demo loaded: {result.channels} channels, {result.posts} posts, "
+            f"{result.reports} reports",
+            err=True,
+        )
+    else:
+        typer.echo("demo already loaded", err=True)
+    for name, token in result.tokens.items():
+        typer.echo(f"TANGGAP_DEMO_{name.upper()}_TOKEN={token}")

@@ -1,0 +1,129 @@
+"""Commands for organisations, members and API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from tanggap.auth import service as auth
+from tanggap.auth.schemas import ROLES
+from tanggap.cli.common import CLI_ACTOR, fail, option_error, runtime_for, transaction
+from tanggap.flaggers import service as flaggers
+from tanggap.flaggers.schemas import FlaggerOrgIn, MemberIn
+
+token_app = typer.Typer(help="API tokens.")
+flagger_app = typer.Typer(help="Trusted flagger organisations and their members.")
+member_app = typer.Typer(help="Members who log into the flagger portal.")
+flagger_app.add_typer(member_app, name="member")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="platform, flagger, reviewer or admin.")],
+    org: Annotated[str | None, typer.Option(help="Flagger organisation (flagger tokens).")] = None,
+    name: Annotated[str | None, typer.Option(help="Who the token is for.")] = None,
+) -> None:
+    """Create a principal with ROLE and print its token (only the token) on stdout."""
+    if role not in ROLES:
+        fail(f"--role: {role!r} is not one of {', '.join(ROLES)}", code=2)
+    if role == "flagger" and not org:
+        fail("--org: a flagger token needs the organisation's name", code=2)
+    if role != "flagger" and org:
+        fail("--org: only flagger tokens belong to an organisation", code=2)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        if org:
+            found = flaggers.get_by_name(session=session, name=org)
+            if found is None:
+                fail(f"--org: no flagger organisation named {org!r}; create it first", code=2)
+            issued = flaggers.issue_org_token(
+                session=session, org=found, name=name, actor=CLI_ACTOR
+            )
+        else:
+            principal = auth.create_principal(
+                session=session, role=role, name=name or f"{role} token", actor=CLI_ACTOR
+            )
+            issued = auth.issue_token(session=session, principal=principal, actor=CLI_ACTOR)
+    typer.echo(issued.token)
+
+
+@token_app.command("list")
+def token_list(
+    org: Annotated[str, typer.Option(help="The organisation whose tokens to list.")],
+) -> None:
+    """List an organisation's tokens: id, prefix, created, revoked."""
+    with runtime_for() as runtime, transaction(runtime) as session:
+        found = flaggers.find(session=session, name_or_id=org)
+        for token in flaggers.org_tokens(session=session, org=found):
+            revoked = token.revoked_at.isoformat() if token.revoked_at else "active"
+            typer.echo(f"{token.id}  {token.prefix}…  {token.created_at.isoformat()}  {revoked}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id.")]) -> None:
+    """Revoke one token at once; requests carrying it get 401 from then on."""
+    try:
+        parsed = uuid.UUID(token_id)
+    except ValueError:
+        fail("TOKEN_ID: not a token id (a UUID; see `tanggap token list`)", code=2)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        if not auth.revoke_token(session=session, token_id=parsed, actor=CLI_ACTOR):
+            fail(f"TOKEN_ID: no active token {token_id}", code=2)
+    typer.echo(f"revoked {token_id}", err=True)
+
+
+@flagger_app.command("create")
+def flagger_create(
+    name: Annotated[str, typer.Option(help="The organisation's name.")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country code.")],
+    trust: Annotated[str, typer.Option(help="high or normal.")] = "normal",
+    webhook_url: Annotated[str | None, typer.Option(help="Where notifications go.")] = None,
+    contact_email: Annotated[str | None, typer.Option(help="Contact address.")] = None,
+    language: Annotated[str | None, typer.Option(help="Portal language: id or en.")] = None,
+) -> None:
+    """Create a trusted flagger organisation; print its id, then its webhook secret."""
+    try:
+        data = FlaggerOrgIn.model_validate(
+            {
+                "name": name,
+                "country": country,
+                "trust": trust,
+                "webhook_url": webhook_url,
+                "contact_email": contact_email,
+                "language": language,
+            }
+        )
+    except ValidationError as exc:
+        option_error(exc)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        org = flaggers.create(session=session, data=data, actor=CLI_ACTOR)
+        org_id, secret = org.id, org.webhook_secret
+    typer.echo(str(org_id))
+    typer.echo(f"webhook secret: {secret}")
+
+
+@flagger_app.command("list")
+def flagger_list() -> None:
+    """List the organisations: id, country, trust, name."""
+    with runtime_for() as runtime, transaction(runtime) as session:
+        for org in flaggers.list_orgs(session=session):
+            typer.echo(f"{org.id}  {org.country}  {org.trust:<6}  {org.name}")
+
+
+@member_app.command("add")
+def member_add(
+    org: Annotated[str, typer.Argument(help="The organisation's name or id.")],
+    email: Annotated[str, typer.Argument(help="The member's e-mail address (their login).")],
+    name: Annotated[str | None, typer.Option(help="The member's name.")] = None,
+) -> None:
+    """Add a portal member; print the one-time password they must change at first login."""
+    try:
+        data = MemberIn.model_validate({"email": email, "name": name})
+    except ValidationError as exc:
+        option_error(exc)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        found = flaggers.find(session=session, name_or_id=org)
+        member = flaggers.add_member(session=session, org=found, data=data, actor=CLI_ACTOR)
+    typer.echo(member.one_time_password)

@@ -1,0 +1,65 @@
+"""What every command shares: settings, the runtime, one transaction, clear failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from tanggap import logs
+from tanggap.config import Settings
+from tanggap.errors import TanggapError
+from tanggap.policy.service import PolicyError
+from tanggap.runtime import Runtime, build_runtime
+
+CLI_ACTOR = "cli"
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` to stderr and exit non-zero."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, or exit with the reason they are refused."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        fail("; ".join(err["msg"].removeprefix("Value error, ") for err in exc.errors()))
+    logs.configure(settings.log_level)
+    return settings
+
+
+@contextmanager
+def runtime_for(settings: Settings | None = None) -> Iterator[Runtime]:
+    """Build the runtime for a command and release it afterwards."""
+    try:
+        runtime = build_runtime(settings or load_settings())
+    except PolicyError as exc:
+        fail(str(exc))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@contextmanager
+def transaction(runtime: Runtime) -> Iterator[Session]:
+    """One transaction for a command; domain errors become a message and exit code 2."""
+    try:
+        with runtime.factory() as session, session.begin():
+            yield session
+    except TanggapError as exc:
+        fail(f"{exc.field}: {exc.message}" if exc.field else exc.message, code=2)
+
+
+def option_error(exc: ValidationError) -> NoReturn:
+    """Exit naming the command-line option behind the first invalid field."""
+    err = exc.errors()[0]
+    field = str(err["loc"][0]) if err["loc"] else "input"
+    fail(f"--{field.replace('_', '-')}: {err['msg'].removeprefix('Value error, ')}", code=2)

@@ -1,0 +1,48 @@
+"""The notification outbox: webhooks to flagger organisations and their delivery log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tanggap.db.base import Base, new_id, utcnow
+
+
+class Notification(Base):
+    """One webhook to send; its id is the ``X-Tanggap-Event-Id`` a receiver dedupes on."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_state_next", "state", "next_attempt_at"),
+        Index("ix_notifications_report_created", "report_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flagger_orgs.id"), index=True)
+    report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("reports.id"))
+    event: Mapped[str] = mapped_column(String(48))
+    # The exact body sent, so every retry carries the same bytes.
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+
+
+class DeliveryAttempt(Base):
+    """One try at sending a notification: the delivery log admins read."""
+
+    __tablename__ = "notification_attempts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    notification_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notifications.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
