@@ -93,6 +93,13 @@ def report_body(
     return {"target": target, "category": category, **fields}
 
 
+REMOVAL_ORDER = {
+    "order_type": "removal_order",
+    "issuing_authority": "Direktorat Pengendalian Konten (test)",
+    "legal_basis": "Regulation (EU) 2021/784, Art. 3",
+}
+
+
 def decision_body(outcome: str = "remove", **fields: Any) -> dict[str, Any]:
     """A valid body for POST /v1/cases/{id}/decision."""
     body: dict[str, Any] = {

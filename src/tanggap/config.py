@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET_KEY
     policy_file: Path = DEFAULT_POLICY_FILE
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_bulk_body_bytes: int = Field(default=8_388_608, ge=1024)
     claim_lease_seconds: int = Field(default=600, ge=30)
     action_retry_seconds: float = Field(default=5.0, gt=0)
     action_max_attempts: int = Field(default=20, ge=1)

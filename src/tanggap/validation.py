@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 MAX_BIGINT = 2**63 - 1  # the largest integer both databases store
 EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+_FIELD_PREFIX = re.compile(r"^(?:Value error, )?([A-Za-z_][A-Za-z0-9_.]*): (.+)$", re.S)
+_LOCATION_ROOTS = {"body", "query", "path", "header"}
 HANDLE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
 
@@ -62,3 +64,39 @@ class Input(BaseModel):
         if any(isinstance(text, str) and "\x00" in text for text in texts):
             raise ValueError("must not contain NUL characters")
         return value
+
+
+def _field_of(loc: tuple[Any, ...], message: str) -> tuple[str, str]:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in _LOCATION_ROOTS:
+        parts = parts[1:]
+    # Pydantic names union members and wrappers in the location; the caller only knows fields.
+    parts = [
+        p
+        for p in parts
+        if not p.startswith(("function-", "constrained-", "str", "int", "TargetRef"))
+    ]
+    field = ".".join(parts)
+    match = _FIELD_PREFIX.match(message)
+    if match and not field:
+        return match.group(1), match.group(2)
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    return field or "body", message
+
+
+def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Turn pydantic errors into ``[{field, message}]``."""
+    details = []
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            details.append({"field": "body", "message": "the body is not valid JSON"})
+            continue
+        if err.get("type") == "missing" and tuple(err.get("loc", ())) == ("body",):
+            details.append({"field": "body", "message": "a JSON body is required"})
+            continue
+        field, message = _field_of(tuple(err.get("loc", ())), str(err.get("msg", "invalid")))
+        if err.get("type") == "extra_forbidden":
+            message = "unknown field"
+        details.append({"field": field, "message": message})
+    return details

@@ -9,7 +9,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tanggap.runtime import Runtime
-from tests.factories import Tokens, bearer, decision_body, post_body, report_body, row_counts
+from tests.factories import (
+    REMOVAL_ORDER,
+    Tokens,
+    bearer,
+    decision_body,
+    post_body,
+    report_body,
+    row_counts,
+)
 
 
 def ingest(client: TestClient, tokens: Tokens, message_id: int, **fields: Any) -> None:
@@ -52,7 +60,7 @@ def test_open_cases_are_listed_earliest_deadline_first(client: TestClient, token
         ingest(client, tokens, message_id)
     relaxed = report(client, tokens.platform, 1, category="other")  # 72 h
     urgent = report(client, tokens.flagger, 2, category="terrorism")  # 4 h
-    order = report(client, tokens.flagger, 3, category="fraud", order_type="removal_order")  # 1 h
+    order = report(client, tokens.flagger, 3, category="fraud", **REMOVAL_ORDER)  # 1 h
     listed = client.get("/v1/cases", headers=bearer(tokens.reviewer)).json()
     assert [c["case_id"] for c in listed["cases"]] == [
         order["case_id"],
@@ -285,9 +293,7 @@ def test_a_removal_order_on_a_geo_restricted_post_reopens_its_case(
         client, tokens.reviewer, user["case_id"],
         outcome="geo_restrict", countries=["DE"], ground="law", policy_ref="NetzDG",
     )  # fmt: skip
-    order = report(
-        client, tokens.flagger, category="terrorism", order_type="removal_order", legal_basis="TCO"
-    )
+    order = report(client, tokens.flagger, category="terrorism", **REMOVAL_ORDER)
     assert order["case_id"] == user["case_id"] and order["status"] == "received"
     case = client.get(f"/v1/cases/{order['case_id']}", headers=bearer(tokens.reviewer)).json()
     assert case["state"] == "open" and case["deadline"] == order["deadline"]

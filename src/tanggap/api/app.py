@@ -62,7 +62,11 @@ def create_app(
     app.include_router(actions_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=runtime.settings.max_body_bytes,
+        larger={"/v1/reports/bulk": runtime.settings.max_bulk_body_bytes},
+    )
     app.add_middleware(RequestTimer)
     app.add_middleware(RequestId)
     return app

@@ -13,7 +13,8 @@ from tanggap.idempotency.models import IdempotencyRecord
 from tanggap.notify.models import DeliveryAttempt, Notification
 from tanggap.platform.models import Restriction
 from tanggap.posts.models import Post, PostMedia
-from tanggap.reports.models import Report, ReportMessage
+from tanggap.reports.models import Report
+from tanggap.threads.models import ReportMessage
 
 __all__ = [
     "Action",

@@ -119,6 +119,7 @@ def load(
                 note=item.get("note"),
                 order_type=item.get("order_type", "notice"),
                 legal_basis=item.get("legal_basis"),
+                issuing_authority=item.get("issuing_authority"),
                 reporter_id=item.get("reporter"),
             ),
             policy=policy,

@@ -1,27 +1,34 @@
-"""HTTP: submit a report, follow it."""
+"""HTTP: submit reports (one or many), list them, follow one."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from tanggap.api import idempotent
 from tanggap.api.deps import AnyCaller, Reporter, RuntimeDep, SessionDep
-from tanggap.auth.schemas import Caller
-from tanggap.idempotency import service as idempotency
 from tanggap.metrics import REPORTS_RECEIVED
-from tanggap.posts.service import post_url
-from tanggap.reports import service
-from tanggap.reports.models import Report
-from tanggap.reports.schemas import ReportIn, ReportOut, ReportReceipt, TargetOut
-from tanggap.runtime import Runtime
+from tanggap.reports import bulk, service
+from tanggap.reports.present import present
+from tanggap.reports.schemas import (
+    REPORT_STATUSES,
+    BulkIn,
+    BulkOut,
+    ReportIn,
+    ReportList,
+    ReportOut,
+    ReportReceipt,
+)
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
-ENDPOINT = "POST /v1/reports"
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Retries with the same key get the first answer"),
+]
 
 
 @router.post(
@@ -35,108 +42,119 @@ def submit_report(
     session: SessionDep,
     caller: Reporter,
     runtime: RuntimeDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Report a public post; retries with the same ``Idempotency-Key`` get the first answer."""
-    if idempotency_key is None:
-        status, body = _submit(session, caller, data, runtime)
-        session.commit()
-        _count(status, data)
-        return JSONResponse(body, status_code=status)
+    accepted: list[ReportIn] = []
 
-    key = idempotency.check_key(idempotency_key)
-    fingerprint = idempotency.request_hash(
-        data.model_dump(mode="json"), secret_key=runtime.settings.secret_key
-    )
-    for _ in range(3):
-        try:
-            stored = idempotency.lookup(
-                session=session,
-                principal_id=caller.id,
-                endpoint=ENDPOINT,
-                key=key,
-                fingerprint=fingerprint,
-            )
-            if stored is not None:
-                session.rollback()
-                return JSONResponse(
-                    stored.response,
-                    status_code=stored.status_code,
-                    headers={"Idempotent-Replayed": "true"},
-                )
-            record = idempotency.reserve(
-                session=session,
-                principal_id=caller.id,
-                endpoint=ENDPOINT,
-                key=key,
-                fingerprint=fingerprint,
-            )
-            status, body = _submit(session, caller, data, runtime)
-            idempotency.store(record=record, status_code=status, response=body)
-            session.commit()
-            _count(status, data)
-            return JSONResponse(body, status_code=status)
-        except IntegrityError:
-            # A concurrent request with the same key committed first: replay its answer.
-            session.rollback()
-    raise RuntimeError("idempotency key could be neither stored nor read back")
+    def work() -> tuple[int, dict[str, Any]]:
+        intake = service.submit(
+            session=session,
+            caller=caller,
+            data=data,
+            policy=runtime.policy,
+            secret_key=runtime.settings.secret_key,
+            notifier=runtime.notifier,
+        )
+        accepted[:] = [] if intake.duplicate else [data]
+        receipt = ReportReceipt(
+            report_id=intake.report.id,
+            case_id=intake.report.case_id,
+            status=intake.report.status,  # type: ignore[arg-type]
+            deadline=intake.report.deadline,
+            duplicate=intake.duplicate,
+        )
+        return (200 if intake.duplicate else 202), receipt.model_dump(mode="json")
 
-
-def _submit(
-    session: Session, caller: Caller, data: ReportIn, runtime: Runtime
-) -> tuple[int, dict[str, object]]:
-    """Run intake; the answer is 202 for a new report, 200 for the caller's open duplicate."""
-    intake = service.submit(
+    answer, _ = idempotent.run(
         session=session,
         caller=caller,
-        data=data,
-        policy=runtime.policy,
+        endpoint="POST /v1/reports",
+        key=idempotency_key,
+        payload=data.model_dump(mode="json"),
         secret_key=runtime.settings.secret_key,
-        notifier=runtime.notifier,
+        work=work,
     )
-    receipt = ReportReceipt(
-        report_id=intake.report.id,
-        case_id=intake.report.case_id,
-        status=intake.report.status,  # type: ignore[arg-type]
-        deadline=intake.report.deadline,
-        duplicate=intake.duplicate,
-    )
-    return (200 if intake.duplicate else 202), receipt.model_dump(mode="json")
+    _count(accepted)
+    return answer
 
 
-def _count(status: int, data: ReportIn) -> None:
-    if status == 202:  # a new report, committed
+@router.post("/bulk", response_model=BulkOut)
+def submit_bulk(
+    data: BulkIn,
+    session: SessionDep,
+    caller: Reporter,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Report up to 1,000 posts at once; every line gets its fate, valid lines are accepted."""
+    accepted: list[ReportIn] = []
+
+    def work() -> tuple[int, dict[str, Any]]:
+        lines = bulk.submit_many(
+            session=session,
+            caller=caller,
+            lines=data.reports,
+            policy=runtime.policy,
+            secret_key=runtime.settings.secret_key,
+            notifier=runtime.notifier,
+        )
+        accepted[:] = [
+            ReportIn.model_validate(data.reports[line.index])
+            for line in lines
+            if line.status == "accepted"
+        ]
+        return 200, BulkOut(results=lines).model_dump(mode="json", exclude_none=True)
+
+    answer, _ = idempotent.run(
+        session=session,
+        caller=caller,
+        endpoint="POST /v1/reports/bulk",
+        key=idempotency_key,
+        payload=data.model_dump(mode="json"),
+        secret_key=runtime.settings.secret_key,
+        work=work,
+    )
+    _count(accepted)
+    return answer
+
+
+def _count(accepted: list[ReportIn]) -> None:
+    # Counted after the commit, so a rolled-back attempt is not counted.
+    for data in accepted:
         REPORTS_RECEIVED.labels(data.category, data.order_type).inc()
+
+
+@router.get("", response_model=ReportList)
+def list_reports(
+    session: SessionDep,
+    caller: AnyCaller,
+    status: Annotated[list[str] | None, Query()] = None,
+    since: Annotated[datetime | None, Query(description="Received at or after")] = None,
+    until: Annotated[datetime | None, Query(description="Received before")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> ReportList:
+    """List the reports the caller may see (a flagger: its organisation's), newest first."""
+    for value in status or []:
+        if value not in REPORT_STATUSES:
+            service.invalid_status(value)
+    reports, total = service.list_visible(
+        session=session,
+        caller=caller,
+        statuses=status,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    return ReportList(
+        reports=present(session=session, reports=reports), total=total, limit=limit, offset=offset
+    )
 
 
 @router.get("/{report_id}", response_model=ReportOut)
 def get_report(report_id: uuid.UUID, session: SessionDep, caller: AnyCaller) -> ReportOut:
-    """Show a report's status and, once decided, its outcome and public explanation."""
+    """Show a report's status and clock and, once decided, its outcome and public explanation."""
     report = service.get_visible(session=session, caller=caller, report_id=report_id)
-    return report_out(session, report)
-
-
-def report_out(session: Session, report: Report) -> ReportOut:
-    """Shape a report for its reporter, with the decision's public part once there is one."""
-    channel, message_id = service.target_of(session=session, report=report)
-    out = ReportOut(
-        report_id=report.id,
-        case_id=report.case_id,
-        status=report.status,  # type: ignore[arg-type]
-        category=report.category,
-        order_type=report.order_type,
-        legal_basis=report.legal_basis,
-        note=report.note,
-        target=TargetOut(channel=channel, message_id=message_id, url=post_url(channel, message_id)),
-        received_at=report.received_at,
-        deadline=report.deadline,
-        decided_at=report.decided_at,
-    )
-    decision = service.settling_decision(session=session, report=report)
-    if decision is not None:
-        out.outcome = decision.outcome
-        out.countries = decision.countries or None
-        out.ground = decision.ground
-        out.policy_ref = decision.policy_ref
-        out.explanation = decision.explanation
-    return out
+    return present(session=session, reports=[report])[0]

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, StrictInt, StrictStr, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 from tanggap.reports.links import LinkError, parse_post_link
 from tanggap.validation import Handle, Input
 
-ReportStatus = Literal["received", "in_review", "actioned", "declined"]
+ReportStatus = Literal["received", "in_review", "actioned", "declined", "objected"]
+REPORT_STATUSES: tuple[str, ...] = ("received", "in_review", "actioned", "declined", "objected")
 OPEN_STATUSES: tuple[str, ...] = ("received", "in_review")
+SETTLED_STATUSES: tuple[str, ...] = ("actioned", "declined")
+MAX_BULK = 1000
 
 
 class TargetRef(Input):
@@ -31,7 +42,16 @@ class ReportIn(Input):
     category: str = Field(min_length=1, max_length=64)
     note: str | None = Field(default=None, max_length=2000)
     order_type: Literal["notice", "removal_order"] = "notice"
-    legal_basis: str | None = Field(default=None, max_length=500)
+    legal_basis: str | None = Field(
+        default=None, max_length=500, description="The law or order the report rests on"
+    )
+    issuing_authority: str | None = Field(
+        default=None, max_length=300, description="Removal orders: the authority that issued it"
+    )
+    deadline: AwareDatetime | None = Field(
+        default=None,
+        description="Removal orders: the order's own deadline; it can shorten the policy's clock",
+    )
     reporter_id: StrictStr | StrictInt | None = Field(
         default=None,
         union_mode="left_to_right",
@@ -48,6 +68,20 @@ class ReportIn(Input):
                 raise ValueError(str(exc)) from exc
             return {"channel": ref.channel, "message_id": ref.message_id}
         return value
+
+    @model_validator(mode="after")
+    def _removal_order_fields(self) -> ReportIn:
+        if self.order_type == "removal_order":
+            if not self.issuing_authority:
+                raise ValueError("issuing_authority: a removal order names the issuing authority")
+            if not self.legal_basis:
+                raise ValueError("legal_basis: a removal order names its legal reference")
+        else:
+            if self.issuing_authority:
+                raise ValueError("issuing_authority: only removal orders carry one")
+            if self.deadline is not None:
+                raise ValueError("deadline: only removal orders carry their own deadline")
+        return self
 
     @field_validator("reporter_id")
     @classmethod
@@ -87,13 +121,53 @@ class ReportOut(BaseModel):
     category: str
     order_type: str
     legal_basis: str | None
+    issuing_authority: str | None
     note: str | None
     target: TargetOut
     received_at: datetime
     deadline: datetime
+    time_left_seconds: int | None = Field(
+        description="Until the deadline while open; negative once overrun"
+    )
     decided_at: datetime | None
+    time_to_action_seconds: int | None = Field(description="From receipt to the settling decision")
+    within_deadline: bool | None = Field(description="Settled by the deadline; null while open")
+    objection: str | None = Field(default=None, description="The platform's reasoned objection")
+    unread_messages: int = 0
     outcome: str | None = None
     countries: list[str] | None = None
     ground: str | None = None
     policy_ref: str | None = None
     explanation: str | None = None
+
+
+class BulkIn(Input):
+    """Up to 1,000 reports in one request; each line is judged on its own."""
+
+    reports: list[Any] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class BulkLine(BaseModel):
+    """The fate of one line of a bulk submission."""
+
+    index: int
+    status: Literal["accepted", "duplicate", "unknown_post", "invalid"]
+    report_id: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    deadline: datetime | None = None
+    error: str | None = None
+
+
+class BulkOut(BaseModel):
+    """Every line's fate, in input order."""
+
+    results: list[BulkLine]
+
+
+class ReportList(BaseModel):
+    """One page of the caller's reports, newest first."""
+
+    reports: list[ReportOut]
+    total: int
+    limit: int
+    offset: int

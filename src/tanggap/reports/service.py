@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
 from tanggap.actions.models import Action
@@ -23,7 +25,7 @@ from tanggap.posts import service as posts
 from tanggap.posts.models import Post
 from tanggap.pseudonyms import user_ref
 from tanggap.reports.models import Report
-from tanggap.reports.schemas import OPEN_STATUSES, ReportIn
+from tanggap.reports.schemas import OPEN_STATUSES, REPORT_STATUSES, ReportIn
 
 # A new report on a post taken down everywhere is answered by that takedown.
 SETTLING_OUTCOMES = frozenset({"remove", "ban_channel"})
@@ -92,6 +94,11 @@ def submit(
         order_type=data.order_type,
         category_id=data.category,
     )
+    if data.deadline is not None:
+        # An order may set a tighter clock than the policy's, never a looser one.
+        if data.deadline <= received_at:
+            raise InvalidInput("the order's deadline has already passed", field="deadline")
+        deadline = min(deadline, data.deadline)
     case = cases.open_or_join(
         session=session,
         post=post,
@@ -107,6 +114,7 @@ def submit(
         category=data.category,
         order_type=data.order_type,
         legal_basis=data.legal_basis,
+        issuing_authority=data.issuing_authority,
         note=data.note,
         flagger_org_id=caller.org_id if source == "flagger" else None,
         reporter_ref=reporter_ref,
@@ -228,9 +236,55 @@ def can_see(caller: Caller, report: Report) -> bool:
         return True
     if caller.role == "flagger":
         return report.flagger_org_id is not None and report.flagger_org_id == caller.org_id
+    return caller.role == "platform" and report.source == "user"
+
+
+def invalid_status(value: str) -> NoReturn:
+    """Refuse an unknown report status in a filter."""
+    known = ", ".join(REPORT_STATUSES)
+    raise InvalidInput(f"unknown status {value!r}; known: {known}", field="status")
+
+
+def visible_to(caller: Caller) -> ColumnElement[bool]:
+    """Return the condition selecting the reports ``caller`` may see."""
+    if caller.is_staff:
+        return true()
+    if caller.role == "flagger" and caller.org_id is not None:
+        return Report.flagger_org_id == caller.org_id
     if caller.role == "platform":
-        return report.source == "user"
-    return False
+        return Report.source == "user"
+    return false()
+
+
+def list_visible(
+    *,
+    session: Session,
+    caller: Caller,
+    statuses: list[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Report], int]:
+    """Return a page of the reports the caller may see, newest first, and their total."""
+    query = select(Report).where(visible_to(caller))
+    if statuses:
+        query = query.where(Report.status.in_(statuses))
+    if since is not None:
+        query = query.where(Report.received_at >= _aware(since, "since"))
+    if until is not None:
+        query = query.where(Report.received_at < _aware(until, "until"))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(
+        query.order_by(Report.received_at.desc(), Report.id).limit(limit).offset(offset)
+    ).scalars()
+    return list(rows), total
+
+
+def _aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise InvalidInput("give a time zone, e.g. 2026-11-23T00:00:00+07:00", field=field)
+    return value
 
 
 def target_of(*, session: Session, report: Report) -> tuple[str, int]:

@@ -1,0 +1,66 @@
+"""Run a write under an ``Idempotency-Key``: the first answer is stored and replayed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tanggap.auth.schemas import Caller
+from tanggap.idempotency import service as idempotency
+
+Work = Callable[[], tuple[int, dict[str, Any]]]
+
+
+def run(
+    *,
+    session: Session,
+    caller: Caller,
+    endpoint: str,
+    key: str | None,
+    payload: Any,
+    secret_key: str,
+    work: Work,
+) -> tuple[JSONResponse, bool]:
+    """Do ``work`` once per key and commit; return the answer and whether it is fresh."""
+    if key is None:
+        status, body = work()
+        session.commit()
+        return JSONResponse(body, status_code=status), True
+    key = idempotency.check_key(key)
+    fingerprint = idempotency.request_hash(payload, secret_key=secret_key)
+    for _ in range(3):
+        try:
+            stored = idempotency.lookup(
+                session=session,
+                principal_id=caller.id,
+                endpoint=endpoint,
+                key=key,
+                fingerprint=fingerprint,
+            )
+            if stored is not None:
+                session.rollback()
+                replay = JSONResponse(
+                    stored.response,
+                    status_code=stored.status_code,
+                    headers={"Idempotent-Replayed": "true"},
+                )
+                return replay, False
+            record = idempotency.reserve(
+                session=session,
+                principal_id=caller.id,
+                endpoint=endpoint,
+                key=key,
+                fingerprint=fingerprint,
+            )
+            status, body = work()
+            idempotency.store(record=record, status_code=status, response=body)
+            session.commit()
+            return JSONResponse(body, status_code=status), True
+        except IntegrityError:
+            # A concurrent request with the same key committed first: replay its answer.
+            session.rollback()
+    raise RuntimeError("idempotency key could be neither stored nor read back")
