@@ -17,10 +17,12 @@ from tanggap.api.middleware import BodyLimit, RequestId
 from tanggap.cases.router import router as cases_router
 from tanggap.channels.router import router as channels_router
 from tanggap.config import Settings, get_settings
+from tanggap.flaggers.router import router as flaggers_router
 from tanggap.metrics import RequestTimer
 from tanggap.posts.router import router as posts_router
 from tanggap.reports.router import router as reports_router
 from tanggap.runtime import Runtime, build_runtime
+from tanggap.threads.router import router as threads_router
 from tanggap.web.views import router as pages_router
 
 STATIC = Path(__file__).parent.parent / "web" / "static"
@@ -60,6 +62,8 @@ def create_app(
     app.include_router(reports_router)
     app.include_router(cases_router)
     app.include_router(actions_router)
+    app.include_router(threads_router)
+    app.include_router(flaggers_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_middleware(

@@ -31,7 +31,7 @@ from tanggap.posts.service import post_url
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1/cases", tags=["review"])
 
-StateFilter = Literal["open", "in_review", "decided", "closed", "appealed"]
+StateFilter = Literal["open", "in_review", "decided", "objected", "closed", "appealed"]
 
 
 @router.get("", response_model=CaseList)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from tanggap.validation import CountryCode, Input
 
-CaseState = Literal["open", "in_review", "decided", "closed", "appealed"]
+CaseState = Literal["open", "in_review", "decided", "objected", "closed", "appealed"]
 OPEN_STATES: tuple[str, ...] = ("open", "in_review")
 Outcome = Literal["remove", "geo_restrict", "ban_channel", "no_violation"]
 RESTRICTING_OUTCOMES: frozenset[str] = frozenset({"remove", "geo_restrict", "ban_channel"})

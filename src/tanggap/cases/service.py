@@ -222,3 +222,13 @@ def post_of(*, session: Session, case: Case) -> tuple[Post, str]:
         .where(Post.id == case.post_id)
     ).one()
     return row[0], row[1]
+
+
+def set_state(*, session: Session, case: Case, state: str, actor: str) -> None:
+    """Move a case to ``state`` (releasing any claim), audited."""
+    previous = case.state
+    case.state = state
+    case.claimed_by_id = None
+    case.lease_expires_at = None
+    session.flush()
+    _audit(session, actor, "case.state_changed", case, previous=previous, state=state)

@@ -1,0 +1,79 @@
+"""HTTP: the thread on a report, and the platform's objection."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from tanggap.api.deps import RuntimeDep, SessionDep, Staff, require
+from tanggap.auth.schemas import Caller
+from tanggap.threads import service
+from tanggap.threads.models import ReportMessage
+from tanggap.threads.schemas import MessageIn, MessageOut, ObjectionIn, Thread
+
+router = APIRouter(tags=["threads"])
+Participant = Annotated[Caller, Depends(require("flagger", "reviewer", "admin"))]
+
+
+def message_out(message: ReportMessage) -> MessageOut:
+    """Shape a message: its author's role, never the person."""
+    return MessageOut(
+        message_id=message.id,
+        author_role=message.author_role,  # type: ignore[arg-type]
+        kind=message.kind,  # type: ignore[arg-type]
+        body=message.body,
+        created_at=message.created_at,
+        read_by_flagger_at=message.read_by_flagger_at,
+        read_by_platform_at=message.read_by_platform_at,
+    )
+
+
+@router.get("/v1/reports/{report_id}/messages", response_model=Thread)
+def read_thread(report_id: uuid.UUID, session: SessionDep, caller: Participant) -> Thread:
+    """Read a report's thread, oldest first; the other side's messages become read."""
+    found = service.messages(session=session, caller=caller, report_id=report_id)
+    session.commit()
+    return Thread(report_id=report_id, messages=[message_out(m) for m in found])
+
+
+@router.post("/v1/reports/{report_id}/messages", response_model=MessageOut, status_code=201)
+def write_message(
+    report_id: uuid.UUID,
+    data: MessageIn,
+    session: SessionDep,
+    caller: Participant,
+    runtime: RuntimeDep,
+) -> MessageOut:
+    """Write on a report's thread; the other side is notified."""
+    message = service.post_message(
+        session=session,
+        caller=caller,
+        report_id=report_id,
+        body=data.body,
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    return message_out(message)
+
+
+@router.post("/v1/cases/{case_id}/objection", response_model=MessageOut, status_code=201)
+def object_to_report(
+    case_id: uuid.UUID,
+    data: ObjectionIn,
+    session: SessionDep,
+    caller: Staff,
+    runtime: RuntimeDep,
+) -> MessageOut:
+    """Object (sanggah) to a flagger's report on a case you hold, with your reasons."""
+    message = service.object_to(
+        session=session,
+        caller=caller,
+        case_id=case_id,
+        report_id=data.report_id,
+        reason=data.reason,
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    return message_out(message)
