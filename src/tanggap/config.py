@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     claim_lease_seconds: int = Field(default=600, ge=30)
     action_retry_seconds: float = Field(default=5.0, gt=0)
     action_max_attempts: int = Field(default=20, ge=1)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_seconds: float = Field(default=10.0, gt=0)
+    webhook_give_up_hours: float = Field(default=72.0, gt=0)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

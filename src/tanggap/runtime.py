@@ -12,7 +12,8 @@ from tanggap.actions.adapters import BuiltinPagesAdapter, PlatformAdapter
 from tanggap.config import Settings
 from tanggap.db.session import make_engine, make_session_factory
 from tanggap.detection.hook import NoInspection, PostInspector
-from tanggap.notify.service import LogNotifier, Notifier
+from tanggap.notify.outbox import OutboxNotifier
+from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import load_policy
 
@@ -26,7 +27,7 @@ class Runtime:
     factory: sessionmaker[Session]
     policy: Policy
     adapter: PlatformAdapter = field(default_factory=BuiltinPagesAdapter)
-    notifier: Notifier = field(default_factory=LogNotifier)
+    notifier: Notifier = field(default_factory=OutboxNotifier)
     inspector: PostInspector = field(default_factory=NoInspection)
 
     def close(self) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import httpx
 import structlog
 
 from tanggap.actions.service import deliver_due
+from tanggap.notify import outbox
 from tanggap.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -30,18 +32,33 @@ def deliver(
     )
 
 
+def notify(runtime: Runtime, client: httpx.Client, *, now: datetime | None = None) -> int:
+    """Send the due webhooks; return how many were delivered."""
+    settings = runtime.settings
+    return outbox.deliver_due(
+        factory=runtime.factory,
+        client=client,
+        retry_seconds=settings.webhook_retry_seconds,
+        give_up_after=timedelta(hours=settings.webhook_give_up_hours),
+        now=now,
+    )
+
+
 class ActionDispatcher:
-    """A thread that delivers due actions every ``interval`` seconds until stopped."""
+    """A thread that delivers due actions and webhooks every ``interval`` seconds until stopped."""
 
     def __init__(self, runtime: Runtime, interval: float | None = None):
         self.runtime = runtime
-        self.interval = interval or runtime.settings.action_retry_seconds
+        self.interval = interval or min(
+            runtime.settings.action_retry_seconds, runtime.settings.webhook_retry_seconds
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._client = httpx.Client(timeout=runtime.settings.webhook_timeout_seconds)
 
     def run_once(self) -> int:
-        """Deliver every action that is due now; return how many were delivered."""
-        return deliver(self.runtime)
+        """Deliver every action and webhook that is due now; return how many were delivered."""
+        return deliver(self.runtime) + notify(self.runtime, self._client)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -61,3 +78,4 @@ class ActionDispatcher:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        self._client.close()

@@ -19,6 +19,7 @@ from tanggap.channels.router import router as channels_router
 from tanggap.config import Settings, get_settings
 from tanggap.flaggers.router import router as flaggers_router
 from tanggap.metrics import RequestTimer
+from tanggap.notify.router import router as notifications_router
 from tanggap.posts.router import router as posts_router
 from tanggap.reports.router import router as reports_router
 from tanggap.runtime import Runtime, build_runtime
@@ -64,6 +65,7 @@ def create_app(
     app.include_router(actions_router)
     app.include_router(threads_router)
     app.include_router(flaggers_router)
+    app.include_router(notifications_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_middleware(

@@ -8,6 +8,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from tanggap.reports.models import Report
+from tanggap.threads.models import ReportMessage
 
 log = structlog.get_logger(__name__)
 
@@ -15,14 +16,18 @@ log = structlog.get_logger(__name__)
 class Notifier(Protocol):
     """Told of every change to a report inside the transaction that makes it."""
 
-    def report_changed(self, *, session: Session, report: Report, event: str) -> None:
+    def report_changed(
+        self, *, session: Session, report: Report, event: str, message: ReportMessage | None = None
+    ) -> None:
         """Queue what the report's owner should hear; must not do slow I/O here."""
 
 
 class LogNotifier:
-    """Writes each notification to the log; the default until an outbox notifier is set up."""
+    """Writes each notification to the log (for deployments without webhooks)."""
 
-    def report_changed(self, *, session: Session, report: Report, event: str) -> None:
+    def report_changed(
+        self, *, session: Session, report: Report, event: str, message: ReportMessage | None = None
+    ) -> None:
         """Log the change."""
         log.debug(
             "report.changed", report_id=str(report.id), status=report.status, event_name=event

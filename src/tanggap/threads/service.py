@@ -78,7 +78,9 @@ def post_message(
     if side == "flagger" and report.status == "objected":
         _reopen_after_reply(session, caller, report, notifier)
     else:
-        notifier.report_changed(session=session, report=report, event="report.message")
+        notifier.report_changed(
+            session=session, report=report, event="report.message", message=message
+        )
     return message
 
 
