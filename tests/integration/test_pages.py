@@ -95,7 +95,9 @@ def test_unknown_routes_and_methods_answer_json_errors(client: TestClient) -> No
 def test_metrics_count_what_was_committed(client: TestClient, tokens: Tokens) -> None:
     def sample(name: str, **labels: str) -> float:
         wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
-        for line in client.get("/metrics").text.splitlines():
+        scraped = client.get("/metrics", headers=bearer(tokens.admin))
+        assert scraped.status_code == 200
+        for line in scraped.text.splitlines():
             if line.startswith(f"{name}{{{wanted}}} "):
                 return float(line.split()[-1])
         return 0.0
@@ -108,6 +110,7 @@ def test_metrics_count_what_was_committed(client: TestClient, tokens: Tokens) ->
     client.post("/v1/reports", json={**body, "category": "x"}, headers=bearer(tokens.flagger))
     after = sample("tanggap_reports_received_total", category="drugs", order_type="notice")
     assert after - before == 1
+    assert client.get("/metrics", headers=bearer(tokens.flagger)).status_code == 403
     timed = sample(
         "tanggap_http_request_duration_seconds_count",
         method="POST", route="/v1/reports", status="202",

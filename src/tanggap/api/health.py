@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from tanggap.api.deps import RuntimeDep
+from tanggap.api.deps import RuntimeDep, require
+from tanggap.auth.schemas import Caller
 from tanggap.db.migrate import pending
 from tanggap.metrics import REGISTRY
 
@@ -21,8 +24,8 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
-    """Expose the process's Prometheus metrics."""
+def metrics(caller: Annotated[Caller, Depends(require("admin"))]) -> Response:
+    """Expose the process's Prometheus metrics (an admin token: scrape with a bearer token)."""
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -1,0 +1,112 @@
+"""Walk every route a flagger can reach; any field outside the allow-list, or any leak, fails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tanggap.auth.models import Principal
+from tanggap.posts.models import Post
+from tanggap.runtime import Runtime
+from tests.factories import Tokens, bearer, decision_body, post_body, report_body
+from tests.privacy import ALLOWED, leaks, paths
+
+GHOST = "00000000-0000-4000-8000-000000000000"
+
+
+def build_world(client: TestClient, tokens: Tokens) -> dict[str, str]:
+    """Two organisations' reports on shared posts, decided, objected to, discussed."""
+    for n in (1, 2, 3):
+        client.post(
+            "/v1/posts",
+            json=post_body(message_id=n, author_id=f"author-{n}"),
+            headers=bearer(tokens.platform),
+        )
+    mine = client.post("/v1/reports", json=report_body(), headers=bearer(tokens.flagger)).json()
+    theirs = client.post(
+        "/v1/reports", json=report_body(note="org B note"), headers=bearer(tokens.flagger_other_org)
+    ).json()
+    objected = client.post(
+        "/v1/reports", json=report_body("t.me/beritakita/2"), headers=bearer(tokens.flagger)
+    ).json()
+    client.post(f"/v1/cases/{mine['case_id']}/claim", headers=bearer(tokens.reviewer))
+    client.post(
+        f"/v1/reports/{mine['report_id']}/messages",
+        json={"body": "Dari platform"},
+        headers=bearer(tokens.reviewer),
+    )
+    client.post(
+        f"/v1/cases/{mine['case_id']}/decision",
+        json=decision_body(),
+        headers=bearer(tokens.reviewer),
+    )
+    client.post(f"/v1/cases/{objected['case_id']}/claim", headers=bearer(tokens.reviewer2))
+    client.post(
+        f"/v1/cases/{objected['case_id']}/objection",
+        json={"report_id": objected["report_id"], "reason": "Ini liputan berita, bukan hoaks."},
+        headers=bearer(tokens.reviewer2),
+    )
+    return {
+        "report_id": mine["report_id"],
+        "case_id": mine["case_id"],
+        "other_report_id": theirs["report_id"],
+        "objected_report_id": objected["report_id"],
+    }
+
+
+BODIES: dict[str, Any] = {
+    "POST /v1/reports": report_body("t.me/beritakita/3"),
+    "POST /v1/reports/bulk": {"reports": [report_body("t.me/beritakita/3"), "x"]},
+    "POST /v1/reports/{report_id}/messages": {"body": "Terima kasih"},
+}
+
+
+def test_every_flagger_reachable_route_answers_only_allowed_fields(
+    app: FastAPI, client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    world = build_world(client, tokens)
+    with runtime.factory() as session:
+        forbidden = set(session.execute(select(Post.author_ref)).scalars())
+        staff = session.execute(
+            select(Principal.id, Principal.name).where(Principal.role.in_(("reviewer", "admin")))
+        ).all()
+    forbidden |= {str(pid) for pid, _ in staff} | {name for _, name in staff}
+    forbidden |= {world["other_report_id"], "org B note", "Hotline B", "author-1"}
+
+    reached: set[str] = set()
+    # Every documented route (the OpenAPI schema lists them all), each method, as a flagger.
+    for route_path, operations in app.openapi()["paths"].items():
+        for method in sorted(m.upper() for m in operations):
+            name = f"{method} {route_path}"
+            path = route_path.format(
+                report_id=world["report_id"],
+                case_id=world["case_id"],
+                org_id=GHOST,
+                action_id=GHOST,
+                token_id=GHOST,
+            )
+            answer = client.request(
+                method, path, json=BODIES.get(name), headers=bearer(tokens.flagger)
+            )
+            if answer.status_code in (401, 403, 404, 405):
+                continue
+            assert answer.status_code < 300, (name, answer.status_code, answer.text)
+            reached.add(name)
+            assert name in ALLOWED, f"{name} is reachable by flaggers but has no allow-list"
+            extra = paths(answer.json()) - ALLOWED[name]
+            assert not extra, f"{name} answers fields outside the allow-list: {sorted(extra)}"
+            assert not leaks(answer.json(), forbidden), (name, leaks(answer.json(), forbidden))
+    assert reached == set(ALLOWED), f"allow-listed but not reached: {set(ALLOWED) - reached}"
+    objected = client.get(
+        f"/v1/reports/{world['objected_report_id']}", headers=bearer(tokens.flagger)
+    ).json()
+    assert objected["status"] == "objected" and not leaks(objected, forbidden)
+
+
+def test_the_walker_catches_a_field_outside_the_allow_list() -> None:
+    answer = {"report_id": "r", "target": {"url": "u", "author_ref": "x"}}
+    assert paths(answer) - ALLOWED["GET /v1/reports/{report_id}"] == {"target.author_ref"}
+    assert leaks({"note": "by reviewer Budi"}, {"Budi"}) == {"Budi"}
