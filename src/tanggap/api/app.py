@@ -20,6 +20,8 @@ from tanggap.config import Settings, get_settings
 from tanggap.flaggers.router import router as flaggers_router
 from tanggap.metrics import RequestTimer
 from tanggap.notify.router import router as notifications_router
+from tanggap.portal import session as portal_session
+from tanggap.portal.views import router as portal_router
 from tanggap.posts.router import router as posts_router
 from tanggap.reports.router import router as reports_router
 from tanggap.runtime import Runtime, build_runtime
@@ -57,6 +59,7 @@ def create_app(
     )
     app.state.runtime = runtime
     errors.install(app)
+    portal_session.install(app)
     app.include_router(health.router)
     app.include_router(channels_router)
     app.include_router(posts_router)
@@ -66,6 +69,7 @@ def create_app(
     app.include_router(threads_router)
     app.include_router(flaggers_router)
     app.include_router(notifications_router)
+    app.include_router(portal_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_middleware(

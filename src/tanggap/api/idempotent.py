@@ -24,12 +24,12 @@ def run(
     payload: Any,
     secret_key: str,
     work: Work,
-) -> tuple[JSONResponse, bool]:
-    """Do ``work`` once per key and commit; return the answer and whether it is fresh."""
+) -> tuple[int, dict[str, Any], bool]:
+    """Do ``work`` once per key and commit; return status, body and whether it is fresh."""
     if key is None:
         status, body = work()
         session.commit()
-        return JSONResponse(body, status_code=status), True
+        return status, body, True
     key = idempotency.check_key(key)
     fingerprint = idempotency.request_hash(payload, secret_key=secret_key)
     for _ in range(3):
@@ -43,12 +43,7 @@ def run(
             )
             if stored is not None:
                 session.rollback()
-                replay = JSONResponse(
-                    stored.response,
-                    status_code=stored.status_code,
-                    headers={"Idempotent-Replayed": "true"},
-                )
-                return replay, False
+                return stored.status_code, stored.response, False
             record = idempotency.reserve(
                 session=session,
                 principal_id=caller.id,
@@ -59,8 +54,14 @@ def run(
             status, body = work()
             idempotency.store(record=record, status_code=status, response=body)
             session.commit()
-            return JSONResponse(body, status_code=status), True
+            return status, body, True
         except IntegrityError:
             # A concurrent request with the same key committed first: replay its answer.
             session.rollback()
     raise RuntimeError("idempotency key could be neither stored nor read back")
+
+
+def response(status: int, body: dict[str, Any], fresh: bool) -> JSONResponse:
+    """Turn a result of ``run`` into the HTTP answer, marking replays."""
+    headers = None if fresh else {"Idempotent-Replayed": "true"}
+    return JSONResponse(body, status_code=status, headers=headers)

@@ -66,7 +66,7 @@ def submit_report(
         )
         return (200 if intake.duplicate else 202), receipt.model_dump(mode="json")
 
-    answer, _ = idempotent.run(
+    status, body, fresh = idempotent.run(
         session=session,
         caller=caller,
         endpoint="POST /v1/reports",
@@ -76,7 +76,7 @@ def submit_report(
         work=work,
     )
     _count(accepted)
-    return answer
+    return idempotent.response(status, body, fresh)
 
 
 @router.post("/bulk", response_model=BulkOut)
@@ -106,7 +106,7 @@ def submit_bulk(
         ]
         return 200, BulkOut(results=lines).model_dump(mode="json", exclude_none=True)
 
-    answer, _ = idempotent.run(
+    status, body, fresh = idempotent.run(
         session=session,
         caller=caller,
         endpoint="POST /v1/reports/bulk",
@@ -116,7 +116,7 @@ def submit_bulk(
         work=work,
     )
     _count(accepted)
-    return answer
+    return idempotent.response(status, body, fresh)
 
 
 def _count(accepted: list[ReportIn]) -> None:

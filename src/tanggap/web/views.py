@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from tanggap.api.deps import SessionDep
@@ -16,8 +14,8 @@ from tanggap.channels.models import Channel
 from tanggap.platform import service as platform
 from tanggap.posts import service as posts
 from tanggap.validation import HANDLE_RE, normalise_country
+from tanggap.web.templating import templates
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 

@@ -1,0 +1,176 @@
+"""Web logins: passwords with lockout, server-side sessions, CSRF tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from tanggap.audit import service as audit
+from tanggap.auth.models import Principal, WebSession
+from tanggap.auth.passwords import check_new_password, hash_password, verify_password
+from tanggap.auth.schemas import Caller
+from tanggap.db.base import utcnow
+from tanggap.errors import InvalidInput, TanggapError
+
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+SESSION_IDLE = timedelta(hours=2)
+SESSION_MAX = timedelta(hours=12)
+# Compared against when the e-mail is unknown, so that both paths take as long.
+_DUMMY_HASH = hash_password("no-such-account-placeholder")
+
+
+class LoginFailed(TanggapError):
+    """Wrong e-mail or password, or the account is locked; the message does not say which."""
+
+    status_code = 401
+    code = "login_failed"
+
+
+@dataclass(frozen=True)
+class WebLogin:
+    """A signed-in browser: who it is, its CSRF token, whether it must change its password."""
+
+    caller: Caller
+    csrf_token: str
+    must_change_password: bool
+    language: str | None
+    email: str
+
+
+def _digest(cookie: str) -> str:
+    return hashlib.sha256(cookie.encode("utf-8")).hexdigest()
+
+
+def login(
+    *, session: Session, email: str, password: str, roles: tuple[str, ...]
+) -> tuple[str, WebLogin]:
+    """Check the password and open a session; return the cookie value and the login."""
+    principal = session.execute(
+        select(Principal).where(func.lower(Principal.email) == email.strip().lower())
+    ).scalar_one_or_none()
+    now = utcnow()
+    usable = (
+        principal is not None
+        and principal.password_hash is not None
+        and principal.role in roles
+        and principal.disabled_at is None
+    )
+    if not usable or principal is None or principal.password_hash is None:
+        verify_password(_DUMMY_HASH, password)
+        raise LoginFailed("wrong e-mail or password", field="password")
+    if principal.locked_until is not None and principal.locked_until > now:
+        raise LoginFailed(
+            "too many failed attempts: try again later", field="password", code="locked"
+        )
+    if not verify_password(principal.password_hash, password):
+        principal.failed_logins += 1
+        event = "login.failed"
+        if principal.failed_logins >= MAX_FAILURES:
+            principal.locked_until = now + LOCKOUT
+            principal.failed_logins = 0
+            event = "login.locked"
+        audit.record(
+            session=session,
+            actor=f"web:{principal.id}",
+            action=event,
+            subject_type="principal",
+            subject_id=principal.id,
+        )
+        raise LoginFailed("wrong e-mail or password", field="password")
+    principal.failed_logins = 0
+    principal.locked_until = None
+    principal.last_login_at = now
+    cookie = secrets.token_urlsafe(32)
+    record = WebSession(
+        id_hash=_digest(cookie),
+        principal_id=principal.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + SESSION_MAX,
+        last_seen_at=now,
+    )
+    session.add(record)
+    audit.record(
+        session=session,
+        actor=f"web:{principal.id}",
+        action="login.succeeded",
+        subject_type="principal",
+        subject_id=principal.id,
+    )
+    session.flush()
+    return cookie, _login_of(principal, record)
+
+
+def _login_of(principal: Principal, record: WebSession) -> WebLogin:
+    return WebLogin(
+        caller=Caller(
+            id=principal.id,
+            role=principal.role,  # type: ignore[arg-type]
+            name=principal.name,
+            org_id=principal.org_id,
+        ),
+        csrf_token=record.csrf_token,
+        must_change_password=principal.must_change_password,
+        language=principal.language,
+        email=principal.email or "",
+    )
+
+
+def resume(*, session: Session, cookie: str) -> WebLogin | None:
+    """Return the login behind a session cookie, or None when it is unknown or expired."""
+    record = session.get(WebSession, _digest(cookie))
+    now = utcnow()
+    if record is None or record.expires_at <= now or record.last_seen_at + SESSION_IDLE <= now:
+        return None
+    principal = session.get(Principal, record.principal_id)
+    if principal is None or principal.disabled_at is not None:
+        return None
+    if now - record.last_seen_at > timedelta(minutes=1):
+        record.last_seen_at = now  # at most one write a minute per session
+    return _login_of(principal, record)
+
+
+def logout(*, session: Session, cookie: str) -> None:
+    """End the session behind ``cookie``."""
+    session.execute(delete(WebSession).where(WebSession.id_hash == _digest(cookie)))
+
+
+def change_password(
+    *, session: Session, caller: Caller, current: str, new: str, repeat: str
+) -> None:
+    """Replace the caller's password after checking the current one."""
+    principal = session.get(Principal, caller.id)
+    if principal is None or principal.password_hash is None:
+        raise InvalidInput("this account has no password", field="current")
+    if not verify_password(principal.password_hash, current):
+        raise InvalidInput("the current password is wrong", field="current")
+    if new != repeat:
+        raise InvalidInput("the two new passwords differ", field="repeat")
+    if new == current:
+        raise InvalidInput("choose a password different from the current one", field="new")
+    try:
+        check_new_password(new)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="new") from exc
+    principal.password_hash = hash_password(new)
+    principal.must_change_password = False
+    audit.record(
+        session=session,
+        actor=f"web:{principal.id}",
+        action="password.changed",
+        subject_type="principal",
+        subject_id=principal.id,
+    )
+
+
+def set_language(*, session: Session, caller: Caller, language: str) -> None:
+    """Remember the caller's portal language."""
+    principal = session.get(Principal, caller.id)
+    if principal is not None:
+        principal.language = language
