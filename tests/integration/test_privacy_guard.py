@@ -12,6 +12,7 @@ from tanggap.auth.models import Principal
 from tanggap.posts.models import Post
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, decision_body, post_body, report_body
+from tests.portal_helpers import signed_in
 from tests.privacy import ALLOWED, leaks, paths
 
 GHOST = "00000000-0000-4000-8000-000000000000"
@@ -110,3 +111,29 @@ def test_the_walker_catches_a_field_outside_the_allow_list() -> None:
     answer = {"report_id": "r", "target": {"url": "u", "author_ref": "x"}}
     assert paths(answer) - ALLOWED["GET /v1/reports/{report_id}"] == {"target.author_ref"}
     assert leaks({"note": "by reviewer Budi"}, {"Budi"}) == {"Budi"}
+
+
+def test_the_portal_and_its_export_leak_nothing(
+    app: FastAPI, client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    world = build_world(client, tokens)
+    with runtime.factory() as session:
+        forbidden = set(session.execute(select(Post.author_ref)).scalars())
+        staff = session.execute(
+            select(Principal.id, Principal.name).where(Principal.role.in_(("reviewer", "admin")))
+        ).all()
+    forbidden |= {str(pid) for pid, _ in staff} | {name for _, name in staff}
+    forbidden |= {world["other_report_id"], "org B note", "Hotline B"}
+    browser = TestClient(app)
+    signed_in(browser, runtime, "Cyber Desk A", "analis@desk-a.example")
+    for path in (
+        "/portal/reports",
+        f"/portal/reports/{world['report_id']}",
+        f"/portal/reports/{world['report_id']}/status",
+        f"/portal/reports/{world['objected_report_id']}",
+        "/portal/reports.csv",
+        "/portal/submit",
+    ):
+        page = browser.get(path)
+        assert page.status_code == 200, path
+        assert not leaks(page.text, forbidden), (path, leaks(page.text, forbidden))

@@ -15,7 +15,7 @@ from tanggap.auth.models import Principal, WebSession
 from tanggap.auth.passwords import check_new_password, hash_password, verify_password
 from tanggap.auth.schemas import Caller
 from tanggap.db.base import utcnow
-from tanggap.errors import InvalidInput, TanggapError
+from tanggap.errors import InvalidInput
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -23,13 +23,6 @@ SESSION_IDLE = timedelta(hours=2)
 SESSION_MAX = timedelta(hours=12)
 # Compared against when the e-mail is unknown, so that both paths take as long.
 _DUMMY_HASH = hash_password("no-such-account-placeholder")
-
-
-class LoginFailed(TanggapError):
-    """Wrong e-mail or password, or the account is locked; the message does not say which."""
-
-    status_code = 401
-    code = "login_failed"
 
 
 @dataclass(frozen=True)
@@ -47,10 +40,20 @@ def _digest(cookie: str) -> str:
     return hashlib.sha256(cookie.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class LoginRefused:
+    """Why a login was refused: ``wrong`` (e-mail or password, not saying which) or ``locked``."""
+
+    reason: str
+
+
 def login(
     *, session: Session, email: str, password: str, roles: tuple[str, ...]
-) -> tuple[str, WebLogin]:
-    """Check the password and open a session; return the cookie value and the login."""
+) -> tuple[str, WebLogin] | LoginRefused:
+    """Check the password and open a session; return the cookie and the login, or the refusal.
+
+    A refusal is returned, not raised, so that the caller commits the failure count.
+    """
     principal = session.execute(
         select(Principal).where(func.lower(Principal.email) == email.strip().lower())
     ).scalar_one_or_none()
@@ -63,11 +66,9 @@ def login(
     )
     if not usable or principal is None or principal.password_hash is None:
         verify_password(_DUMMY_HASH, password)
-        raise LoginFailed("wrong e-mail or password", field="password")
+        return LoginRefused("wrong")
     if principal.locked_until is not None and principal.locked_until > now:
-        raise LoginFailed(
-            "too many failed attempts: try again later", field="password", code="locked"
-        )
+        return LoginRefused("locked")
     if not verify_password(principal.password_hash, password):
         principal.failed_logins += 1
         event = "login.failed"
@@ -82,7 +83,7 @@ def login(
             subject_type="principal",
             subject_id=principal.id,
         )
-        raise LoginFailed("wrong e-mail or password", field="password")
+        return LoginRefused("locked" if event == "login.locked" else "wrong")
     principal.failed_logins = 0
     principal.locked_until = None
     principal.last_login_at = now

@@ -95,20 +95,18 @@ def login_submit(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, login_token):
         return login_form(request, error=i18n.gettext("The form expired. Please try again."))
-    try:
-        with runtime.factory() as session, session.begin():
-            cookie, login = web.login(
-                session=session, email=email, password=password, roles=("flagger",)
-            )
-    except web.LoginFailed as exc:
+    with runtime.factory() as session, session.begin():
+        outcome = web.login(session=session, email=email, password=password, roles=("flagger",))
+    if isinstance(outcome, web.LoginRefused):
         message = (
             i18n.gettext("Too many failed attempts. Try again in 15 minutes.")
-            if exc.code == "locked"
+            if outcome.reason == "locked"
             else i18n.gettext("Wrong e-mail or password.")
         )
         response = login_form(request, error=message)
         response.status_code = 401
         return response
+    cookie, login = outcome
     target = "/portal/password" if login.must_change_password else "/portal/reports"
     redirect = RedirectResponse(target, status_code=303)
     redirect.set_cookie(
