@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 export TANGGAP_DATABASE_URL ?= sqlite:///./var/tanggap.db
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev browser run serve test test-sqlite lint format bench clean
+.PHONY: help install dev browser run serve test test-sqlite lint format messages clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ lint: dev ## ruff (lint and format check) and mypy
 format: dev ## Format the code
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
+
+messages: dev ## Re-extract the portal's strings and merge them into the Indonesian catalogue
+	$(BIN)/pybabel extract -F babel.cfg -k gettext -k ngettext:1,2 -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d src/tanggap/web/locales -D messages -l id --no-wrap
 
 clean: ## Remove the virtual environment, the database and caches
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

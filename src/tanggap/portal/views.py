@@ -51,11 +51,14 @@ def page(
     **context: Any,
 ) -> HTMLResponse:
     """Render a portal page, in the request's language, with what every page needs."""
-    i18n.use(getattr(request.state, "language", None))
+    language = i18n.use(getattr(request.state, "language", None))
+    policy = request.app.state.runtime.policy
+    names = {c.id: c.display_name(language) for c in policy.categories}
     return templates.TemplateResponse(
         request,
         f"portal/{name}",
         {
+            "category_name": lambda category_id: names.get(category_id, category_id),
             "login": login,
             "csrf_token": login.csrf_token if login else None,
             "statuses": REPORT_STATUSES,
@@ -392,6 +395,17 @@ def report_status(
     """The status panel alone, polled by the report page."""
     report = _visible(session, login, report_id)
     return page(request, "_status.html", login, report=report)
+
+
+@router.get("/reports/{report_id}/thread", response_class=HTMLResponse)
+def report_thread(
+    request: Request, report_id: str, session: SessionDep, login: PortalLogin
+) -> HTMLResponse:
+    """The thread alone, polled by the report page (reading it marks it read)."""
+    report = _visible(session, login, report_id)
+    messages = threads.messages(session=session, caller=login.caller, report_id=report.report_id)
+    session.commit()
+    return page(request, "_messages.html", login, report=report, messages=messages)
 
 
 @router.post("/reports/{report_id}/messages", response_class=HTMLResponse)
