@@ -167,3 +167,25 @@ def test_verify_holds_while_writers_append(runtime: Runtime, history: dict[str, 
     results.append(verify(runtime))
     assert all(r.intact for r in results), [r.problem for r in results if not r.intact][:1]
     assert results[-1].checked >= 200
+
+
+def test_one_session_over_several_transactions_keeps_the_chain(runtime: Runtime) -> None:
+    with runtime.factory() as session:
+        for n in range(3):
+            with session.begin():
+                audit.record(
+                    session=session, actor="test", action="test.tx", subject_type="t", subject_id=n
+                )
+                audit.record(
+                    session=session, actor="test", action="test.tx", subject_type="t", subject_id=n
+                )
+            with runtime.factory() as other, other.begin():
+                audit.record(
+                    session=other,
+                    actor="other",
+                    action="test.other",
+                    subject_type="t",
+                    subject_id=n,
+                )
+    report = verify(runtime)
+    assert report.intact and report.checked == 9

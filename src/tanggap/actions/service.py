@@ -119,6 +119,7 @@ def _deliver_one(
         select(Action)
         .where(Action.id == action_id, Action.state == "pending")
         .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if action is None:
         return None
@@ -221,7 +222,10 @@ def list_actions(*, session: Session, state: str | None, limit: int) -> list[Act
 def requeue(*, session: Session, action_id: uuid.UUID, actor: str) -> Action:
     """Put a failed action back in the outbox for a fresh series of attempts."""
     action = session.execute(
-        select(Action).where(Action.id == action_id).with_for_update()
+        select(Action)
+        .where(Action.id == action_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if action is None:
         raise NotFound(f"no action {action_id}", field="action_id")

@@ -28,10 +28,7 @@ def record(
     occurred_at: datetime | None = None,
 ) -> AuditEvent:
     """Append one audit event to the chain, inside the caller's transaction."""
-    # Locking the head row serialises appends on PostgreSQL; SQLite has one writer anyway.
-    head = session.execute(
-        select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
-    ).scalar_one()
+    head = _locked_head(session)
     when = occurred_at or utcnow()
     event = AuditEvent(
         seq=head.last_seq + 1,
@@ -49,6 +46,26 @@ def record(
     head.last_hash = event.hash
     session.flush()
     return event
+
+
+def _locked_head(session: Session) -> AuditChainHead:
+    # Locking the head row serialises appends on PostgreSQL (SQLite has one writer anyway). The
+    # lock lasts until the transaction ends, so the row is read once per transaction; a rolled
+    # back savepoint expires it and the next access reads it again.
+    transaction = session.get_transaction()
+    held = session.info.get("audit_head")
+    if held is not None and held[0] is transaction and held[1] in session:
+        return held[1]
+    # populate_existing: a head object left from an earlier transaction of this session must be
+    # read afresh (sessions keep attributes after commit).
+    head = session.execute(
+        select(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    session.info["audit_head"] = (transaction, head)
+    return head
 
 
 def _hash_of(event: AuditEvent) -> str:

@@ -59,7 +59,10 @@ def decide_case(
 ) -> DecisionResult:
     """Record the caller's decision on a case they hold, settle its reports, queue its actions."""
     case = session.execute(
-        select(Case).where(Case.id == case_id).with_for_update()
+        select(Case)
+        .where(Case.id == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if case is None:
         raise NotFound(f"no case {case_id}", field="case_id")

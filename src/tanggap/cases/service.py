@@ -47,7 +47,10 @@ def open_or_join(
 ) -> Case:
     """Return the case of ``post``, opening it, joining it or reopening it for a new report."""
     case = session.execute(
-        select(Case).where(Case.post_id == post.id).with_for_update()
+        select(Case)
+        .where(Case.post_id == post.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if case is None:
         case = Case(
@@ -176,7 +179,10 @@ def claim(*, session: Session, caller: Caller, case_id: uuid.UUID, lease: timede
 def release(*, session: Session, caller: Caller, case_id: uuid.UUID) -> Case:
     """Give a claimed case back to its queue."""
     case = session.execute(
-        select(Case).where(Case.id == case_id).with_for_update()
+        select(Case)
+        .where(Case.id == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if case is None:
         raise NotFound(f"no case {case_id}", field="case_id")

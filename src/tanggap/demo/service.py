@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tanggap.auth import service as auth
 from tanggap.auth.models import Principal
+from tanggap.auth.passwords import hash_password
 from tanggap.auth.schemas import Caller, Role
 from tanggap.channels import service as channels
 from tanggap.channels.schemas import ChannelIn
@@ -29,6 +30,7 @@ from tanggap.reports.schemas import ReportIn, TargetRef
 
 DEMO_FILE = Path(__file__).parent / "demo_data.yaml"
 DEMO_ORG = "Demo Cyber Desk"
+PORTAL_EMAIL = "demo-flagger@tanggap.invalid"
 ACTOR = "cli:demo"
 # name → (role, display name); tokens derive from the secret key, so they can be shown again.
 PRINCIPALS: dict[str, tuple[Role, str]] = {
@@ -45,6 +47,8 @@ class DemoResult:
 
     loaded: bool
     tokens: dict[str, str]
+    portal_email: str = ""
+    portal_password: str = ""
     channels: int = 0
     posts: int = 0
     reports: int = 0
@@ -59,10 +63,14 @@ def load(
     notifier: Notifier,
     data_file: Path = DEMO_FILE,
 ) -> DemoResult:
-    """Load the demo once; later calls only return the tokens."""
+    """Load the demo once; later calls only return the tokens and the portal login."""
     tokens = {name: auth.demo_token(secret_key=secret_key, name=name) for name in PRINCIPALS}
+    password = auth.demo_token(secret_key=secret_key, name="portal-password")[-20:]
     if _demo_principal(session, "platform") is not None:
-        return DemoResult(loaded=False, tokens=tokens)
+        _portal_login(session, password)
+        return DemoResult(
+            loaded=False, tokens=tokens, portal_email=PORTAL_EMAIL, portal_password=password
+        )
 
     raw: dict[str, Any] = yaml.safe_load(data_file.read_text(encoding="utf-8"))
     org = flaggers.get_by_name(session=session, name=DEMO_ORG) or flaggers.create(
@@ -83,8 +91,11 @@ def load(
         auth.issue_token(session=session, principal=principal, token=tokens[name], actor=ACTOR)
         callers[name] = Caller(id=principal.id, role=role, name=display, org_id=principal.org_id)
 
+    _portal_login(session, password)
     now = utcnow()
-    result = DemoResult(loaded=True, tokens=tokens)
+    result = DemoResult(
+        loaded=True, tokens=tokens, portal_email=PORTAL_EMAIL, portal_password=password
+    )
     platform_actor = callers["platform"].audit_actor
     for entry in raw["channels"]:
         channel_data = {k: entry[k] for k in ChannelIn.model_fields if k in entry}
@@ -128,6 +139,15 @@ def load(
         )
         result.reports += 1
     return result
+
+
+def _portal_login(session: Session, password: str) -> None:
+    # The demo flagger logs into the portal with a password derived from the secret key, so
+    # that `make run` can print it every time; a real member gets a one-time password instead.
+    member = _demo_principal(session, "flagger")
+    if member is not None and member.password_hash is None:
+        member.password_hash = hash_password(password)
+        member.language = "id"
 
 
 def _demo_principal(session: Session, name: str) -> Principal | None:

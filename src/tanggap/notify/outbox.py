@@ -127,6 +127,7 @@ def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[_C
             .order_by(Notification.created_at, Notification.id)
             .limit(limit)
             .with_for_update(of=Notification, skip_locked=True)
+            .execution_options(populate_existing=True)
         ).all()
         claimed = []
         for notification, url, secret in rows:

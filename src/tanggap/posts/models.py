@@ -28,7 +28,7 @@ class Post(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     media: Mapped[list[PostMedia]] = relationship(
-        order_by="PostMedia.position", cascade="all, delete-orphan", lazy="selectin"
+        order_by="PostMedia.position", cascade="all, delete-orphan", lazy="select"
     )
 
 

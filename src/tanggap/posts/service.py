@@ -41,7 +41,7 @@ def get(*, session: Session, handle: str, message_id: int, lock: bool = False) -
         .where(Post.message_id == message_id)
     )
     if lock:
-        query = query.with_for_update(of=Post)
+        query = query.with_for_update(of=Post).execution_options(populate_existing=True)
     return session.execute(query).scalar_one_or_none()
 
 
@@ -59,6 +59,7 @@ def ingest(
         select(Post)
         .where(Post.channel_id == channel.id, Post.message_id == data.message_id)
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
     post = session.execute(stored).scalar_one_or_none()
 

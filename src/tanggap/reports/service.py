@@ -308,6 +308,7 @@ def reports_of_case(
             .where(Report.status.in_(statuses))
             .order_by(Report.received_at)
             .with_for_update()
+            .execution_options(populate_existing=True)
         ).scalars()
     )
 

@@ -95,7 +95,10 @@ def object_to(
 ) -> ReportMessage:
     """Record the platform's reasoned objection to a flagger's report instead of acting on it."""
     case = session.execute(
-        select(Case).where(Case.id == case_id).with_for_update()
+        select(Case)
+        .where(Case.id == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if case is None:
         raise NotFound(f"no case {case_id}", field="case_id")
@@ -132,7 +135,10 @@ def _reopen_after_reply(
         notifier=notifier,
     )
     case = session.execute(
-        select(Case).where(Case.id == report.case_id).with_for_update()
+        select(Case)
+        .where(Case.id == report.case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
     if case.state == "objected":
         # The clock kept running: the case returns with its deadline unchanged.
