@@ -56,4 +56,5 @@ def signed_in(client: TestClient, runtime: Runtime, org_name: str, email: str) -
         follow_redirects=False,
     )
     assert changed.status_code == 303, changed.text
-    return csrf
+    # A new password means a new session, and with it a new CSRF token.
+    return form_value(client.get("/portal/submit").text, "csrf_token")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+
+from tanggap.errors import InvalidInput
 
 MAX_BIGINT = 2**63 - 1  # the largest integer both databases store
 EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
@@ -24,6 +27,23 @@ def normalise_handle(value: str) -> str:
             f"{value!r} is not a channel handle (4-32 letters, digits or _, starting with a letter)"
         )
     return value.lower()
+
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def bounded_time(value: datetime, field: str) -> datetime:
+    """Return an aware time between 2000 and 2100, or raise InvalidInput naming ``field``."""
+    if value.tzinfo is None:
+        raise InvalidInput("give a time zone, e.g. 2026-11-23T00:00:00+07:00", field=field)
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidInput("the time lies outside 2000-2100", field=field) from exc
+    if not EARLIEST <= utc <= LATEST:
+        raise InvalidInput("the time lies outside 2000-2100", field=field)
+    return utc
 
 
 def normalise_country(value: str) -> str:

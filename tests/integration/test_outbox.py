@@ -11,7 +11,6 @@ from sqlalchemy import func, select, text
 
 from tanggap.actions import jobs
 from tanggap.actions.adapters import BuiltinPagesAdapter, PlatformAction, RecordingAdapter
-from tanggap.actions.jobs import ActionDispatcher
 from tanggap.actions.service import backoff
 from tanggap.db.base import utcnow
 from tanggap.platform.models import Restriction
@@ -91,7 +90,7 @@ def test_an_action_gives_up_after_the_last_attempt(
 def test_the_dispatcher_delivers_what_is_due(runtime: Runtime, decided: dict[str, Any]) -> None:
     with runtime.engine.begin() as conn:
         conn.execute(text("UPDATE actions SET next_attempt_at = :now"), {"now": "2000-01-01"})
-    dispatcher = ActionDispatcher(runtime)
+    dispatcher = jobs.action_dispatcher(runtime)
     assert dispatcher.run_once() == 0  # the platform fails once more
     with runtime.engine.begin() as conn:
         conn.execute(text("UPDATE actions SET next_attempt_at = :now"), {"now": "2000-01-01"})

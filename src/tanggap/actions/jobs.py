@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import httpx
@@ -40,42 +41,56 @@ def notify(runtime: Runtime, client: httpx.Client, *, now: datetime | None = Non
         client=client,
         retry_seconds=settings.webhook_retry_seconds,
         give_up_after=timedelta(hours=settings.webhook_give_up_hours),
+        timeout_seconds=settings.webhook_timeout_seconds,
         now=now,
     )
 
 
-class ActionDispatcher:
-    """A thread that delivers due actions and webhooks every ``interval`` seconds until stopped."""
+class Dispatcher:
+    """A thread that runs one delivery job every ``interval`` seconds until stopped."""
 
-    def __init__(self, runtime: Runtime, interval: float | None = None):
-        self.runtime = runtime
-        self.interval = interval or min(
-            runtime.settings.action_retry_seconds, runtime.settings.webhook_retry_seconds
-        )
+    def __init__(self, name: str, job: Callable[[], int], interval: float):
+        self.name = name
+        self.job = job
+        self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._client = httpx.Client(timeout=runtime.settings.webhook_timeout_seconds)
 
     def run_once(self) -> int:
-        """Deliver every action and webhook that is due now; return how many were delivered."""
-        return deliver(self.runtime) + notify(self.runtime, self._client)
+        """Run the job once; return how many things it delivered."""
+        return self.job()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 self.run_once()
             except Exception:  # the loop must outlive a bad round (database restart…)
-                log.exception("dispatcher.round_failed")
+                log.exception("dispatcher.round_failed", dispatcher=self.name)
             self._stop.wait(self.interval)
 
     def start(self) -> None:
-        """Start the delivery thread."""
-        self._thread = threading.Thread(target=self._loop, name="action-dispatcher", daemon=True)
+        """Start the thread."""
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the delivery thread and wait for it."""
+        """Stop the thread and wait for it."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=30)
-        self._client.close()
+            self._thread.join(timeout=60)
+
+
+def action_dispatcher(runtime: Runtime) -> Dispatcher:
+    """Deliver takedowns and restores; never waits behind a slow webhook receiver."""
+    return Dispatcher(
+        "action-dispatcher", lambda: deliver(runtime), runtime.settings.action_retry_seconds
+    )
+
+
+def webhook_dispatcher(runtime: Runtime, client: httpx.Client) -> Dispatcher:
+    """Send webhooks to flagger organisations, in their own thread."""
+    return Dispatcher(
+        "webhook-dispatcher",
+        lambda: notify(runtime, client),
+        min(runtime.settings.webhook_retry_seconds, 5.0),
+    )

@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import tanggap
-from tanggap.actions.jobs import ActionDispatcher
+from tanggap.actions import jobs
 from tanggap.actions.router import router as actions_router
 from tanggap.api import errors, health
 from tanggap.api.middleware import BodyLimit, RequestId
@@ -42,14 +43,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        dispatcher = ActionDispatcher(runtime) if run_dispatcher else None
-        if dispatcher:
+        if not run_dispatcher:
+            yield
+            return
+        client = httpx.Client(timeout=runtime.settings.webhook_timeout_seconds)
+        dispatchers = [jobs.action_dispatcher(runtime), jobs.webhook_dispatcher(runtime, client)]
+        for dispatcher in dispatchers:
             dispatcher.start()
         try:
             yield
         finally:
-            if dispatcher:
+            for dispatcher in dispatchers:
                 dispatcher.stop()
+            client.close()
 
     app = FastAPI(
         title="Tanggap",
@@ -75,7 +81,10 @@ def create_app(
     app.add_middleware(
         BodyLimit,
         max_bytes=runtime.settings.max_body_bytes,
-        larger={"/v1/reports/bulk": runtime.settings.max_bulk_body_bytes},
+        larger={
+            "/v1/reports/bulk": runtime.settings.max_bulk_body_bytes,
+            "/portal/submit": runtime.settings.max_bulk_body_bytes,
+        },
     )
     app.add_middleware(RequestTimer)
     app.add_middleware(RequestId)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tanggap.audit import service as audit
 from tanggap.auth.models import Principal, WebSession
@@ -48,45 +48,78 @@ class LoginRefused:
 
 
 def login(
-    *, session: Session, email: str, password: str, roles: tuple[str, ...]
+    *,
+    factory: sessionmaker[Session],
+    email: str,
+    password: str,
+    roles: tuple[str, ...],
 ) -> tuple[str, WebLogin] | LoginRefused:
     """Check the password and open a session; return the cookie and the login, or the refusal.
 
-    A refusal is returned, not raised, so that the caller commits the failure count.
+    The slow password check runs outside any transaction (on SQLite a transaction holds the
+    single write lock); the failure count is then updated under a row lock, so parallel guesses
+    cannot slip past the lockout. A locked account and a wrong password look alike.
     """
-    principal = session.execute(
-        select(Principal).where(func.lower(Principal.email) == email.strip().lower())
-    ).scalar_one_or_none()
-    now = utcnow()
+    with factory() as session:
+        found = session.execute(
+            select(
+                Principal.id, Principal.password_hash, Principal.role, Principal.disabled_at
+            ).where(func.lower(Principal.email) == email.strip().lower())
+        ).first()
     usable = (
-        principal is not None
-        and principal.password_hash is not None
-        and principal.role in roles
-        and principal.disabled_at is None
+        found is not None
+        and found.password_hash is not None
+        and found.role in roles
+        and found.disabled_at is None
     )
-    if not usable or principal is None or principal.password_hash is None:
+    if not usable or found is None or found.password_hash is None:
         verify_password(_DUMMY_HASH, password)
         return LoginRefused("wrong")
-    if principal.locked_until is not None and principal.locked_until > now:
-        return LoginRefused("locked")
-    if not verify_password(principal.password_hash, password):
-        principal.failed_logins += 1
-        event = "login.failed"
-        if principal.failed_logins >= MAX_FAILURES:
-            principal.locked_until = now + LOCKOUT
-            principal.failed_logins = 0
-            event = "login.locked"
+    matches = verify_password(found.password_hash, password)
+    with factory() as session, session.begin():
+        principal = session.execute(
+            select(Principal)
+            .where(Principal.id == found.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        now = utcnow()
+        if principal.locked_until is not None and principal.locked_until > now:
+            return LoginRefused("wrong")
+        if not matches or principal.password_hash != found.password_hash:
+            _count_failure(session, principal, now)
+            return LoginRefused("wrong")
+        principal.failed_logins = 0
+        principal.locked_until = None
+        principal.last_login_at = now
+        cookie, record = _open_session(session, principal, now)
         audit.record(
             session=session,
             actor=f"web:{principal.id}",
-            action=event,
+            action="login.succeeded",
             subject_type="principal",
             subject_id=principal.id,
         )
-        return LoginRefused("locked" if event == "login.locked" else "wrong")
-    principal.failed_logins = 0
-    principal.locked_until = None
-    principal.last_login_at = now
+        return cookie, _login_of(principal, record)
+
+
+def _count_failure(session: Session, principal: Principal, now: datetime) -> None:
+    principal.failed_logins += 1
+    event = "login.failed"
+    if principal.failed_logins >= MAX_FAILURES:
+        principal.locked_until = now + LOCKOUT
+        principal.failed_logins = 0
+        event = "login.locked"
+    audit.record(
+        session=session,
+        actor=f"web:{principal.id}",
+        action=event,
+        subject_type="principal",
+        subject_id=principal.id,
+    )
+
+
+def _open_session(session: Session, principal: Principal, now: datetime) -> tuple[str, WebSession]:
     cookie = secrets.token_urlsafe(32)
     record = WebSession(
         id_hash=_digest(cookie),
@@ -97,15 +130,8 @@ def login(
         last_seen_at=now,
     )
     session.add(record)
-    audit.record(
-        session=session,
-        actor=f"web:{principal.id}",
-        action="login.succeeded",
-        subject_type="principal",
-        subject_id=principal.id,
-    )
     session.flush()
-    return cookie, _login_of(principal, record)
+    return cookie, record
 
 
 def _login_of(principal: Principal, record: WebSession) -> WebLogin:
@@ -144,9 +170,14 @@ def logout(*, session: Session, cookie: str) -> None:
 
 def change_password(
     *, session: Session, caller: Caller, current: str, new: str, repeat: str
-) -> None:
-    """Replace the caller's password after checking the current one."""
-    principal = session.get(Principal, caller.id)
+) -> str:
+    """Replace the caller's password, end every other session; return this session's new cookie."""
+    principal = session.execute(
+        select(Principal)
+        .where(Principal.id == caller.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
     if principal is None or principal.password_hash is None:
         raise InvalidInput("this account has no password", field="current")
     if not verify_password(principal.password_hash, current):
@@ -161,6 +192,9 @@ def change_password(
         raise InvalidInput(str(exc), field="new") from exc
     principal.password_hash = hash_password(new)
     principal.must_change_password = False
+    # Whoever knew the old password (a one-time one included) is signed out everywhere.
+    session.execute(delete(WebSession).where(WebSession.principal_id == principal.id))
+    fresh, _ = _open_session(session, principal, utcnow())
     audit.record(
         session=session,
         actor=f"web:{principal.id}",
@@ -168,6 +202,7 @@ def change_password(
         subject_type="principal",
         subject_id=principal.id,
     )
+    return fresh
 
 
 def set_language(*, session: Session, caller: Caller, language: str) -> None:

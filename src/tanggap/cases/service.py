@@ -69,6 +69,9 @@ def open_or_join(
         return case
 
     case.report_count += 1
+    if case.state == "objected":
+        # A new report on a post whose earlier report was objected to needs a reviewer again.
+        case.state = "open"
     if case.state in OPEN_STATES:
         case.category = _more_severe(policy, case.category, category)
         case.queue = queue_for(language=case.language, category=case.category)

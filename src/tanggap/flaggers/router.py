@@ -15,6 +15,7 @@ from tanggap.errors import InvalidInput
 from tanggap.flaggers import service, stats
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.flaggers.schemas import FlaggerOrgIn, FlaggerOrgOut, MemberIn, MemberOut, TokenOut
+from tanggap.validation import bounded_time
 
 router = APIRouter(prefix="/v1/flaggers", tags=["flaggers"])
 Admin = Annotated[Caller, Depends(require("admin"))]
@@ -93,8 +94,7 @@ def my_stats(
     until: Annotated[datetime | None, Query()] = None,
 ) -> stats.FlaggerStats:
     """Your organisation's counts, median and p95 time to action, and share within deadline."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput("give a time zone, e.g. 2026-11-01T00:00:00+07:00", field=name)
+    start = bounded_time(since, "since") if since is not None else None
+    end = bounded_time(until, "until") if until is not None else None
     assert caller.org_id is not None
-    return stats.for_org(session=session, org_id=caller.org_id, since=since, until=until)
+    return stats.for_org(session=session, org_id=caller.org_id, since=start, until=end)

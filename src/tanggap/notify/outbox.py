@@ -23,7 +23,7 @@ from tanggap.threads.models import ReportMessage
 
 log = structlog.get_logger(__name__)
 MAX_BACKOFF = timedelta(minutes=10)
-CLAIM_LEASE = timedelta(minutes=2)
+CLAIM_BATCH = 10
 
 
 class OutboxNotifier:
@@ -88,26 +88,33 @@ def deliver_due(
     client: httpx.Client,
     retry_seconds: float,
     give_up_after: timedelta,
+    timeout_seconds: float,
     now: datetime | None = None,
     limit: int = 100,
 ) -> int:
-    """Send due notifications, oldest first and one at a time per report; return how many."""
-    now = now or utcnow()
+    """Send due notifications, oldest first and one at a time per report; return how many.
+
+    ``now`` fixes the clock (tests); otherwise every round reads it afresh. A claimed batch is
+    leased for longer than sending it can take, so another dispatcher never sends it meanwhile.
+    """
+    lease = timedelta(seconds=timeout_seconds * CLAIM_BATCH + 60)
     delivered = sent = 0
     while sent < limit:
         # Each round sends the oldest waiting webhook of each report; the next round the ones
         # after them, so a report's events leave in order.
-        batch = _claim(factory, now, limit - sent)
+        batch = _claim(factory, now or utcnow(), min(CLAIM_BATCH, limit - sent), lease)
         if not batch:
             break
         for item in batch:
-            ok = _send(factory, client, item, now, retry_seconds, give_up_after)
+            ok = _send(factory, client, item, now or utcnow(), retry_seconds, give_up_after)
             delivered += ok
             sent += 1
     return delivered
 
 
-def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[_Claimed]:
+def _claim(
+    factory: sessionmaker[Session], now: datetime, limit: int, lease: timedelta
+) -> list[_Claimed]:
     earlier = aliased(Notification)
     # Head of line per report: nothing is sent while an older one for the same report waits.
     older_pending = exists().where(
@@ -132,7 +139,7 @@ def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[_C
         claimed = []
         for notification, url, secret in rows:
             # A lease: another dispatcher leaves it alone while this one sends it.
-            notification.next_attempt_at = now + CLAIM_LEASE
+            notification.next_attempt_at = now + lease
             claimed.append(_Claimed(notification.id, url or "", secret, notification.body))
     return claimed
 

@@ -43,8 +43,13 @@ def csv_lines(data: bytes) -> list[dict[str, Any]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput("the file is not UTF-8 text", field="file") from exc
+    if not text.strip():
+        raise InvalidInput("the file is empty", field="file")
+    # Spreadsheets set to Indonesian save CSV with semicolons: take what the header row uses.
+    first_line = text.splitlines()[0]
+    delimiter = max(",;\t", key=first_line.count)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     except csv.Error as exc:
         raise InvalidInput(f"the file is not valid CSV: {exc}", field="file") from exc
     header = [name.strip().lower() for name in rows[0]]

@@ -6,7 +6,7 @@ import csv
 import io
 import secrets
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -98,13 +98,10 @@ def login_submit(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, login_token):
         return login_form(request, error=i18n.gettext("The form expired. Please try again."))
-    with runtime.factory() as session, session.begin():
-        outcome = web.login(session=session, email=email, password=password, roles=("flagger",))
+    outcome = web.login(factory=runtime.factory, email=email, password=password, roles=("flagger",))
     if isinstance(outcome, web.LoginRefused):
-        message = (
-            i18n.gettext("Too many failed attempts. Try again in 15 minutes.")
-            if outcome.reason == "locked"
-            else i18n.gettext("Wrong e-mail or password.")
+        message = i18n.gettext(
+            "Wrong e-mail or password. After 5 failed attempts an account waits 15 minutes."
         )
         response = login_form(request, error=message)
         response.status_code = 401
@@ -174,12 +171,20 @@ def password_submit(
     check_csrf(login, csrf_token)
     try:
         with runtime.factory() as session, session.begin():
-            web.change_password(
-                session=session, caller=login.caller, current=current, new=new, repeat=repeat
+            cookie = web.change_password(
+                session=session,
+                caller=login.caller,
+                current=current,
+                new=new,
+                repeat=repeat,
             )
     except InvalidInput as exc:
         return page(request, "password.html", login, 422, error=exc.message, field=exc.field)
-    return RedirectResponse("/portal/reports", status_code=303)
+    redirect = RedirectResponse("/portal/reports", status_code=303)
+    redirect.set_cookie(
+        SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(request)
+    )
+    return redirect
 
 
 @router.get("", response_class=HTMLResponse)
@@ -191,17 +196,19 @@ def home(login: PortalLogin) -> Response:
 def _filters(
     status: str | None, since: str | None, until: str | None
 ) -> tuple[list[str] | None, datetime | None, datetime | None, str | None]:
-    problem = None
+    """Read the list filters: dates are whole UTC days (as the pages show), both included."""
     statuses = [status] if status in REPORT_STATUSES else None
     bounds: list[datetime | None] = []
-    for value in (since, until):
+    problem = None
+    for value, extra in ((since, timedelta(0)), (until, timedelta(days=1))):
         try:
-            bounds.append(
-                datetime.fromisoformat(value).astimezone() if value else None  # local midnight
-            )
+            day = date.fromisoformat(value) if value else None
         except ValueError:
-            bounds.append(None)
+            day = None
             problem = i18n.gettext("Dates look like 2026-11-23.")
+        if day is not None and not 2000 <= day.year < 2100:
+            day, problem = None, i18n.gettext("Dates look like 2026-11-23.")
+        bounds.append(datetime.combine(day, time(), UTC) + extra if day else None)
     return statuses, bounds[0], bounds[1], problem
 
 
@@ -274,7 +281,14 @@ def report_export(
 def _export_row(report: ReportOut) -> list[object]:
     values = report.model_dump(mode="json")
     values["link"] = report.target.url
-    return ["" if values.get(name) is None else values[name] for name in EXPORT_COLUMNS]
+    return [_cell(values.get(name)) for name in EXPORT_COLUMNS]
+
+
+def _cell(value: object) -> object:
+    # A spreadsheet runs a cell that starts with = + - @ as a formula: keep text as text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
 
 
 @router.get("/submit", response_class=HTMLResponse)
@@ -332,11 +346,23 @@ async def submit(
             login,
             422,
             categories=runtime.policy.categories,
-            submission_id=submission_id or uuid.uuid4().hex,
+            submission_id=uuid.uuid4().hex,
             error=exc.message,
             mode=mode,
         )
-    results = _submit_lines(runtime, login, lines, submission_id)
+    try:
+        results = _submit_lines(runtime, login, lines, submission_id)
+    except InvalidInput as exc:  # the form was sent again with other content
+        return page(
+            request,
+            "submit.html",
+            login,
+            422,
+            categories=runtime.policy.categories,
+            submission_id=uuid.uuid4().hex,
+            error=exc.message,
+            mode=mode,
+        )
     return page(request, "results.html", login, results=results, lines=lines)
 
 

@@ -26,6 +26,7 @@ from tanggap.posts.models import Post
 from tanggap.pseudonyms import user_ref
 from tanggap.reports.models import Report
 from tanggap.reports.schemas import OPEN_STATUSES, REPORT_STATUSES, ReportIn
+from tanggap.validation import bounded_time
 
 # A new report on a post taken down everywhere is answered by that takedown.
 SETTLING_OUTCOMES = frozenset({"remove", "ban_channel"})
@@ -172,18 +173,23 @@ def _settle_on_decided_case(session: Session, case: Case, report: Report) -> Non
     decision = latest_decision(session=session, case_id=case.id)
     if decision is None or decision.outcome not in SETTLING_OUTCOMES:
         return
-    undelivered = session.execute(
-        select(Action.id)
-        .where(Action.decision_id == decision.id)
-        .where(Action.state != "delivered")
-        .limit(1)
-    ).first()
-    if undelivered:
+    if not takedown_delivered(session=session, decision_id=decision.id):
         report.status = "in_review"
     else:
         report.status = "actioned"
         report.decided_at = report.received_at
         report.decision_id = decision.id
+
+
+def takedown_delivered(*, session: Session, decision_id: uuid.UUID) -> bool:
+    """Tell whether every action of a decision has reached the platform."""
+    undelivered = session.execute(
+        select(Action.id)
+        .where(Action.decision_id == decision_id)
+        .where(Action.state != "delivered")
+        .limit(1)
+    ).first()
+    return undelivered is None
 
 
 def settle_actioned(
@@ -271,20 +277,14 @@ def list_visible(
     if statuses:
         query = query.where(Report.status.in_(statuses))
     if since is not None:
-        query = query.where(Report.received_at >= _aware(since, "since"))
+        query = query.where(Report.received_at >= bounded_time(since, "since"))
     if until is not None:
-        query = query.where(Report.received_at < _aware(until, "until"))
+        query = query.where(Report.received_at < bounded_time(until, "until"))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(
         query.order_by(Report.received_at.desc(), Report.id).limit(limit).offset(offset)
     ).scalars()
     return list(rows), total
-
-
-def _aware(value: datetime, field: str) -> datetime:
-    if value.tzinfo is None:
-        raise InvalidInput("give a time zone, e.g. 2026-11-23T00:00:00+07:00", field=field)
-    return value
 
 
 def target_of(*, session: Session, report: Report) -> tuple[str, int]:

@@ -143,6 +143,28 @@ def _reopen_after_reply(
     if case.state == "objected":
         # The clock kept running: the case returns with its deadline unchanged.
         cases.set_state(session=session, case=case, state="open", actor=caller.audit_actor)
+    elif case.state == "decided":
+        _answer_with_decision(session, caller, case, report, notifier)
+
+
+def _answer_with_decision(
+    session: Session, caller: Caller, case: Case, report: Report, notifier: Notifier
+) -> None:
+    # The case was decided while this report waited on the flagger: a takedown already in
+    # force settles it; a finding of no violation (or a partial restriction) is reviewed again.
+    decision = reports.latest_decision(session=session, case_id=case.id)
+    if decision is None or decision.outcome in cases.REVIEW_AGAIN_AFTER:
+        cases.set_state(session=session, case=case, state="open", actor=caller.audit_actor)
+        return
+    if reports.takedown_delivered(session=session, decision_id=decision.id):
+        reports.set_status(
+            session=session,
+            report=report,
+            status="actioned",
+            actor=caller.audit_actor,
+            notifier=notifier,
+            decision_id=decision.id,
+        )
 
 
 def _add(
