@@ -58,6 +58,16 @@ def build_world(client: TestClient, tokens: Tokens) -> dict[str, str]:
     }
 
 
+def never_for_flaggers(runtime: Runtime) -> set[str]:
+    """Values no flagger may ever read: author pseudonyms, staff ids and names."""
+    with runtime.factory() as session:
+        forbidden = set(session.execute(select(Post.author_ref)).scalars())
+        staff = session.execute(
+            select(Principal.id, Principal.name).where(Principal.role.in_(("reviewer", "admin")))
+        ).all()
+    return forbidden | {str(pid) for pid, _ in staff} | {name for _, name in staff}
+
+
 BODIES: dict[str, Any] = {
     "POST /v1/reports": report_body("t.me/beritakita/3"),
     "POST /v1/reports/bulk": {"reports": [report_body("t.me/beritakita/3"), "x"]},
@@ -69,12 +79,7 @@ def test_every_flagger_reachable_route_answers_only_allowed_fields(
     app: FastAPI, client: TestClient, tokens: Tokens, runtime: Runtime
 ) -> None:
     world = build_world(client, tokens)
-    with runtime.factory() as session:
-        forbidden = set(session.execute(select(Post.author_ref)).scalars())
-        staff = session.execute(
-            select(Principal.id, Principal.name).where(Principal.role.in_(("reviewer", "admin")))
-        ).all()
-    forbidden |= {str(pid) for pid, _ in staff} | {name for _, name in staff}
+    forbidden = never_for_flaggers(runtime)
     forbidden |= {world["other_report_id"], "org B note", "Hotline B", "author-1"}
 
     reached: set[str] = set()
@@ -117,12 +122,7 @@ def test_the_portal_and_its_export_leak_nothing(
     app: FastAPI, client: TestClient, tokens: Tokens, runtime: Runtime
 ) -> None:
     world = build_world(client, tokens)
-    with runtime.factory() as session:
-        forbidden = set(session.execute(select(Post.author_ref)).scalars())
-        staff = session.execute(
-            select(Principal.id, Principal.name).where(Principal.role.in_(("reviewer", "admin")))
-        ).all()
-    forbidden |= {str(pid) for pid, _ in staff} | {name for _, name in staff}
+    forbidden = never_for_flaggers(runtime)
     forbidden |= {world["other_report_id"], "org B note", "Hotline B"}
     browser = TestClient(app)
     signed_in(browser, runtime, "Cyber Desk A", "analis@desk-a.example")

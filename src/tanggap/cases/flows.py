@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
@@ -17,7 +16,6 @@ from tanggap.cases import service as cases
 from tanggap.cases.models import Case, Decision
 from tanggap.cases.schemas import DecisionIn
 from tanggap.db.base import utcnow
-from tanggap.errors import NotFound
 from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.posts.models import Post
@@ -58,14 +56,7 @@ def decide_case(
     notifier: Notifier,
 ) -> DecisionResult:
     """Record the caller's decision on a case they hold, settle its reports, queue its actions."""
-    case = session.execute(
-        select(Case)
-        .where(Case.id == case_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if case is None:
-        raise NotFound(f"no case {case_id}", field="case_id")
+    case = cases.lock(session=session, case_id=case_id)
     cases.require_claim(case=case, caller=caller)
     category = data.category or case.category
     cases.validate_category(policy=policy, category=category)

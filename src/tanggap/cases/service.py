@@ -179,8 +179,8 @@ def claim(*, session: Session, caller: Caller, case_id: uuid.UUID, lease: timede
     return case
 
 
-def release(*, session: Session, caller: Caller, case_id: uuid.UUID) -> Case:
-    """Give a claimed case back to its queue."""
+def lock(*, session: Session, case_id: uuid.UUID) -> Case:
+    """Return the case with its row locked until the transaction ends; raise NotFound."""
     case = session.execute(
         select(Case)
         .where(Case.id == case_id)
@@ -189,6 +189,12 @@ def release(*, session: Session, caller: Caller, case_id: uuid.UUID) -> Case:
     ).scalar_one_or_none()
     if case is None:
         raise NotFound(f"no case {case_id}", field="case_id")
+    return case
+
+
+def release(*, session: Session, caller: Caller, case_id: uuid.UUID) -> Case:
+    """Give a claimed case back to its queue."""
+    case = lock(session=session, case_id=case_id)
     require_claim(case=case, caller=caller)
     case.claimed_by_id = None
     case.lease_expires_at = None

@@ -340,30 +340,25 @@ async def submit(
                 }
             ]
     except InvalidInput as exc:
-        return page(
-            request,
-            "submit.html",
-            login,
-            422,
-            categories=runtime.policy.categories,
-            submission_id=uuid.uuid4().hex,
-            error=exc.message,
-            mode=mode,
-        )
+        return _submit_again(request, runtime, login, exc.message)
     try:
         results = _submit_lines(runtime, login, lines, submission_id)
     except InvalidInput as exc:  # the form was sent again with other content
-        return page(
-            request,
-            "submit.html",
-            login,
-            422,
-            categories=runtime.policy.categories,
-            submission_id=uuid.uuid4().hex,
-            error=exc.message,
-            mode=mode,
-        )
+        return _submit_again(request, runtime, login, exc.message)
     return page(request, "results.html", login, results=results, lines=lines)
+
+
+def _submit_again(request: Request, runtime: Any, login: web.WebLogin, error: str) -> HTMLResponse:
+    """The submission page again, with the reason and a fresh form id."""
+    return page(
+        request,
+        "submit.html",
+        login,
+        422,
+        categories=runtime.policy.categories,
+        submission_id=uuid.uuid4().hex,
+        error=error,
+    )
 
 
 def _submit_lines(

@@ -12,7 +12,7 @@ from tanggap.auth.schemas import Caller
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case
 from tanggap.db.base import utcnow
-from tanggap.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tanggap.errors import Conflict, Forbidden, InvalidInput
 from tanggap.notify.service import Notifier
 from tanggap.reports import service as reports
 from tanggap.reports.models import Report
@@ -94,14 +94,7 @@ def object_to(
     notifier: Notifier,
 ) -> ReportMessage:
     """Record the platform's reasoned objection to a flagger's report instead of acting on it."""
-    case = session.execute(
-        select(Case)
-        .where(Case.id == case_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if case is None:
-        raise NotFound(f"no case {case_id}", field="case_id")
+    case = cases.lock(session=session, case_id=case_id)
     cases.require_claim(case=case, caller=caller)
     report = session.get(Report, report_id)
     if report is None or report.case_id != case.id:
@@ -134,12 +127,7 @@ def _reopen_after_reply(
         actor=caller.audit_actor,
         notifier=notifier,
     )
-    case = session.execute(
-        select(Case)
-        .where(Case.id == report.case_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    case = cases.lock(session=session, case_id=report.case_id)
     if case.state == "objected":
         # The clock kept running: the case returns with its deadline unchanged.
         cases.set_state(session=session, case=case, state="open", actor=caller.audit_actor)
