@@ -168,15 +168,3 @@ def _events(session: Session, batch_size: int, up_to: int) -> Iterable[AuditEven
         yield from rows
         last = rows[-1].seq
         session.expunge_all()
-
-
-def events_for(*, session: Session, subject_type: str, subject_id: object) -> list[AuditEvent]:
-    """Return the audit events about one subject, oldest first."""
-    return list(
-        session.execute(
-            select(AuditEvent)
-            .where(AuditEvent.subject_type == subject_type)
-            .where(AuditEvent.subject_id == str(subject_id))
-            .order_by(AuditEvent.seq)
-        ).scalars()
-    )

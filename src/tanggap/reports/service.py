@@ -15,7 +15,6 @@ from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case, Decision
-from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.errors import Forbidden, InvalidInput, NotFound
 from tanggap.notify.service import Notifier
@@ -287,16 +286,6 @@ def list_visible(
     return list(rows), total
 
 
-def target_of(*, session: Session, report: Report) -> tuple[str, int]:
-    """Return the channel handle and message id a report points at."""
-    row = session.execute(
-        select(Channel.handle, Post.message_id)
-        .join(Post, Post.channel_id == Channel.id)
-        .where(Post.id == report.post_id)
-    ).one()
-    return row[0], row[1]
-
-
 def reports_of_case(
     *, session: Session, case_id: uuid.UUID, statuses: tuple[str, ...]
 ) -> list[Report]:
@@ -344,8 +333,3 @@ def set_status(
         },
     )
     notifier.report_changed(session=session, report=report, event=f"report.{status}")
-
-
-def settling_decision(*, session: Session, report: Report) -> Decision | None:
-    """Return the decision that settled ``report``, or None while it is open."""
-    return session.get(Decision, report.decision_id) if report.decision_id else None
