@@ -394,9 +394,7 @@ def report_page(
     request: Request, report_id: str, session: SessionDep, login: PortalLogin
 ) -> HTMLResponse:
     """One report: its status and clock, the decision, and the thread."""
-    report = _visible(session, login, report_id)
-    messages = threads.messages(session=session, caller=login.caller, report_id=report.report_id)
-    session.commit()
+    report, messages = _with_thread(session, login, report_id)
     return page(request, "report.html", login, report=report, messages=messages)
 
 
@@ -407,6 +405,14 @@ def _visible(session: Any, login: web.WebLogin, report_id: str) -> ReportOut:
     except (ValueError, TanggapError) as exc:
         raise NotFoundPage from exc
     return present(session=session, reports=[found])[0]
+
+
+def _with_thread(session: Any, login: web.WebLogin, report_id: str) -> tuple[ReportOut, list[Any]]:
+    """The report and its thread; reading the thread marks the platform's messages read."""
+    report = _visible(session, login, report_id)
+    messages = threads.messages(session=session, caller=login.caller, report_id=report.report_id)
+    session.commit()
+    return report, messages
 
 
 @router.get("/reports/{report_id}/status", response_class=HTMLResponse)
@@ -423,9 +429,7 @@ def report_thread(
     request: Request, report_id: str, session: SessionDep, login: PortalLogin
 ) -> HTMLResponse:
     """The thread alone, polled by the report page (reading it marks it read)."""
-    report = _visible(session, login, report_id)
-    messages = threads.messages(session=session, caller=login.caller, report_id=report.report_id)
-    session.commit()
+    report, messages = _with_thread(session, login, report_id)
     return page(request, "_messages.html", login, report=report, messages=messages)
 
 
