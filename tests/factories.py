@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from tanggap.auth import service as auth
-from tanggap.auth.schemas import Role
+from tanggap.auth.schemas import STAFF_ROLES, Role
 from tanggap.db.models import Base
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn
+from tanggap.reviewers.models import ReviewerClearance, ReviewerLanguage
 from tanggap.runtime import Runtime
 
 POSTED_AT = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
@@ -48,7 +51,29 @@ def make_token(runtime: Runtime, role: Role, org_name: str | None = None, name: 
         principal = auth.create_principal(
             session=session, role=role, name=name or f"test {role}", org_id=org_id
         )
+        if role in STAFF_ROLES:
+            give_skills(session, principal.id, languages=("id", "en", "ms"), clearances=CLEARED)
         return auth.issue_token(session=session, principal=principal).token
+
+
+CLEARED = ("child_sexual_abuse",)
+
+
+def give_skills(
+    session: Session,
+    principal_id: uuid.UUID,
+    *,
+    languages: tuple[str, ...],
+    clearances: tuple[str, ...] = (),
+) -> None:
+    """Let a staff member read ``languages`` and see the ``clearances`` categories."""
+    session.add_all(
+        ReviewerLanguage(principal_id=principal_id, language=code) for code in languages
+    )
+    session.add_all(
+        ReviewerClearance(principal_id=principal_id, category=category) for category in clearances
+    )
+    session.flush()
 
 
 def make_tokens(runtime: Runtime) -> Tokens:

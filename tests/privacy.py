@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tanggap.reports.schemas import REPORT_STATUSES
+
 REPORT = {
     "report_id", "case_id", "status", "category", "order_type", "legal_basis",
     "issuing_authority", "note", "target", "target.channel", "target.message_id", "target.url",
@@ -52,7 +54,7 @@ ALLOWED: dict[str, set[str]] = {
         "within_deadline",
         "past_deadline",
     }
-    | {f"by_status.{s}" for s in ("received", "in_review", "actioned", "declined", "objected")},
+    | {f"by_status.{s}" for s in REPORT_STATUSES},
     "GET /healthz": {"status"},
     "GET /readyz": {"status", "database"},
 }

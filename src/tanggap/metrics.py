@@ -27,6 +27,17 @@ ACTION_FAILURES = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+ESCALATIONS = Counter(
+    "tanggap_case_escalations_total",
+    "Cases that passed the near-deadline point undecided (leads told).",
+    registry=REGISTRY,
+)
+BREACHES = Counter(
+    "tanggap_deadline_breaches_total",
+    "Cases whose deadline passed undecided.",
+    ["category"],
+    registry=REGISTRY,
+)
 REQUEST_SECONDS = Histogram(
     "tanggap_http_request_duration_seconds",
     "Time to answer an HTTP request, by route template.",

@@ -11,7 +11,8 @@ import tanggap.db.models  # noqa: F401  (every table, so foreign keys resolve)
 from tanggap.actions.adapters import BuiltinPagesAdapter, PlatformAdapter
 from tanggap.config import Settings
 from tanggap.db.session import make_engine, make_session_factory
-from tanggap.detection.hook import NoInspection, PostInspector
+from tanggap.detection.hook import PostInspector
+from tanggap.detection.pipeline import DetectionPipeline
 from tanggap.notify.outbox import OutboxNotifier
 from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
@@ -28,7 +29,7 @@ class Runtime:
     policy: Policy
     adapter: PlatformAdapter = field(default_factory=BuiltinPagesAdapter)
     notifier: Notifier = field(default_factory=OutboxNotifier)
-    inspector: PostInspector = field(default_factory=NoInspection)
+    inspector: PostInspector = field(default_factory=DetectionPipeline)
 
     def close(self) -> None:
         """Release the database connections."""

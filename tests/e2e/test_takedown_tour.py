@@ -89,7 +89,9 @@ def test_a_flagger_report_becomes_a_takedown(
         cli(environment, "flagger", "create", "--name", "Desk", "--country", "ID").returncode == 0
     )
     platform, flagger = token("--role", "platform"), token("--role", "flagger", "--org", "Desk")
-    reviewer = token("--role", "reviewer")
+    made = cli(environment, "reviewer", "create", "rina@example.org", "--languages", "id,ms,en")
+    assert made.returncode == 0, made.stderr
+    reviewer = token("--role", "reviewer", "--user", "rina@example.org")
 
     with httpx.Client(base_url=server, timeout=30) as http:
         assert http.get("/readyz").json()["status"] == "ok"

@@ -35,7 +35,19 @@ def tanggap(
 
 
 def test_token_create_prints_only_a_working_token(database_url: str, runtime: Runtime) -> None:
-    done = tanggap("token", "create", "--role", "reviewer", database_url=database_url)
+    made = tanggap(
+        "reviewer", "create", "rina@example.org", "--languages", "id,en", database_url=database_url
+    )
+    assert made.returncode == 0, made.stderr
+    done = tanggap(
+        "token",
+        "create",
+        "--role",
+        "reviewer",
+        "--user",
+        "rina@example.org",
+        database_url=database_url,
+    )
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip()
     assert re.fullmatch(r"tgp_[A-Za-z0-9_-]{40,}", token) and done.stdout.count("\n") == 1

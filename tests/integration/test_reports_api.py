@@ -120,7 +120,7 @@ def test_reports_on_one_post_join_one_case_with_the_earliest_deadline(
     assert case["report_count"] == 2
     assert case["deadline"] == flagger["deadline"]
     assert case["category"] == "terrorism"  # the more severe category leads the case
-    assert case["queue"] == "und:terrorism"
+    assert case["queue"] == "id:terrorism"
 
 
 @pytest.mark.usefixtures("posted")

@@ -15,6 +15,7 @@ from tanggap.actions import jobs
 from tanggap.actions.router import router as actions_router
 from tanggap.api import errors, health
 from tanggap.api.middleware import BodyLimit, RequestId
+from tanggap.cases import jobs as case_jobs
 from tanggap.cases.router import router as cases_router
 from tanggap.channels.router import router as channels_router
 from tanggap.config import Settings, get_settings
@@ -47,7 +48,12 @@ def create_app(
             yield
             return
         client = httpx.Client(timeout=runtime.settings.webhook_timeout_seconds)
-        dispatchers = [jobs.action_dispatcher(runtime), jobs.webhook_dispatcher(runtime, client)]
+        dispatchers = [
+            jobs.action_dispatcher(runtime),
+            jobs.webhook_dispatcher(runtime, client),
+            case_jobs.triage_dispatcher(runtime),
+            case_jobs.deadline_dispatcher(runtime),
+        ]
         for dispatcher in dispatchers:
             dispatcher.start()
         try:

@@ -71,5 +71,6 @@ def require(*roles: Role) -> Callable[..., Caller]:
 
 Platform = Annotated[Caller, Depends(require("platform"))]
 Reporter = Annotated[Caller, Depends(require("flagger", "platform"))]
-AnyCaller = Annotated[Caller, Depends(require("platform", "flagger", "reviewer", "admin"))]
-Staff = Annotated[Caller, Depends(require("reviewer", "admin"))]
+AnyCaller = Annotated[Caller, Depends(require("platform", "flagger", "reviewer", "lead", "admin"))]
+Staff = Annotated[Caller, Depends(require("reviewer", "lead", "admin"))]
+Lead = Annotated[Caller, Depends(require("lead", "admin"))]

@@ -30,6 +30,8 @@ class Principal(Base):
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]
+    # A reviewer who paused is not handed cases ("next case" refuses) until they resume.
+    paused_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):

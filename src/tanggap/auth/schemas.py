@@ -6,9 +6,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-Role = Literal["platform", "flagger", "reviewer", "admin"]
-ROLES: tuple[Role, ...] = ("platform", "flagger", "reviewer", "admin")
-STAFF_ROLES: frozenset[str] = frozenset({"reviewer", "admin"})
+Role = Literal["platform", "flagger", "reviewer", "lead", "admin"]
+ROLES: tuple[Role, ...] = ("platform", "flagger", "reviewer", "lead", "admin")
+STAFF_ROLES: frozenset[str] = frozenset({"reviewer", "lead", "admin"})
+LEAD_ROLES: frozenset[str] = frozenset({"lead", "admin"})
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tanggap.audit import service as audit
 from tanggap.auth.models import Principal, WebSession
-from tanggap.auth.passwords import check_new_password, hash_password, verify_password
+from tanggap.auth.passwords import (
+    check_new_password,
+    hash_password,
+    one_time_password,
+    verify_password,
+)
 from tanggap.auth.schemas import Caller
 from tanggap.db.base import utcnow
-from tanggap.errors import InvalidInput
+from tanggap.errors import Conflict, InvalidInput
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -34,6 +39,26 @@ class WebLogin:
     must_change_password: bool
     language: str | None
     email: str
+
+
+def require_free_email(*, session: Session, email: str) -> str:
+    """Return ``email`` lower-cased; raise Conflict when an account already uses it."""
+    email = email.strip().lower()
+    taken = session.execute(
+        select(Principal.id).where(func.lower(Principal.email) == email)
+    ).first()
+    if taken is not None:
+        raise Conflict(f"{email} already has an account", field="email")
+    return email
+
+
+def grant_login(*, session: Session, principal: Principal) -> str:
+    """Give ``principal`` a one-time password they must change at first login; return it."""
+    password = one_time_password()
+    principal.password_hash = hash_password(password)
+    principal.must_change_password = True
+    session.flush()
+    return password
 
 
 def _digest(cookie: str) -> str:

@@ -20,6 +20,8 @@ from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.posts.models import Post
 from tanggap.reports import service as reports
+from tanggap.reports.schemas import OPEN_STATUSES
+from tanggap.reviewers import service as reviewers
 
 
 @dataclass
@@ -31,11 +33,40 @@ class DecisionResult:
 
 
 def claim_case(
-    *, session: Session, caller: Caller, case_id: uuid.UUID, lease: timedelta, notifier: Notifier
+    *,
+    session: Session,
+    caller: Caller,
+    case_id: uuid.UUID,
+    lease: timedelta,
+    policy: Policy,
+    notifier: Notifier,
 ) -> Case:
     """Claim a case for ``caller`` and tell its reporters it is in review."""
-    case = cases.claim(session=session, caller=caller, case_id=case_id, lease=lease)
-    for report in reports.reports_of_case(session=session, case_id=case.id, statuses=("received",)):
+    skills = reviewers.skills_of(session=session, principal_id=caller.id)
+    case = cases.claim(
+        session=session, caller=caller, case_id=case_id, lease=lease, skills=skills, policy=policy
+    )
+    _reports_in_review(session, caller, case, notifier)
+    return case
+
+
+def next_case(
+    *, session: Session, caller: Caller, lease: timedelta, policy: Policy, notifier: Notifier
+) -> Case | None:
+    """Claim the next case ``caller`` may take (None when nothing waits); reporters are told."""
+    skills = reviewers.skills_of(session=session, principal_id=caller.id)
+    case = cases.next_case(
+        session=session, caller=caller, skills=skills, policy=policy, lease=lease
+    )
+    if case is not None:
+        _reports_in_review(session, caller, case, notifier)
+    return case
+
+
+def _reports_in_review(session: Session, caller: Caller, case: Case, notifier: Notifier) -> None:
+    for report in reports.reports_of_case(
+        session=session, case_id=case.id, statuses=("received", "triaged")
+    ):
         reports.set_status(
             session=session,
             report=report,
@@ -43,7 +74,6 @@ def claim_case(
             actor=caller.audit_actor,
             notifier=notifier,
         )
-    return case
 
 
 def decide_case(
@@ -97,9 +127,7 @@ def decide_case(
     # A report is "actioned" only once the platform applied the action (see actions.service);
     # until then it stays in review, so a flagger never reads "actioned" for a post still up.
     status = "declined" if data.outcome == "no_violation" else "in_review"
-    for report in reports.reports_of_case(
-        session=session, case_id=case.id, statuses=("received", "in_review")
-    ):
+    for report in reports.reports_of_case(session=session, case_id=case.id, statuses=OPEN_STATUSES):
         if report.status != status:
             reports.set_status(
                 session=session,

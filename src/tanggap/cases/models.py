@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tanggap.db.base import Base, new_id, utcnow
+from tanggap.db.base import Base, JSONType, new_id, utcnow
 
 
 class Case(Base):
     """One reported post under review: its deadline, queue, claim and state."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_state_deadline", "state", "deadline"),)
+    __table_args__ = (
+        Index("ix_cases_state_deadline", "state", "deadline"),
+        Index("ix_cases_state_rank", "state", "rank_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), unique=True)
@@ -24,11 +28,27 @@ class Case(Base):
     language: Mapped[str] = mapped_column(String(8), default="und")
     queue: Mapped[str] = mapped_column(String(80), index=True)
     deadline: Mapped[datetime]
+    # Triage (cases/triage.py): the head start in minutes, the factors behind it, the time the
+    # case counts as near its deadline, and its rank time (deadline minus the head start).
     priority: Mapped[float] = mapped_column(Float, default=0.0)
+    priority_factors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    near_at: Mapped[datetime]
+    rank_at: Mapped[datetime]
+    triage_due: Mapped[bool] = mapped_column(default=True, index=True)
+    triaged_at: Mapped[datetime | None]
     report_count: Mapped[int] = mapped_column(Integer, default=0)
     automated: Mapped[bool] = mapped_column(default=False)
     claimed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principals.id"))
     lease_expires_at: Mapped[datetime | None]
+    # Escalated by a reviewer: only leads take it until decided.
+    lead_only: Mapped[bool] = mapped_column(default=False)
+    escalation_reason: Mapped[str | None] = mapped_column(Text)
+    # Passed the near-deadline point (leads told) / the deadline itself.
+    escalated_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    # An open appeal, and the reviewer who may not decide it (the one who decided before).
+    appeal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appeals.id", use_alter=True))
+    excluded_reviewer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principals.id"))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -50,3 +70,8 @@ class Decision(Base):
     automated: Mapped[bool] = mapped_column(default=False)
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principals.id"))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # final, or pending_approval / rejected for outcomes that need a second reviewer (four eyes)
+    state: Mapped[str] = mapped_column(String(20), default="final")
+    approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principals.id"))
+    approved_at: Mapped[datetime | None]
+    appeal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appeals.id", use_alter=True))

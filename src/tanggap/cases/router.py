@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import Annotated, Literal
 
 import structlog
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
 from tanggap.actions.jobs import deliver
 from tanggap.api.deps import RuntimeDep, SessionDep, Staff
-from tanggap.cases import flows
+from tanggap.cases import flows, priority
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case, Decision
 from tanggap.cases.schemas import (
@@ -24,9 +24,13 @@ from tanggap.cases.schemas import (
     DecisionIn,
     DecisionOut,
     PostSummary,
+    PriorityFactor,
+    PriorityOut,
 )
+from tanggap.db.base import utcnow
 from tanggap.metrics import DECISIONS
 from tanggap.posts.service import post_url
+from tanggap.reviewers import service as reviewers
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1/cases", tags=["review"])
@@ -45,11 +49,14 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CaseList:
-    """List cases (open and in review unless ``state`` says otherwise), earliest deadline first."""
+    """List the cases you may see (open and in review unless ``state`` says otherwise), in the
+    order "next case" hands them out."""
     if category is not None:
         cases.validate_category(policy=runtime.policy, category=category)
     rows, total = cases.list_cases(
         session=session,
+        skills=reviewers.skills_of(session=session, principal_id=caller.id),
+        policy=runtime.policy,
         states=list(state or OPEN_STATES),
         category=category,
         language=language,
@@ -61,10 +68,35 @@ def list_cases(
     )
 
 
+@router.post(
+    "/next",
+    response_model=CaseOut,
+    responses={204: {"description": "Nothing is waiting that you may take"}},
+)
+def next_case(session: SessionDep, caller: Staff, runtime: RuntimeDep) -> Response | CaseOut:
+    """Claim the most urgent case you may take, with why it came first; 204 when none waits."""
+    case = flows.next_case(
+        session=session,
+        caller=caller,
+        lease=timedelta(seconds=runtime.settings.claim_lease_seconds),
+        policy=runtime.policy,
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    if case is None:
+        return Response(status_code=204)
+    return case_out(session, case)
+
+
 @router.get("/{case_id}", response_model=CaseOut)
-def get_case(case_id: uuid.UUID, session: SessionDep, caller: Staff) -> CaseOut:
-    """Show one case."""
-    return case_out(session, cases.get(session=session, case_id=case_id))
+def get_case(
+    case_id: uuid.UUID, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> CaseOut:
+    """Show one case you may see."""
+    skills = reviewers.skills_of(session=session, principal_id=caller.id)
+    return case_out(
+        session, cases.get(session=session, case_id=case_id, skills=skills, policy=runtime.policy)
+    )
 
 
 @router.post("/{case_id}/claim", response_model=CaseOut)
@@ -77,6 +109,7 @@ def claim_case(
         caller=caller,
         case_id=case_id,
         lease=timedelta(seconds=runtime.settings.claim_lease_seconds),
+        policy=runtime.policy,
         notifier=runtime.notifier,
     )
     session.commit()
@@ -155,10 +188,24 @@ def case_out(session: Session, case: Case) -> CaseOut:
         queue=case.queue,
         deadline=case.deadline,
         priority=case.priority,
+        priority_explained=PriorityOut(
+            band=priority.BAND_NAMES[  # type: ignore[arg-type]
+                priority.band(now=utcnow(), deadline=case.deadline, near_at=case.near_at)
+            ],
+            head_start_minutes=case.priority,
+            rank_at=case.rank_at,
+            near_deadline_at=case.near_at,
+            factors=[PriorityFactor(**f) for f in case.priority_factors],
+            triaged_at=case.triaged_at,
+        ),
         report_count=case.report_count,
         automated=case.automated,
         claimed_by=case.claimed_by_id,
         lease_expires_at=case.lease_expires_at,
+        lead_only=case.lead_only,
+        escalation_reason=case.escalation_reason,
+        escalated_at=case.escalated_at,
+        breached_at=case.breached_at,
         opened_at=case.opened_at,
         decided_at=case.decided_at,
         post=PostSummary(

@@ -61,6 +61,25 @@ class PostSummary(BaseModel):
     media: list[dict[str, str | None]]
 
 
+class PriorityFactor(BaseModel):
+    """One reason for a case's place in its queue."""
+
+    factor: str
+    value: str
+    minutes: float
+
+
+class PriorityOut(BaseModel):
+    """Why a case sits where it does (docs/triage.md)."""
+
+    band: Literal["overdue", "near_deadline", "within_deadline"]
+    head_start_minutes: float
+    rank_at: datetime
+    near_deadline_at: datetime
+    factors: list[PriorityFactor]
+    triaged_at: datetime | None
+
+
 class CaseOut(BaseModel):
     """A case in a reviewer's list or page."""
 
@@ -71,10 +90,15 @@ class CaseOut(BaseModel):
     queue: str
     deadline: datetime
     priority: float
+    priority_explained: PriorityOut
     report_count: int
     automated: bool
     claimed_by: uuid.UUID | None
     lease_expires_at: datetime | None
+    lead_only: bool
+    escalation_reason: str | None
+    escalated_at: datetime | None
+    breached_at: datetime | None
     opened_at: datetime
     decided_at: datetime | None
     post: PostSummary

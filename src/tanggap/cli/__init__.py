@@ -17,6 +17,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(access.token_app, name="token")
 app.add_typer(access.flagger_app, name="flagger")
+app.add_typer(access.reviewer_app, name="reviewer")
 app.add_typer(operations.audit_app, name="audit")
 app.add_typer(operations.actions_app, name="actions")
 

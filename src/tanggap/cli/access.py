@@ -9,32 +9,52 @@ import typer
 from pydantic import ValidationError
 
 from tanggap.auth import service as auth
-from tanggap.auth.schemas import ROLES
+from tanggap.auth.schemas import ROLES, STAFF_ROLES
 from tanggap.cli.common import CLI_ACTOR, fail, option_error, runtime_for, transaction
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn, MemberIn
+from tanggap.reviewers import service as reviewers
+from tanggap.reviewers.schemas import ReviewerIn
 
 token_app = typer.Typer(help="API tokens.")
 flagger_app = typer.Typer(help="Trusted flagger organisations and their members.")
 member_app = typer.Typer(help="Members who log into the flagger portal.")
+reviewer_app = typer.Typer(help="Reviewers, leads and admins of the review console.")
 flagger_app.add_typer(member_app, name="member")
 
 
 @token_app.command("create")
 def token_create(
-    role: Annotated[str, typer.Option(help="platform, flagger, reviewer or admin.")],
+    role: Annotated[str, typer.Option(help="platform, flagger, reviewer, lead or admin.")],
     org: Annotated[str | None, typer.Option(help="Flagger organisation (flagger tokens).")] = None,
+    user: Annotated[
+        str | None, typer.Option(help="E-mail of an existing reviewer, lead or admin account.")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Who the token is for.")] = None,
 ) -> None:
-    """Create a principal with ROLE and print its token (only the token) on stdout."""
+    """Create a principal with ROLE (or use the account of --user) and print its token (only
+    the token) on stdout."""
     if role not in ROLES:
         fail(f"--role: {role!r} is not one of {', '.join(ROLES)}", code=2)
     if role == "flagger" and not org:
         fail("--org: a flagger token needs the organisation's name", code=2)
     if role != "flagger" and org:
         fail("--org: only flagger tokens belong to an organisation", code=2)
+    if role in ("reviewer", "lead") and not user:
+        fail(
+            f"--user: a {role} token belongs to a {role}'s account (their languages and "
+            "clearances decide what they see); create one with `tanggap reviewer create`",
+            code=2,
+        )
+    if user and role not in STAFF_ROLES:
+        fail("--user: only reviewer, lead and admin tokens belong to a person's account", code=2)
     with runtime_for() as runtime, transaction(runtime) as session:
-        if org:
+        if user:
+            account = reviewers.find_by_email(session=session, email=user)
+            if account is None or account.role != role:
+                fail(f"--user: no {role} account {user!r} (see `tanggap reviewer create`)", code=2)
+            issued = auth.issue_token(session=session, principal=account, actor=CLI_ACTOR)
+        elif org:
             found = flaggers.get_by_name(session=session, name=org)
             if found is None:
                 fail(f"--org: no flagger organisation named {org!r}; create it first", code=2)
@@ -127,3 +147,37 @@ def member_add(
         found = flaggers.find(session=session, name_or_id=org)
         member = flaggers.add_member(session=session, org=found, data=data, actor=CLI_ACTOR)
     typer.echo(member.one_time_password)
+
+
+@reviewer_app.command("create")
+def reviewer_create(
+    email: Annotated[str, typer.Argument(help="The reviewer's e-mail address (their login).")],
+    languages: Annotated[
+        str, typer.Option(help="Languages they read, comma-separated ISO 639-1 codes: id,en,ms.")
+    ],
+    clear: Annotated[
+        list[str] | None,
+        typer.Option(help="A restricted category they are cleared for (repeatable)."),
+    ] = None,
+    role: Annotated[str, typer.Option(help="reviewer, lead or admin.")] = "reviewer",
+    name: Annotated[str | None, typer.Option(help="Their name (never shown to flaggers).")] = None,
+) -> None:
+    """Create a console account; print the one-time password they must change at first login."""
+    clearances = [c.strip() for item in clear or [] for c in item.split(",") if c.strip()]
+    try:
+        data = ReviewerIn.model_validate(
+            {
+                "email": email,
+                "name": name,
+                "role": role,
+                "languages": [code for code in languages.split(",") if code.strip()],
+                "clearances": clearances,
+            }
+        )
+    except ValidationError as exc:
+        option_error(exc)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        created = reviewers.create(
+            session=session, data=data, policy=runtime.policy, actor=CLI_ACTOR
+        )
+    typer.echo(created.one_time_password)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tanggap.actions.models import Action
+from tanggap.appeals.models import Appeal
 from tanggap.audit.models import AuditChainHead, AuditEvent
 from tanggap.auth.models import ApiToken, Principal, WebSession
 from tanggap.cases.models import Case, Decision
@@ -14,11 +15,13 @@ from tanggap.notify.models import DeliveryAttempt, Notification
 from tanggap.platform.models import Restriction
 from tanggap.posts.models import Post, PostMedia
 from tanggap.reports.models import Report
+from tanggap.reviewers.models import ReviewerClearance, ReviewerLanguage
 from tanggap.threads.models import ReportMessage
 
 __all__ = [
     "Action",
     "ApiToken",
+    "Appeal",
     "AuditChainHead",
     "AuditEvent",
     "Base",
@@ -35,5 +38,7 @@ __all__ = [
     "Report",
     "ReportMessage",
     "Restriction",
+    "ReviewerClearance",
+    "ReviewerLanguage",
     "WebSession",
 ]

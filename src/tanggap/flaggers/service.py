@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
 from tanggap.auth import service as auth
+from tanggap.auth import web
 from tanggap.auth.models import ApiToken, Principal
-from tanggap.auth.passwords import hash_password, one_time_password
 from tanggap.errors import Conflict, NotFound
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.flaggers.schemas import FlaggerOrgIn, MemberIn
@@ -105,13 +105,7 @@ def add_member(
     *, session: Session, org: FlaggerOrg, data: MemberIn, actor: str = audit.SYSTEM_ACTOR
 ) -> NewMember:
     """Create a portal member of ``org`` with a one-time password they must change."""
-    email = data.email.lower()
-    taken = session.execute(
-        select(Principal.id).where(func.lower(Principal.email) == email)
-    ).first()
-    if taken is not None:
-        raise Conflict(f"{email} already has an account", field="email")
-    password = one_time_password()
+    email = web.require_free_email(session=session, email=data.email)
     principal = auth.create_principal(
         session=session,
         role="flagger",
@@ -120,10 +114,8 @@ def add_member(
         email=email,
         actor=actor,
     )
-    principal.password_hash = hash_password(password)
-    principal.must_change_password = True
     principal.language = org.language
-    session.flush()
+    password = web.grant_login(session=session, principal=principal)
     return NewMember(principal=principal, one_time_password=password)
 
 

@@ -57,6 +57,8 @@ class Category(_Strict):
     deadline_class: str = Field(alias="class")
     severity: int = Field(ge=1, le=10)
     graphic: bool = False
+    # Only reviewers cleared for it by name may see a restricted category's cases.
+    restricted: bool = False
     name: dict[str, str]
     description: str = ""
     dsa: DsaLabel
@@ -66,6 +68,37 @@ class Category(_Strict):
         return self.name.get(language) or self.name.get("en") or self.id
 
 
+class SourceWeights(_Strict):
+    """Head start, in minutes, by the strongest source among a case's reports."""
+
+    removal_order: float = Field(ge=0)
+    flagger: float = Field(ge=0)
+    user: float = Field(ge=0)
+    automated: float = Field(ge=0)
+
+
+class TriageWeights(_Strict):
+    """How many minutes of head start each factor gives a case (see docs/triage.md)."""
+
+    severity: float = Field(ge=0, description="per point of the category's severity (1-10)")
+    reach: float = Field(ge=0, description="per tenfold audience above reach_floor")
+    reach_floor: int = Field(ge=1)
+    source: SourceWeights
+    reports: float = Field(ge=0, description="per report beyond the first")
+    reports_cap: int = Field(ge=0, description="reports beyond this many add nothing")
+    signals: float = Field(ge=0, description="times the strongest detection score (0-1)")
+
+
+class Triage(_Strict):
+    """Where a case stands in the queues: when it counts as near its deadline, the weights."""
+
+    near_deadline: float = Field(
+        gt=0, lt=1, description="share of its clock after which a case is near its deadline"
+    )
+    appeal_deadline: Duration
+    weights: TriageWeights
+
+
 class Policy(_Strict):
     """The whole policy file."""
 
@@ -73,6 +106,7 @@ class Policy(_Strict):
     removal_order_deadline: Duration
     deadline_classes: dict[str, DeadlineClass]
     categories: list[Category] = Field(min_length=1)
+    triage: Triage
 
     @model_validator(mode="after")
     def _check_references(self) -> Policy:

@@ -19,9 +19,18 @@ from pydantic import (
 from tanggap.reports.links import LinkError, parse_post_link
 from tanggap.validation import Handle, Input
 
-ReportStatus = Literal["received", "in_review", "actioned", "declined", "objected"]
-REPORT_STATUSES: tuple[str, ...] = ("received", "in_review", "actioned", "declined", "objected")
-OPEN_STATUSES: tuple[str, ...] = ("received", "in_review")
+# received: accepted and stored; triaged: in a reviewers' queue with its priority;
+# in_review: a reviewer holds its case; then actioned / declined / objected.
+ReportStatus = Literal["received", "triaged", "in_review", "actioned", "declined", "objected"]
+REPORT_STATUSES: tuple[str, ...] = (
+    "received",
+    "triaged",
+    "in_review",
+    "actioned",
+    "declined",
+    "objected",
+)
+OPEN_STATUSES: tuple[str, ...] = ("received", "triaged", "in_review")
 SETTLED_STATUSES: tuple[str, ...] = ("actioned", "declined")
 MAX_BULK = 1000
 

@@ -200,7 +200,7 @@ def settle_actioned(
     notifier: Notifier,
 ) -> list[Report]:
     """Mark the case's reports actioned once its takedown reached the platform."""
-    settled = reports_of_case(session=session, case_id=case_id, statuses=("received", "in_review"))
+    settled = reports_of_case(session=session, case_id=case_id, statuses=OPEN_STATUSES)
     for report in settled:
         set_status(
             session=session,

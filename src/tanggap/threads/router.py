@@ -14,7 +14,7 @@ from tanggap.threads.models import ReportMessage
 from tanggap.threads.schemas import MessageIn, MessageOut, ObjectionIn, Thread
 
 router = APIRouter(tags=["threads"])
-Participant = Annotated[Caller, Depends(require("flagger", "reviewer", "admin"))]
+Participant = Annotated[Caller, Depends(require("flagger", "reviewer", "lead", "admin"))]
 
 
 def message_out(message: ReportMessage) -> MessageOut:

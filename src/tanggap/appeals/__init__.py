@@ -1,0 +1,1 @@
+"""Appeals by a post's owner against a decision."""

@@ -1,0 +1,1 @@
+"""Pure detection engines: no database, no HTTP."""

@@ -1,0 +1,1 @@
+"""Reviewers: their languages, clearances and availability."""
