@@ -11,11 +11,18 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tanggap.auth import service as auth
-from tanggap.auth.schemas import STAFF_ROLES, Role
+from tanggap.auth.schemas import STAFF_ROLES, Caller, Role
+from tanggap.cases import triage
 from tanggap.db.models import Base
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn
+from tanggap.posts import service as posts
+from tanggap.posts.schemas import PostIn
+from tanggap.reports import service as reports
+from tanggap.reports.schemas import ReportIn
+from tanggap.reviewers import service as reviewers
 from tanggap.reviewers.models import ReviewerClearance, ReviewerLanguage
+from tanggap.reviewers.schemas import ReviewerIn
 from tanggap.runtime import Runtime
 
 POSTED_AT = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
@@ -151,3 +158,65 @@ def row_counts(runtime: Runtime) -> dict[str, int]:
             text("SELECT last_seq FROM audit_chain_head WHERE id = 1")
         ).scalar_one()
     return counts
+
+
+def make_reviewer(
+    runtime: Runtime,
+    email: str,
+    languages: tuple[str, ...],
+    clearances: tuple[str, ...] = (),
+    role: str = "reviewer",
+) -> str:
+    """Create a console account through the product's service and return an API token for it."""
+    with runtime.factory() as session, session.begin():
+        created = reviewers.create(
+            session=session,
+            data=ReviewerIn(
+                email=email,
+                languages=list(languages),
+                clearances=list(clearances),
+                role=role,  # type: ignore[arg-type]
+            ),
+            policy=runtime.policy,
+        )
+        return auth.issue_token(session=session, principal=created.principal).token
+
+
+def run_triage(runtime: Runtime) -> int:
+    """Run the triage job once, as its background thread would."""
+    return triage.triage_due(
+        factory=runtime.factory, policy=runtime.policy, notifier=runtime.notifier
+    )
+
+
+def seed_cases(runtime: Runtime, count: int, channel: str = "antrian") -> list[str]:
+    """Ingest ``count`` posts and report each one (a flagger's fraud notice), in one transaction;
+    return the case ids."""
+    with runtime.factory() as session, session.begin():
+        platform = auth.create_principal(session=session, role="platform", name="seed platform")
+        caller = Caller(id=platform.id, role="platform", name=platform.name, org_id=None)
+        case_ids = []
+        for message_id in range(1, count + 1):
+            posts.ingest(
+                session=session,
+                data=PostIn(
+                    **post_body(
+                        channel=channel,
+                        message_id=message_id,
+                        text=f"Promo {message_id} hadiah gratis untuk anda",
+                    )
+                ),
+                secret_key=runtime.settings.secret_key,
+                actor=caller.audit_actor,
+                inspector=runtime.inspector,
+            )
+            intake = reports.submit(
+                session=session,
+                caller=caller,
+                data=ReportIn.model_validate(report_body(f"https://t.me/{channel}/{message_id}")),
+                policy=runtime.policy,
+                secret_key=runtime.settings.secret_key,
+                notifier=runtime.notifier,
+            )
+            case_ids.append(str(intake.report.case_id))
+    return case_ids

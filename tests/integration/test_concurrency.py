@@ -9,7 +9,16 @@ import httpx
 from sqlalchemy import text
 
 from tanggap.runtime import Runtime
-from tests.factories import Tokens, bearer, make_token, post_body, report_body
+from tests.factories import (
+    Tokens,
+    bearer,
+    make_reviewer,
+    make_token,
+    post_body,
+    report_body,
+    run_triage,
+    seed_cases,
+)
 
 
 def test_fifty_parallel_retries_with_one_key_create_one_report(
@@ -97,3 +106,37 @@ def test_parallel_first_writes_on_a_new_channel_and_post_make_one_of_each(
         ]
         joined = conn.execute(text("SELECT report_count FROM cases")).scalar_one()
     assert counts == [1, 1, 1, 16] and joined == 16
+
+
+def test_twenty_reviewers_taking_next_cases_get_every_case_exactly_once(
+    live_server: str, runtime: Runtime
+) -> None:
+    case_ids = seed_cases(runtime, 200)
+    assert run_triage(runtime) == 200
+    reviewers = [make_reviewer(runtime, f"r{i}@example.org", ("id", "ms", "en")) for i in range(20)]
+    start = Barrier(len(reviewers))
+
+    def drain(token: str) -> list[str]:
+        taken: list[str] = []
+        with httpx.Client(base_url=live_server, timeout=60) as client:
+            start.wait()
+            while True:
+                answer = client.post("/v1/cases/next", headers=bearer(token))
+                if answer.status_code == 204:
+                    return taken
+                assert answer.status_code == 200, answer.text
+                taken.append(answer.json()["case_id"])
+
+    with ThreadPoolExecutor(max_workers=len(reviewers)) as pool:
+        handed = [case for cases in pool.map(drain, reviewers) for case in cases]
+    assert len(handed) == 200
+    assert sorted(handed) == sorted(case_ids)
+    with runtime.engine.connect() as conn:
+        claims = conn.execute(
+            text("SELECT COUNT(*) FROM audit_events WHERE action = 'case.claimed'")
+        ).scalar_one()
+        holders = conn.execute(
+            text("SELECT COUNT(DISTINCT claimed_by_id) FROM cases WHERE state = 'in_review'")
+        ).scalar_one()
+    assert claims == 200
+    assert holders > 1  # the work fanned out over the reviewers
