@@ -182,7 +182,13 @@ def test_ban_channel_makes_the_channel_unavailable(
 ) -> None:
     claim(client, tokens.reviewer, case["case_id"])
     decided = decide(client, tokens.reviewer, case["case_id"], outcome="ban_channel")
-    assert decided.json()["actions"][0]["kind"] == "ban_channel"
+    assert decided.json()["state"] == "pending_approval"  # four eyes
+    approved = client.post(
+        f"/v1/cases/{case['case_id']}/approval",
+        json={"approve": True},
+        headers=bearer(tokens.reviewer2),
+    )
+    assert approved.json()["actions"][0]["kind"] == "ban_channel"
     for path in ("/c/beritakita", "/c/beritakita/1"):
         page = client.get(path)
         assert page.status_code == 410 and "is unavailable" in page.text

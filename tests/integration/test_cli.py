@@ -139,6 +139,7 @@ def test_the_demo_loads_once_and_prints_the_same_tokens(
         "TANGGAP_DEMO_PLATFORM_TOKEN",
         "TANGGAP_DEMO_FLAGGER_TOKEN",
         "TANGGAP_DEMO_REVIEWER_TOKEN",
+        "TANGGAP_DEMO_LEAD_TOKEN",
         "TANGGAP_DEMO_ADMIN_TOKEN",
     }
     with runtime.factory() as session:

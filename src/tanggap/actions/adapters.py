@@ -13,7 +13,9 @@ from tanggap.db.base import utcnow
 from tanggap.platform.models import Restriction
 from tanggap.posts.models import Post
 
-ActionKind = Literal["remove_post", "geo_restrict_post", "ban_channel", "restore_post"]
+ActionKind = Literal[
+    "remove_post", "geo_restrict_post", "ban_channel", "restore_post", "restore_channel"
+]
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,15 @@ class BuiltinPagesAdapter:
                     Post.channel_id == channel.id, Post.message_id == action.message_id
                 )
             ).scalar_one()
-        if action.kind == "restore_post":
+        if action.kind in ("restore_post", "restore_channel"):
+            # restore_post lifts the post's restrictions; restore_channel the channel's ban.
             for restriction in session.execute(
                 select(Restriction).where(
-                    Restriction.post_id == post_id, Restriction.lifted_at.is_(None)
+                    Restriction.channel_id == channel.id,
+                    Restriction.post_id.is_(None)
+                    if post_id is None
+                    else Restriction.post_id == post_id,
+                    Restriction.lifted_at.is_(None),
                 )
             ).scalars():
                 restriction.lifted_at = utcnow()
@@ -74,6 +81,7 @@ class BuiltinPagesAdapter:
             "geo_restrict_post": "geo_restricted",
             "ban_channel": "banned",
             "restore_post": "restored",
+            "restore_channel": "restored",
         }[action.kind]
         session.add(
             Restriction(

@@ -66,6 +66,37 @@ def create_for_decision(
     return [action]
 
 
+def create_restore(
+    *, session: Session, decision: Decision, appealed: Decision, post: Post, actor: str
+) -> list[Action]:
+    """Queue the action that undoes ``appealed`` (a reversed appeal): restore the post, or lift
+    the channel's ban."""
+    kind: ActionKind = "restore_channel" if appealed.outcome == "ban_channel" else "restore_post"
+    action = Action(
+        decision_id=decision.id,
+        case_id=decision.case_id,
+        kind=kind,
+        channel_id=post.channel_id,
+        post_id=None if kind == "restore_channel" else post.id,
+        countries=[],
+        ground=appealed.ground,
+        policy_ref=appealed.policy_ref,
+        state="pending",
+        next_attempt_at=utcnow(),
+    )
+    session.add(action)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="action.created",
+        subject_type="action",
+        subject_id=action.id,
+        data={"kind": kind, "decision_id": str(decision.id), "reverses": str(appealed.id)},
+    )
+    return [action]
+
+
 def backoff(attempts: int, base_seconds: float) -> timedelta:
     """Return how long to wait before attempt ``attempts + 1``: doubling, capped at an hour."""
     return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)

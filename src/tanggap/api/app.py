@@ -15,6 +15,7 @@ from tanggap.actions import jobs
 from tanggap.actions.router import router as actions_router
 from tanggap.api import errors, health
 from tanggap.api.middleware import BodyLimit, RequestId
+from tanggap.appeals.router import router as appeals_router
 from tanggap.cases import jobs as case_jobs
 from tanggap.cases.router import router as cases_router
 from tanggap.channels.router import router as channels_router
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(channels_router)
     app.include_router(posts_router)
+    app.include_router(appeals_router)
     app.include_router(reports_router)
     app.include_router(cases_router)
     app.include_router(actions_router)

@@ -6,16 +6,25 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
 from tanggap.actions.models import Action
+from tanggap.appeals.models import Appeal
 from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case, Decision
-from tanggap.cases.schemas import DecisionIn
+from tanggap.cases.schemas import (
+    APPEAL_OUTCOMES,
+    FOUR_EYES_OUTCOMES,
+    ApprovalIn,
+    DecisionIn,
+    EscalationIn,
+)
 from tanggap.db.base import utcnow
+from tanggap.errors import Conflict, Forbidden, InvalidInput
 from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.posts.models import Post
@@ -85,12 +94,19 @@ def decide_case(
     policy: Policy,
     notifier: Notifier,
 ) -> DecisionResult:
-    """Record the caller's decision on a case they hold, settle its reports, queue its actions."""
+    """Record the caller's decision on a case they hold; settle its reports and queue its
+    actions, or wait for a second reviewer when the outcome needs four eyes."""
     case = cases.lock(session=session, case_id=case_id)
     cases.require_claim(case=case, caller=caller)
     category = data.category or case.category
     cases.validate_category(policy=policy, category=category)
+    appeal = session.get(Appeal, case.appeal_id) if case.appeal_id else None
+    if appeal is not None and data.outcome not in APPEAL_OUTCOMES:
+        raise InvalidInput("this case is an appeal: decide uphold or reverse", field="outcome")
+    if appeal is None and data.outcome in APPEAL_OUTCOMES:
+        raise InvalidInput(f"{data.outcome} answers an appeal; this case has none", field="outcome")
 
+    needs_approval = data.outcome in FOUR_EYES_OUTCOMES
     decision = Decision(
         case_id=case.id,
         outcome=data.outcome,
@@ -102,31 +118,54 @@ def decide_case(
         automated=False,
         decided_by_id=caller.id,
         decided_at=utcnow(),
+        state="pending_approval" if needs_approval else "final",
+        appeal_id=appeal.id if appeal else None,
     )
     session.add(decision)
-    case.state = "decided"
-    case.decided_at = decision.decided_at
     case.claimed_by_id = None
     case.lease_expires_at = None
+    case.state = "awaiting_approval" if needs_approval else "decided"
     session.flush()
+    _audit_decision(session, caller, "decision.recorded", case, decision)
+    if needs_approval:
+        return DecisionResult(decision=decision, actions=[])
+    if appeal is not None:
+        return _answer_appeal(session, caller, case, appeal, decision)
+    return _apply(session, caller, case, decision, notifier)
+
+
+def _audit_decision(
+    session: Session, caller: Caller, action: str, case: Case, decision: Decision, **extra: object
+) -> None:
     audit.record(
         session=session,
         actor=caller.audit_actor,
-        action="decision.recorded",
+        action=action,
         subject_type="case",
         subject_id=case.id,
         data={
             "decision_id": str(decision.id),
             "outcome": decision.outcome,
-            "category": category,
+            "category": decision.category,
             "countries": decision.countries,
             "ground": decision.ground,
             "policy_ref": decision.policy_ref,
+            "state": decision.state,
+            **extra,
         },
     )
+
+
+def _apply(
+    session: Session, caller: Caller, case: Case, decision: Decision, notifier: Notifier
+) -> DecisionResult:
+    """Put a final decision into effect: settle or hold the reports, queue the actions."""
+    case.state = "decided"
+    case.decided_at = decision.decided_at
+    case.lead_only = False
     # A report is "actioned" only once the platform applied the action (see actions.service);
     # until then it stays in review, so a flagger never reads "actioned" for a post still up.
-    status = "declined" if data.outcome == "no_violation" else "in_review"
+    status = "declined" if decision.outcome == "no_violation" else "in_review"
     for report in reports.reports_of_case(session=session, case_id=case.id, statuses=OPEN_STATUSES):
         if report.status != status:
             reports.set_status(
@@ -143,3 +182,93 @@ def decide_case(
         session=session, decision=decision, post=post, actor=caller.audit_actor
     )
     return DecisionResult(decision=decision, actions=queued)
+
+
+def _answer_appeal(
+    session: Session, caller: Caller, case: Case, appeal: Appeal, decision: Decision
+) -> DecisionResult:
+    """Close an appeal: ``uphold`` leaves the action standing, ``reverse`` restores the post."""
+    appeal.state = "upheld" if decision.outcome == "uphold" else "reversed"
+    appeal.decided_at = decision.decided_at
+    appeal.decision_id = decision.id
+    case.appeal_id = None
+    case.excluded_reviewer_id = None
+    case.decided_at = decision.decided_at
+    session.flush()
+    audit.record(
+        session=session,
+        actor=caller.audit_actor,
+        action=f"appeal.{appeal.state}",
+        subject_type="appeal",
+        subject_id=appeal.id,
+        data={"decision_id": str(decision.id)},
+    )
+    queued: list[Action] = []
+    if decision.outcome == "reverse":
+        appealed = session.get(Decision, appeal.appealed_decision_id)
+        post = session.get(Post, case.post_id)
+        assert appealed is not None and post is not None
+        queued = actions.create_restore(
+            session=session,
+            decision=decision,
+            appealed=appealed,
+            post=post,
+            actor=caller.audit_actor,
+        )
+    return DecisionResult(decision=decision, actions=queued)
+
+
+def approve_decision(
+    *,
+    session: Session,
+    caller: Caller,
+    case_id: uuid.UUID,
+    data: ApprovalIn,
+    policy: Policy,
+    notifier: Notifier,
+) -> DecisionResult:
+    """A second reviewer approves (it takes effect) or rejects (the case returns to its queue)
+    a decision that needs four eyes."""
+    skills = reviewers.skills_of(session=session, principal_id=caller.id)
+    cases.get(session=session, case_id=case_id, skills=skills, policy=policy)
+    case = cases.lock(session=session, case_id=case_id)
+    if case.state != "awaiting_approval":
+        raise Conflict(f"case {case.id} has no decision awaiting approval", field="case_id")
+    decision = session.execute(
+        select(Decision)
+        .where(Decision.case_id == case.id)
+        .where(Decision.state == "pending_approval")
+        .with_for_update()
+    ).scalar_one()
+    if decision.decided_by_id == caller.id:
+        raise Forbidden("four eyes: someone other than the decision's author must approve it")
+    decision.approved_by_id = caller.id
+    decision.approved_at = utcnow()
+    if not data.approve:
+        decision.state = "rejected"
+        case.state = "open"
+        session.flush()
+        _audit_decision(session, caller, "decision.rejected", case, decision, note=data.note)
+        return DecisionResult(decision=decision, actions=[])
+    decision.state = "final"
+    session.flush()
+    _audit_decision(session, caller, "decision.approved", case, decision, note=data.note)
+    return _apply(session, caller, case, decision, notifier)
+
+
+def escalate_case(
+    *, session: Session, caller: Caller, case_id: uuid.UUID, data: EscalationIn
+) -> Case:
+    """Hand a case you hold to the leads with a reason; it leaves the reviewers' queues."""
+    case = cases.lock(session=session, case_id=case_id)
+    cases.require_claim(case=case, caller=caller)
+    case.lead_only = True
+    case.escalation_reason = data.reason
+    case.claimed_by_id = None
+    case.lease_expires_at = None
+    case.state = "open"
+    session.flush()
+    cases.audit_case(
+        session, caller.audit_actor, "case.escalated_to_lead", case, reason=data.reason
+    )
+    return case

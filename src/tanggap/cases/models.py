@@ -23,7 +23,7 @@ class Case(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), unique=True)
-    state: Mapped[str] = mapped_column(String(16), default="open")
+    state: Mapped[str] = mapped_column(String(20), default="open")
     category: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8), default="und")
     queue: Mapped[str] = mapped_column(String(80), index=True)

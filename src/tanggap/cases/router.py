@@ -19,10 +19,12 @@ from tanggap.cases.models import Case, Decision
 from tanggap.cases.schemas import (
     OPEN_STATES,
     ActionOut,
+    ApprovalIn,
     CaseList,
     CaseOut,
     DecisionIn,
     DecisionOut,
+    EscalationIn,
     PostSummary,
     PriorityFactor,
     PriorityOut,
@@ -31,6 +33,7 @@ from tanggap.db.base import utcnow
 from tanggap.metrics import DECISIONS
 from tanggap.posts.service import post_url
 from tanggap.reviewers import service as reviewers
+from tanggap.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1/cases", tags=["review"])
@@ -139,15 +142,47 @@ def decide_case(
     )
     session.commit()
     DECISIONS.labels(result.decision.outcome).inc()
-    action_ids = [a.id for a in result.actions]
-    if action_ids:
-        # The decision is committed: whatever delivery meets now, the outbox keeps the actions
-        # and the dispatcher retries them, so the caller still gets the decision.
-        try:
-            deliver(runtime, action_ids=action_ids)
-        except Exception:
-            log.exception("decision.delivery_deferred", decision_id=str(result.decision.id))
+    deliver_now(runtime, result)
     return decision_out(session, result.decision)
+
+
+@router.post("/{case_id}/approval", response_model=DecisionOut)
+def approve_decision(
+    case_id: uuid.UUID, data: ApprovalIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> DecisionOut:
+    """Approve or reject a decision that needs a second reviewer (``ban_channel``)."""
+    result = flows.approve_decision(
+        session=session,
+        caller=caller,
+        case_id=case_id,
+        data=data,
+        policy=runtime.policy,
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    deliver_now(runtime, result)
+    return decision_out(session, result.decision)
+
+
+@router.post("/{case_id}/escalate", response_model=CaseOut)
+def escalate_case(
+    case_id: uuid.UUID, data: EscalationIn, session: SessionDep, caller: Staff
+) -> CaseOut:
+    """Hand a case you hold to the leads, with the reason."""
+    case = flows.escalate_case(session=session, caller=caller, case_id=case_id, data=data)
+    session.commit()
+    return case_out(session, case)
+
+
+def deliver_now(runtime: Runtime, result: flows.DecisionResult) -> None:
+    """Deliver a committed decision's actions at once; the outbox retries whatever fails."""
+    action_ids = [a.id for a in result.actions]
+    if not action_ids:
+        return
+    try:
+        deliver(runtime, action_ids=action_ids)
+    except Exception:
+        log.exception("decision.delivery_deferred", decision_id=str(result.decision.id))
 
 
 def decision_out(session: Session, decision: Decision) -> DecisionOut:
@@ -164,6 +199,8 @@ def decision_out(session: Session, decision: Decision) -> DecisionOut:
         explanation=decision.explanation,
         automated=decision.automated,
         decided_at=decision.decided_at,
+        state=decision.state,  # type: ignore[arg-type]
+        approved_at=decision.approved_at,
         actions=[
             ActionOut(
                 action_id=a.id,

@@ -10,10 +10,15 @@ from pydantic import BaseModel, Field, model_validator
 
 from tanggap.validation import CountryCode, Input
 
-CaseState = Literal["open", "in_review", "decided", "objected", "closed", "appealed"]
+CaseState = Literal[
+    "open", "in_review", "awaiting_approval", "decided", "objected", "closed", "appealed"
+]
 OPEN_STATES: tuple[str, ...] = ("open", "in_review")
-Outcome = Literal["remove", "geo_restrict", "ban_channel", "no_violation"]
+Outcome = Literal["remove", "geo_restrict", "ban_channel", "no_violation", "uphold", "reverse"]
 RESTRICTING_OUTCOMES: frozenset[str] = frozenset({"remove", "geo_restrict", "ban_channel"})
+APPEAL_OUTCOMES: frozenset[str] = frozenset({"uphold", "reverse"})
+# Outcomes that take effect only once a second reviewer approves them (four eyes).
+FOUR_EYES_OUTCOMES: frozenset[str] = frozenset({"ban_channel"})
 Ground = Literal["law", "terms"]
 
 
@@ -45,6 +50,19 @@ class DecisionIn(Input):
             if self.policy_ref is None:
                 raise ValueError(f"policy_ref: {self.outcome} needs the policy it enforces")
         return self
+
+
+class EscalationIn(Input):
+    """Hand a case to the leads, saying why."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ApprovalIn(Input):
+    """A second reviewer's verdict on a decision that needs four eyes."""
+
+    approve: bool
+    note: str | None = Field(default=None, max_length=2000)
 
 
 class PostSummary(BaseModel):
@@ -136,4 +154,6 @@ class DecisionOut(BaseModel):
     explanation: str
     automated: bool
     decided_at: datetime
+    state: Literal["final", "pending_approval", "rejected"]
+    approved_at: datetime | None
     actions: list[ActionOut]

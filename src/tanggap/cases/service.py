@@ -24,7 +24,7 @@ from tanggap.policy.service import find_category
 from tanggap.posts.models import Post
 from tanggap.reviewers.schemas import Skills
 
-REVIEW_AGAIN_AFTER = frozenset({"no_violation", "geo_restrict"})
+REVIEW_AGAIN_AFTER = frozenset({"no_violation", "geo_restrict", "reverse"})
 
 
 def _provisional_queue(language: str | None, category: str) -> str:
@@ -111,6 +111,8 @@ def _last_outcome(session: Session, case: Case) -> str | None:
     return session.execute(
         select(Decision.outcome)
         .where(Decision.case_id == case.id)
+        .where(Decision.state == "final")
+        .where(Decision.outcome != "uphold")  # an upheld decision stands as it was
         .order_by(Decision.decided_at.desc())
         .limit(1)
     ).scalar_one_or_none()

@@ -86,8 +86,13 @@ def demo_load() -> None:
         typer.echo("demo already loaded", err=True)
     for name, token in result.tokens.items():
         typer.echo(f"TANGGAP_DEMO_{name.upper()}_TOKEN={token}")
+    base = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
     typer.echo(
-        f"flagger portal: http://127.0.0.1:{os.environ.get('PORT', '8000')}/portal/login  "
-        f"{result.portal_email} / {result.portal_password}",
+        f"flagger portal: {base}/portal/login  {result.portal_email} / {result.portal_password}",
+        err=True,
+    )
+    typer.echo(
+        f"review console: {base}/console/login  demo-reviewer@tanggap.invalid (or demo-lead@…) "
+        f"/ {result.portal_password}",
         err=True,
     )

@@ -27,6 +27,7 @@ from tanggap.posts import service as posts
 from tanggap.posts.schemas import PostIn
 from tanggap.reports import service as reports
 from tanggap.reports.schemas import ReportIn, TargetRef
+from tanggap.reviewers.models import ReviewerClearance, ReviewerLanguage
 
 DEMO_FILE = Path(__file__).parent / "demo_data.yaml"
 DEMO_ORG = "Demo Cyber Desk"
@@ -37,8 +38,18 @@ PRINCIPALS: dict[str, tuple[Role, str]] = {
     "platform": ("platform", "Demo platform"),
     "flagger": ("flagger", "Demo Cyber Desk member"),
     "reviewer": ("reviewer", "Demo reviewer"),
+    "lead": ("lead", "Demo lead"),
     "admin": ("admin", "Demo admin"),
 }
+# The demo team reads the demo's languages; the lead and the admin are cleared for the
+# restricted category, the reviewer is not (so the console shows both sides).
+STAFF_SKILLS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "reviewer": (("id", "ms", "en"), ()),
+    "lead": (("id", "ms", "en"), ("child_sexual_abuse",)),
+    "admin": (("id", "ms", "en"), ("child_sexual_abuse",)),
+}
+# Who logs into a web page with the demo password: the portal and the review console.
+WEB_LOGINS = ("flagger", "reviewer", "lead")
 
 
 @dataclass
@@ -89,6 +100,14 @@ def load(
             actor=ACTOR,
         )
         auth.issue_token(session=session, principal=principal, token=tokens[name], actor=ACTOR)
+        if name in STAFF_SKILLS:
+            languages, clearances = STAFF_SKILLS[name]
+            session.add_all(
+                ReviewerLanguage(principal_id=principal.id, language=c) for c in languages
+            )
+            session.add_all(
+                ReviewerClearance(principal_id=principal.id, category=c) for c in clearances
+            )
         callers[name] = Caller(id=principal.id, role=role, name=display, org_id=principal.org_id)
 
     _portal_login(session, password)
@@ -142,12 +161,13 @@ def load(
 
 
 def _portal_login(session: Session, password: str) -> None:
-    # The demo flagger logs into the portal with a password derived from the secret key, so
-    # that `make run` can print it every time; a real member gets a one-time password instead.
-    member = _demo_principal(session, "flagger")
-    if member is not None and member.password_hash is None:
-        member.password_hash = hash_password(password)
-        member.language = "id"
+    # The demo's people log in with a password derived from the secret key, so that
+    # `make run` can print it every time; real accounts get a one-time password instead.
+    for name in WEB_LOGINS:
+        person = _demo_principal(session, name)
+        if person is not None and person.password_hash is None:
+            person.password_hash = hash_password(password)
+            person.language = "id"
 
 
 def _demo_principal(session: Session, name: str) -> Principal | None:

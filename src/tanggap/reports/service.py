@@ -214,11 +214,13 @@ def settle_actioned(
 
 
 def latest_decision(*, session: Session, case_id: uuid.UUID) -> Decision | None:
-    """Return the newest decision on a case, or None."""
+    """Return the decision in force on a case (the newest final one), or None."""
     return (
         session.execute(
             select(Decision)
             .where(Decision.case_id == case_id)
+            .where(Decision.state == "final")
+            .where(Decision.outcome != "uphold")  # an upheld decision stands as it was
             .order_by(Decision.decided_at.desc())
             .limit(1)
         )

@@ -126,6 +126,10 @@ def upgrade() -> None:
             use_alter=True,
         )
 
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.alter_column(
+            "state", existing_type=sa.String(length=16), type_=sa.String(length=20)
+        )
     # Existing cases are triaged again by the triage job; until then they rank by deadline.
     op.execute("UPDATE cases SET near_at = deadline, rank_at = deadline")
     with op.batch_alter_table("cases", schema=None) as batch_op:
