@@ -63,7 +63,9 @@ def never_for_flaggers(runtime: Runtime) -> set[str]:
     with runtime.factory() as session:
         forbidden = set(session.execute(select(Post.author_ref)).scalars())
         staff = session.execute(
-            select(Principal.id, Principal.name).where(Principal.role.in_(("reviewer", "lead", "admin")))
+            select(Principal.id, Principal.name).where(
+                Principal.role.in_(("reviewer", "lead", "admin"))
+            )
         ).all()
     return forbidden | {str(pid) for pid, _ in staff} | {name for _, name in staff}
 

@@ -1,4 +1,4 @@
-"""Every string the portal shows has its Indonesian translation."""
+"""Every string the portal and the console show has its Indonesian translation."""
 
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ from tanggap.web import i18n
 ROOT = Path(__file__).parents[2]
 METHODS = [
     ("src/tanggap/portal/**.py", "python"),
+    ("src/tanggap/console/**.py", "python"),
+    ("src/tanggap/web/accounts.py", "python"),
     ("src/tanggap/web/templates/portal/**.html", "jinja2"),
+    ("src/tanggap/web/templates/console/**.html", "jinja2"),
+    ("src/tanggap/web/templates/account/**.html", "jinja2"),
 ]
+JINJA = {"extensions": "jinja2.ext.i18n"}
 
 
 def extracted() -> set[str]:
@@ -21,14 +26,14 @@ def extracted() -> set[str]:
     for _, _, message, _, _ in extract_from_dir(
         str(ROOT),
         method_map=METHODS,
-        options_map={"src/tanggap/web/templates/portal/**.html": {"extensions": "jinja2.ext.i18n"}},
+        options_map={pattern: JINJA for pattern, method in METHODS if method == "jinja2"},
         keywords={"_": None, "gettext": None, "ngettext": (1, 2)},
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
 
-def test_the_indonesian_catalogue_covers_every_portal_string() -> None:
+def test_the_indonesian_catalogue_covers_every_portal_and_console_string() -> None:
     po = i18n.LOCALES / "id" / "LC_MESSAGES" / "messages.po"
     with po.open("rb") as source:
         catalog = read_po(source, locale="id")

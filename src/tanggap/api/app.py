@@ -20,15 +20,18 @@ from tanggap.cases import jobs as case_jobs
 from tanggap.cases.router import router as cases_router
 from tanggap.channels.router import router as channels_router
 from tanggap.config import Settings, get_settings
+from tanggap.console.session import CONSOLE, ConsoleLogin
+from tanggap.console.views import router as console_router
 from tanggap.flaggers.router import router as flaggers_router
 from tanggap.metrics import RequestTimer
 from tanggap.notify.router import router as notifications_router
-from tanggap.portal import session as portal_session
+from tanggap.portal.session import PORTAL, PortalLogin
 from tanggap.portal.views import router as portal_router
 from tanggap.posts.router import router as posts_router
 from tanggap.reports.router import router as reports_router
 from tanggap.runtime import Runtime, build_runtime
 from tanggap.threads.router import router as threads_router
+from tanggap.web import accounts
 from tanggap.web.views import router as pages_router
 
 STATIC = Path(__file__).parent.parent / "web" / "static"
@@ -72,7 +75,7 @@ def create_app(
     )
     app.state.runtime = runtime
     errors.install(app)
-    portal_session.install(app)
+    accounts.install(app)
     app.include_router(health.router)
     app.include_router(channels_router)
     app.include_router(posts_router)
@@ -83,7 +86,10 @@ def create_app(
     app.include_router(threads_router)
     app.include_router(flaggers_router)
     app.include_router(notifications_router)
+    app.include_router(accounts.account_router(PORTAL, PortalLogin))
     app.include_router(portal_router)
+    app.include_router(accounts.account_router(CONSOLE, ConsoleLogin))
+    app.include_router(console_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_middleware(

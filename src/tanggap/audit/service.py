@@ -48,6 +48,21 @@ def record(
     return event
 
 
+def events_about(
+    *, session: Session, subject_ids: Iterable[object], limit: int = 200
+) -> list[AuditEvent]:
+    """Return the events about any of ``subject_ids``, oldest first (a case's history)."""
+    ids = [str(s) for s in subject_ids]
+    return list(
+        session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.subject_id.in_(ids))
+            .order_by(AuditEvent.seq)
+            .limit(limit)
+        ).scalars()
+    )
+
+
 def _locked_head(session: Session) -> AuditChainHead:
     # Locking the head row serialises appends on PostgreSQL (SQLite has one writer anyway). The
     # lock lasts until the transaction ends, so the row is read once per transaction; a rolled

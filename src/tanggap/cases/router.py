@@ -254,6 +254,8 @@ def case_out(session: Session, case: Case) -> CaseOut:
             views=post.views,
             language=post.language,
             author_ref=post.author_ref,
-            media=[{"sha256": m.sha256, "md5": m.md5, "pdq": m.pdq} for m in post.media],
+            media=[
+                {"sha256": m.sha256, "md5": m.md5, "pdq": m.pdq, "url": m.url} for m in post.media
+            ],
         ),
     )

@@ -107,6 +107,8 @@ class Policy(_Strict):
     deadline_classes: dict[str, DeadlineClass]
     categories: list[Category] = Field(min_length=1)
     triage: Triage
+    # Explanations the console offers per outcome and language; {category} is filled in.
+    explanations: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_references(self) -> Policy:

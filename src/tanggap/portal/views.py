@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from tanggap.api import idempotent
@@ -18,21 +17,14 @@ from tanggap.api.deps import RuntimeDep, SessionDep
 from tanggap.auth import web
 from tanggap.errors import InvalidInput, TanggapError
 from tanggap.portal import intake
-from tanggap.portal.session import (
-    LANGUAGE_COOKIE,
-    LOGIN_CSRF_COOKIE,
-    SESSION_COOKIE,
-    NotFoundPage,
-    PortalLogin,
-    check_csrf,
-)
+from tanggap.portal.session import PortalLogin
 from tanggap.reports import bulk, service
 from tanggap.reports.present import present
 from tanggap.reports.schemas import REPORT_STATUSES, BulkLine, ReportOut
 from tanggap.threads import service as threads
 from tanggap.threads.schemas import MessageIn
 from tanggap.web import i18n
-from tanggap.web.templating import templates
+from tanggap.web.accounts import NotFoundPage, check_csrf, render
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 PAGE_SIZE = 50
@@ -51,146 +43,9 @@ def page(
     **context: Any,
 ) -> HTMLResponse:
     """Render a portal page, in the request's language, with what every page needs."""
-    language = i18n.use(getattr(request.state, "language", None))
-    policy = request.app.state.runtime.policy
-    names = {c.id: c.display_name(language) for c in policy.categories}
-    return templates.TemplateResponse(
-        request,
-        f"portal/{name}",
-        {
-            "category_name": lambda category_id: names.get(category_id, category_id),
-            "login": login,
-            "csrf_token": login.csrf_token if login else None,
-            "statuses": REPORT_STATUSES,
-            **context,
-        },
-        status_code=status_code,
+    return render(
+        request, f"portal/{name}", login, status_code, statuses=REPORT_STATUSES, **context
     )
-
-
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, error: str | None = None) -> HTMLResponse:
-    """Show the login form with a fresh double-submit CSRF token."""
-    request.state.language = request.cookies.get(LANGUAGE_COOKIE) or "id"
-    token = secrets.token_urlsafe(24)
-    response = page(request, "login.html", None, login_token=token, error=error)
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
-    )
-    return response
-
-
-@router.post("/login")
-def login_submit(
-    request: Request,
-    runtime: RuntimeDep,
-    email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=256)] = "",
-    login_token: Annotated[str, Form(max_length=100)] = "",
-) -> Response:
-    """Check the password; open a session or say why not (without saying which part was wrong)."""
-    request.state.language = request.cookies.get(LANGUAGE_COOKIE) or "id"
-    i18n.use(request.state.language)
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
-    if not expected or not secrets.compare_digest(expected, login_token):
-        return login_form(request, error=i18n.gettext("The form expired. Please try again."))
-    outcome = web.login(factory=runtime.factory, email=email, password=password, roles=("flagger",))
-    if isinstance(outcome, web.LoginRefused):
-        message = i18n.gettext(
-            "Wrong e-mail or password. After 5 failed attempts an account waits 15 minutes."
-        )
-        response = login_form(request, error=message)
-        response.status_code = 401
-        return response
-    cookie, login = outcome
-    target = "/portal/password" if login.must_change_password else "/portal/reports"
-    redirect = RedirectResponse(target, status_code=303)
-    redirect.set_cookie(
-        SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(request)
-    )
-    redirect.delete_cookie(LOGIN_CSRF_COOKIE)
-    return redirect
-
-
-@router.post("/logout")
-def logout(
-    request: Request,
-    runtime: RuntimeDep,
-    login: PortalLogin,
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
-    """End the session."""
-    check_csrf(login, csrf_token)
-    with runtime.factory() as session, session.begin():
-        web.logout(session=session, cookie=request.cookies.get(SESSION_COOKIE, ""))
-    response = RedirectResponse("/portal/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    return response
-
-
-@router.post("/language")
-def choose_language(
-    runtime: RuntimeDep,
-    login: PortalLogin,
-    language: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    back: Annotated[str, Form()] = "/portal/reports",
-) -> Response:
-    """Switch the portal's language and remember it."""
-    check_csrf(login, csrf_token)
-    chosen = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
-    with runtime.factory() as session, session.begin():
-        web.set_language(session=session, caller=login.caller, language=chosen)
-    target = back if back.startswith("/portal/") else "/portal/reports"
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(LANGUAGE_COOKIE, chosen, samesite="lax")
-    return response
-
-
-@router.get("/password", response_class=HTMLResponse)
-def password_form(request: Request, login: PortalLogin) -> HTMLResponse:
-    """Show the change-password form (compulsory after a one-time password)."""
-    return page(request, "password.html", login)
-
-
-@router.post("/password", response_class=HTMLResponse)
-def password_submit(
-    request: Request,
-    runtime: RuntimeDep,
-    login: PortalLogin,
-    current: Annotated[str, Form(max_length=256)] = "",
-    new: Annotated[str, Form(max_length=300)] = "",
-    repeat: Annotated[str, Form(max_length=300)] = "",
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
-    """Change the password."""
-    check_csrf(login, csrf_token)
-    try:
-        with runtime.factory() as session, session.begin():
-            cookie = web.change_password(
-                session=session,
-                caller=login.caller,
-                current=current,
-                new=new,
-                repeat=repeat,
-            )
-    except InvalidInput as exc:
-        return page(request, "password.html", login, 422, error=exc.message, field=exc.field)
-    redirect = RedirectResponse("/portal/reports", status_code=303)
-    redirect.set_cookie(
-        SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(request)
-    )
-    return redirect
-
-
-@router.get("", response_class=HTMLResponse)
-def home(login: PortalLogin) -> Response:
-    """Go to the report list."""
-    return RedirectResponse("/portal/reports", status_code=303)
 
 
 def _filters(

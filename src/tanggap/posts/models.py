@@ -44,3 +44,5 @@ class PostMedia(Base):
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     md5: Mapped[str | None] = mapped_column(String(32), index=True)
     pdq: Mapped[str | None] = mapped_column(String(64))
+    # Where the platform serves the item; the console shows it (blurred when graphic).
+    url: Mapped[str | None] = mapped_column(String(2048))

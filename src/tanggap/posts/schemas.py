@@ -24,11 +24,18 @@ _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class MediaIn(Input):
-    """Hashes of one media item; at least one of them."""
+    """Hashes of one media item (at least one), and where the platform serves it."""
 
     sha256: Sha256Hex | None = None
     md5: Md5Hex | None = None
     pdq: PdqHex | None = None
+    url: str | None = Field(
+        default=None,
+        max_length=2048,
+        pattern=r"^(https?://[^\s]+|/[^\s/][^\s]*)$",
+        description="Where reviewers' browsers load the item from the platform "
+        "(http(s) URL, or a path on this server); Tanggap never stores the bytes",
+    )
 
     @model_validator(mode="after")
     def _needs_one_hash(self) -> MediaIn:

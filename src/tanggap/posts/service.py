@@ -45,8 +45,8 @@ def get(*, session: Session, handle: str, message_id: int, lock: bool = False) -
     return session.execute(query).scalar_one_or_none()
 
 
-def _media_rows(media: list[MediaIn]) -> list[tuple[str | None, str | None, str | None]]:
-    return [(m.sha256, m.md5, m.pdq) for m in media]
+def _media_rows(media: list[MediaIn]) -> list[tuple[str | None, ...]]:
+    return [(m.sha256, m.md5, m.pdq, m.url) for m in media]
 
 
 def ingest(
@@ -72,7 +72,7 @@ def ingest(
             views=data.views,
             author_ref=author_ref,
             media=[
-                PostMedia(position=i, sha256=m.sha256, md5=m.md5, pdq=m.pdq)
+                PostMedia(position=i, sha256=m.sha256, md5=m.md5, pdq=m.pdq, url=m.url)
                 for i, m in enumerate(data.media)
             ],
         )
@@ -140,12 +140,12 @@ def _apply_changes(session: Session, post: Post, data: PostIn, author_ref: str) 
     if post.author_ref != author_ref:
         post.author_ref = author_ref
         changed.append("author")
-    stored = [(m.sha256, m.md5, m.pdq) for m in post.media]
+    stored = [(m.sha256, m.md5, m.pdq, m.url) for m in post.media]
     if stored != _media_rows(data.media):
         post.media.clear()
         session.flush()  # old rows go before new ones take their positions
         post.media.extend(
-            PostMedia(position=i, sha256=m.sha256, md5=m.md5, pdq=m.pdq)
+            PostMedia(position=i, sha256=m.sha256, md5=m.md5, pdq=m.pdq, url=m.url)
             for i, m in enumerate(data.media)
         )
         changed.append("media")

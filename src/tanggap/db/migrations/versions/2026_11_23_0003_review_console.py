@@ -130,6 +130,9 @@ def upgrade() -> None:
         batch_op.alter_column(
             "state", existing_type=sa.String(length=16), type_=sa.String(length=20)
         )
+    with op.batch_alter_table("post_media", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("url", sa.String(length=2048), nullable=True))
+
     # Existing cases are triaged again by the triage job; until then they rank by deadline.
     op.execute("UPDATE cases SET near_at = deadline, rank_at = deadline")
     with op.batch_alter_table("cases", schema=None) as batch_op:
@@ -170,6 +173,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("post_media", schema=None) as batch_op:
+        batch_op.drop_column("url")
     with op.batch_alter_table("principals", schema=None) as batch_op:
         batch_op.drop_column("paused_at")
 

@@ -1,0 +1,1 @@
+"""The review console: queues, cases, decisions, approvals, appeals."""
