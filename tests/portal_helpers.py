@@ -8,6 +8,8 @@ from fastapi.testclient import TestClient
 
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import MemberIn
+from tanggap.reviewers import service as reviewers
+from tanggap.reviewers.schemas import ReviewerIn
 from tanggap.runtime import Runtime
 
 NEW_PASSWORD = "kata-sandi-rahasia-2026"
@@ -30,11 +32,13 @@ def form_value(html: str, name: str) -> str:
     return match.group(1)
 
 
-def log_in(client: TestClient, email: str, password: str) -> tuple[int, str | None]:
-    """Submit the login form; return the status and where it redirects."""
-    page = client.get("/portal/login")
+def log_in(
+    client: TestClient, email: str, password: str, area: str = "/portal"
+) -> tuple[int, str | None]:
+    """Submit the login form of ``area``; return the status and where it redirects."""
+    page = client.get(f"{area}/login")
     answer = client.post(
-        "/portal/login",
+        f"{area}/login",
         data={
             "email": email,
             "password": password,
@@ -58,3 +62,34 @@ def signed_in(client: TestClient, runtime: Runtime, org_name: str, email: str) -
     assert changed.status_code == 303, changed.text
     # A new password means a new session, and with it a new CSRF token.
     return form_value(client.get("/portal/submit").text, "csrf_token")
+
+
+def console_signed_in(
+    client: TestClient,
+    runtime: Runtime,
+    email: str,
+    languages: tuple[str, ...] = ("id",),
+    clearances: tuple[str, ...] = (),
+    role: str = "reviewer",
+) -> str:
+    """Create a console account, log in, change the one-time password; return the CSRF token."""
+    with runtime.factory() as session, session.begin():
+        one_time = reviewers.create(
+            session=session,
+            data=ReviewerIn(
+                email=email,
+                languages=list(languages),
+                clearances=list(clearances),
+                role=role,  # type: ignore[arg-type]
+            ),
+            policy=runtime.policy,
+        ).one_time_password
+    assert log_in(client, email, one_time, area="/console") == (303, "/console/password")
+    csrf = form_value(client.get("/console/password").text, "csrf_token")
+    changed = client.post(
+        "/console/password",
+        data={"current": one_time, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303 and changed.headers["location"] == "/console/queues"
+    return form_value(client.get("/console/queues").text, "csrf_token")

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_retry_seconds: float = Field(default=10.0, gt=0)
     webhook_give_up_hours: float = Field(default=72.0, gt=0)
+    # Where leads hear of cases near their deadline or escalated to them (chat bridge, pager…);
+    # signed like the flagger webhooks with lead_webhook_secret. Unset: the console banner only.
+    lead_webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2048)
+    lead_webhook_secret: str | None = Field(default=None, min_length=16)
     log_level: str = "INFO"
 
     @model_validator(mode="after")
@@ -44,6 +48,10 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"TANGGAP_SECRET_KEY must be at least 32 characters when TANGGAP_ENV={self.env}"
                 )
+        if self.lead_webhook_url and not self.lead_webhook_secret:
+            raise ValueError(
+                "TANGGAP_LEAD_WEBHOOK_URL needs TANGGAP_LEAD_WEBHOOK_SECRET to sign with"
+            )
         return self
 
 

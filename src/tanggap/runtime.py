@@ -13,7 +13,7 @@ from tanggap.config import Settings
 from tanggap.db.session import make_engine, make_session_factory
 from tanggap.detection.hook import PostInspector
 from tanggap.detection.pipeline import DetectionPipeline
-from tanggap.notify.outbox import OutboxNotifier
+from tanggap.notify.outbox import OutboxNotifier, lead_webhook_from
 from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import load_policy
@@ -41,5 +41,9 @@ def build_runtime(settings: Settings) -> Runtime:
     policy = load_policy(settings.policy_file)
     engine = make_engine(settings.database_url)
     return Runtime(
-        settings=settings, engine=engine, factory=make_session_factory(engine), policy=policy
+        settings=settings,
+        engine=engine,
+        factory=make_session_factory(engine),
+        policy=policy,
+        notifier=OutboxNotifier(lead_webhook=lead_webhook_from(settings)),
     )

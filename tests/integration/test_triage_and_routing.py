@@ -194,12 +194,26 @@ def test_expired_claims_return_escalations_and_breaches_are_recorded(
     assert near == deadline - timedelta(minutes=15)
 
     lease_end = datetime.fromisoformat(taken["lease_expires_at"])
-    assert watch_deadlines(factory=runtime.factory, now=lease_end - timedelta(seconds=1)).total == 0
-    first = watch_deadlines(factory=runtime.factory, now=near + timedelta(seconds=1))
+    assert (
+        watch_deadlines(
+            factory=runtime.factory, notifier=runtime.notifier, now=lease_end - timedelta(seconds=1)
+        ).total
+        == 0
+    )
+    first = watch_deadlines(
+        factory=runtime.factory, notifier=runtime.notifier, now=near + timedelta(seconds=1)
+    )
     assert (first.leases_expired, first.escalated, first.breached) == (1, 1, 0)
-    later = watch_deadlines(factory=runtime.factory, now=deadline + timedelta(seconds=1))
+    later = watch_deadlines(
+        factory=runtime.factory, notifier=runtime.notifier, now=deadline + timedelta(seconds=1)
+    )
     assert (later.leases_expired, later.escalated, later.breached) == (0, 0, 1)
-    assert watch_deadlines(factory=runtime.factory, now=deadline + timedelta(seconds=2)).total == 0
+    assert (
+        watch_deadlines(
+            factory=runtime.factory, notifier=runtime.notifier, now=deadline + timedelta(seconds=2)
+        ).total
+        == 0
+    )
     with runtime.factory() as session:
         case = session.get(Case, uuid.UUID(receipt["case_id"]))
         assert case is not None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,10 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tanggap.actions import jobs
+from tanggap.api.app import create_app
+from tanggap.cases.jobs import watch_deadlines
+from tanggap.config import Settings
 from tanggap.db.base import utcnow
 from tanggap.notify.signing import sign, verify
-from tanggap.runtime import Runtime
-from tests.factories import Tokens, bearer, decision_body, post_body, report_body
+from tanggap.runtime import Runtime, build_runtime
+from tests.factories import REMOVAL_ORDER, Tokens, bearer, decision_body, post_body, report_body
 from tests.privacy import WEBHOOK, paths
 from tests.webhook_receiver import Receiver, serve
 
@@ -177,3 +181,63 @@ def test_the_signature_recipe() -> None:
     assert not verify(secret="whsec_test", body=body + b" ", header=header, now=1_800_000_100)
     assert not verify(secret="whsec_test", body=body, header=header, now=1_800_001_000)
     assert not verify(secret="whsec_test", body=body, header="garbage", now=1_800_000_000)
+
+
+def test_leads_are_alerted_through_their_own_signed_webhook(
+    settings: Settings, tokens: Tokens, receiver: tuple[Receiver, str]
+) -> None:
+    hook, url = receiver
+    hook.secret = "lead-alert-secret-0123456789"
+    with_leads = build_runtime(
+        settings.model_copy(update={"lead_webhook_url": url, "lead_webhook_secret": hook.secret})
+    )
+    try:
+        client = TestClient(create_app(runtime=with_leads, run_dispatcher=False))
+        client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+        receipt = client.post(
+            "/v1/reports", json=report_body(**REMOVAL_ORDER), headers=bearer(tokens.flagger)
+        ).json()
+        case_id = receipt["case_id"]
+        client.post(f"/v1/cases/{case_id}/claim", headers=bearer(tokens.reviewer))
+        escalated = client.post(
+            f"/v1/cases/{case_id}/escalate",
+            json={"reason": "Authority unclear; a lead should confirm."},
+            headers=bearer(tokens.reviewer),
+        )
+        assert escalated.status_code == 200, escalated.text
+        near = datetime.fromisoformat(escalated.json()["priority_explained"]["near_deadline_at"])
+        watched = watch_deadlines(
+            factory=with_leads.factory,
+            notifier=with_leads.notifier,
+            now=near + timedelta(seconds=1),
+        )
+        assert watched.escalated == 1
+        with httpx.Client(timeout=10) as http:
+            assert jobs.notify(with_leads, http) == 2
+        assert hook.bad_signatures == 0
+        alerts = [r.payload for r in hook.accepted]
+        assert [a["event"] for a in alerts] == ["case.escalated", "case.escalated"]
+        assert [a["case"]["reason"] for a in alerts] == [
+            "Authority unclear; a lead should confirm.",
+            "near_deadline",
+        ]
+        assert alerts[0]["case"]["console_path"] == f"/console/cases/{case_id}"
+        assert "author_ref" not in json.dumps(alerts) and "Halo" not in json.dumps(alerts)
+        log = client.get("/v1/notifications", headers=bearer(tokens.admin)).json()
+        assert {n["audience"] for n in log} == {"leads"}
+    finally:
+        with_leads.close()
+
+
+def test_without_a_lead_webhook_no_alert_is_queued(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+    receipt = client.post("/v1/reports", json=report_body(), headers=bearer(tokens.flagger)).json()
+    client.post(f"/v1/cases/{receipt['case_id']}/claim", headers=bearer(tokens.reviewer))
+    client.post(
+        f"/v1/cases/{receipt['case_id']}/escalate",
+        json={"reason": "Need a lead."},
+        headers=bearer(tokens.reviewer),
+    )
+    assert client.get("/v1/notifications", headers=bearer(tokens.admin)).json() == []

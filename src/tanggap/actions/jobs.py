@@ -42,6 +42,7 @@ def notify(runtime: Runtime, client: httpx.Client, *, now: datetime | None = Non
         retry_seconds=settings.webhook_retry_seconds,
         give_up_after=timedelta(hours=settings.webhook_give_up_hours),
         timeout_seconds=settings.webhook_timeout_seconds,
+        lead_webhook=outbox.lead_webhook_from(settings),
         now=now,
     )
 

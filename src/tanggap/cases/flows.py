@@ -257,7 +257,7 @@ def approve_decision(
 
 
 def escalate_case(
-    *, session: Session, caller: Caller, case_id: uuid.UUID, data: EscalationIn
+    *, session: Session, caller: Caller, case_id: uuid.UUID, data: EscalationIn, notifier: Notifier
 ) -> Case:
     """Hand a case you hold to the leads with a reason; it leaves the reviewers' queues."""
     case = cases.lock(session=session, case_id=case_id)
@@ -271,4 +271,5 @@ def escalate_case(
     cases.audit_case(
         session, caller.audit_actor, "case.escalated_to_lead", case, reason=data.reason
     )
+    notifier.case_escalated(session=session, case=case, reason=data.reason)
     return case

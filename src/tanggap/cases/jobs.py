@@ -17,6 +17,7 @@ from tanggap.cases.models import Case
 from tanggap.cases.schemas import OPEN_STATES
 from tanggap.db.base import utcnow
 from tanggap.metrics import BREACHES, ESCALATIONS
+from tanggap.notify.service import Notifier
 from tanggap.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -39,7 +40,9 @@ class WatchRound:
         return self.leases_expired + self.escalated + self.breached
 
 
-def watch_deadlines(*, factory: sessionmaker[Session], now: datetime | None = None) -> WatchRound:
+def watch_deadlines(
+    *, factory: sessionmaker[Session], notifier: Notifier, now: datetime | None = None
+) -> WatchRound:
     """Return expired claims to their queue, escalate cases near their deadline, record breaches."""
     now = now or utcnow()
     done = WatchRound()
@@ -59,6 +62,7 @@ def watch_deadlines(*, factory: sessionmaker[Session], now: datetime | None = No
             if case.state in OPEN_STATES and case.escalated_at is None:
                 case.escalated_at = now
                 cases.audit_case(session, ACTOR, "case.escalated", case, deadline=case.deadline)
+                notifier.case_escalated(session=session, case=case, reason="near_deadline")
                 ESCALATIONS.inc()
                 done.escalated += 1
     for case_id in late:
@@ -96,6 +100,6 @@ def deadline_dispatcher(runtime: Runtime) -> Dispatcher:
     """Watch leases and deadlines every few seconds."""
     return Dispatcher(
         "deadline-watch",
-        lambda: watch_deadlines(factory=runtime.factory).total,
+        lambda: watch_deadlines(factory=runtime.factory, notifier=runtime.notifier).total,
         WATCH_INTERVAL_SECONDS,
     )

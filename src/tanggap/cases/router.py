@@ -166,10 +166,12 @@ def approve_decision(
 
 @router.post("/{case_id}/escalate", response_model=CaseOut)
 def escalate_case(
-    case_id: uuid.UUID, data: EscalationIn, session: SessionDep, caller: Staff
+    case_id: uuid.UUID, data: EscalationIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
 ) -> CaseOut:
-    """Hand a case you hold to the leads, with the reason."""
-    case = flows.escalate_case(session=session, caller=caller, case_id=case_id, data=data)
+    """Hand a case you hold to the leads, with the reason (they are alerted)."""
+    case = flows.escalate_case(
+        session=session, caller=caller, case_id=case_id, data=data, notifier=runtime.notifier
+    )
     session.commit()
     return case_out(session, case)
 

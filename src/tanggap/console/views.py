@@ -378,7 +378,11 @@ def escalate(
     case = _case(session, runtime, login, case_id)
     try:
         flows.escalate_case(
-            session=session, caller=login.caller, case_id=case.id, data=EscalationIn(reason=reason)
+            session=session,
+            caller=login.caller,
+            case_id=case.id,
+            data=EscalationIn(reason=reason),
+            notifier=runtime.notifier,
         )
         session.commit()
     except (ValidationError, TanggapError) as exc:

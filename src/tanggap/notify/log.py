@@ -45,6 +45,7 @@ def delivery_log(
         NotificationOut(
             event_id=n.id,
             org_id=n.org_id,
+            audience=n.audience,
             report_id=n.report_id,
             event=n.event,
             state=n.state,

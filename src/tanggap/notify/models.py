@@ -21,7 +21,9 @@ class Notification(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flagger_orgs.id"), index=True)
+    # flagger: to the organisation's webhook; leads: to the platform's lead alert webhook.
+    audience: Mapped[str] = mapped_column(String(16), default="flagger")
+    org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("flagger_orgs.id"), index=True)
     report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("reports.id"))
     event: Mapped[str] = mapped_column(String(48))
     # The exact body sent, so every retry carries the same bytes.

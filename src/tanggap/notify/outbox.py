@@ -13,6 +13,8 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from tanggap.audit.chain import canonical_json
+from tanggap.cases.models import Case
+from tanggap.config import Settings
 from tanggap.db.base import utcnow
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.notify.models import DeliveryAttempt, Notification
@@ -26,8 +28,57 @@ MAX_BACKOFF = timedelta(minutes=10)
 CLAIM_BATCH = 10
 
 
+@dataclass(frozen=True)
+class LeadWebhook:
+    """Where lead alerts go and the secret they are signed with."""
+
+    url: str
+    secret: str
+
+
+def lead_webhook_from(settings: Settings) -> LeadWebhook | None:
+    """Return where lead alerts go, when the settings name a lead webhook."""
+    if not settings.lead_webhook_url or not settings.lead_webhook_secret:
+        return None
+    return LeadWebhook(url=settings.lead_webhook_url, secret=settings.lead_webhook_secret)
+
+
 class OutboxNotifier:
-    """Queues a signed webhook for the reporting organisation in the same transaction."""
+    """Queues signed webhooks in the same transaction: to the reporting organisation, and
+    (when configured) lead alerts to the platform's own webhook."""
+
+    def __init__(self, lead_webhook: LeadWebhook | None = None):
+        self.lead_webhook = lead_webhook
+
+    def case_escalated(self, *, session: Session, case: Case, reason: str) -> None:
+        """Queue a lead alert: no post text, no pseudonym, only what finds the case."""
+        if self.lead_webhook is None:
+            return
+        notification_id = uuid.uuid4()
+        payload = {
+            "event_id": str(notification_id),
+            "event": "case.escalated",
+            "occurred_at": utcnow().isoformat(),
+            "case": {
+                "case_id": str(case.id),
+                "queue": case.queue,
+                "category": case.category,
+                "deadline": case.deadline.isoformat(),
+                "reason": reason,
+                "console_path": f"/console/cases/{case.id}",
+            },
+        }
+        session.add(
+            Notification(
+                id=notification_id,
+                audience="leads",
+                org_id=None,
+                report_id=None,
+                event="case.escalated",
+                body=canonical_json(payload),
+            )
+        )
+        session.flush()
 
     def report_changed(
         self, *, session: Session, report: Report, event: str, message: ReportMessage | None = None
@@ -89,6 +140,7 @@ def deliver_due(
     retry_seconds: float,
     give_up_after: timedelta,
     timeout_seconds: float,
+    lead_webhook: LeadWebhook | None = None,
     now: datetime | None = None,
     limit: int = 100,
 ) -> int:
@@ -102,7 +154,9 @@ def deliver_due(
     while sent < limit:
         # Each round sends the oldest waiting webhook of each report; the next round the ones
         # after them, so a report's events leave in order.
-        batch = _claim(factory, now or utcnow(), min(CLAIM_BATCH, limit - sent), lease)
+        batch = _claim(
+            factory, now or utcnow(), min(CLAIM_BATCH, limit - sent), lease, lead_webhook
+        )
         if not batch:
             break
         for item in batch:
@@ -113,7 +167,11 @@ def deliver_due(
 
 
 def _claim(
-    factory: sessionmaker[Session], now: datetime, limit: int, lease: timedelta
+    factory: sessionmaker[Session],
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    lead_webhook: LeadWebhook | None,
 ) -> list[_Claimed]:
     earlier = aliased(Notification)
     # Head of line per report: nothing is sent while an older one for the same report waits.
@@ -124,11 +182,14 @@ def _claim(
             earlier.created_at < Notification.created_at,
         )
     )
+    # Lead alerts wait (they are not lost) while no lead webhook is configured.
+    audiences = ("flagger", "leads") if lead_webhook else ("flagger",)
     with factory() as session, session.begin():
         rows = session.execute(
             select(Notification, FlaggerOrg.webhook_url, FlaggerOrg.webhook_secret)
-            .join(FlaggerOrg, FlaggerOrg.id == Notification.org_id)
+            .outerjoin(FlaggerOrg, FlaggerOrg.id == Notification.org_id)
             .where(Notification.state == "pending")
+            .where(Notification.audience.in_(audiences))
             .where(Notification.next_attempt_at <= now)
             .where(~older_pending)
             .order_by(Notification.created_at, Notification.id)
@@ -140,7 +201,9 @@ def _claim(
         for notification, url, secret in rows:
             # A lease: another dispatcher leaves it alone while this one sends it.
             notification.next_attempt_at = now + lease
-            claimed.append(_Claimed(notification.id, url or "", secret, notification.body))
+            if notification.audience == "leads" and lead_webhook is not None:
+                url, secret = lead_webhook.url, lead_webhook.secret
+            claimed.append(_Claimed(notification.id, url or "", secret or "", notification.body))
     return claimed
 
 

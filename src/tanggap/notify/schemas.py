@@ -21,7 +21,8 @@ class NotificationOut(BaseModel):
     """A webhook and its delivery history."""
 
     event_id: uuid.UUID
-    org_id: uuid.UUID
+    org_id: uuid.UUID | None
+    audience: str
     report_id: uuid.UUID | None
     event: str
     state: str

@@ -133,6 +133,12 @@ def upgrade() -> None:
     with op.batch_alter_table("post_media", schema=None) as batch_op:
         batch_op.add_column(sa.Column("url", sa.String(length=2048), nullable=True))
 
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("audience", sa.String(length=16), nullable=False, server_default="flagger")
+        )
+        batch_op.alter_column("org_id", existing_type=sa.Uuid(), nullable=True)
+
     # Existing cases are triaged again by the triage job; until then they rank by deadline.
     op.execute("UPDATE cases SET near_at = deadline, rank_at = deadline")
     with op.batch_alter_table("cases", schema=None) as batch_op:
@@ -173,6 +179,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(
+        "DELETE FROM delivery_attempts WHERE notification_id IN "
+        "(SELECT id FROM notifications WHERE org_id IS NULL)"
+    )
+    op.execute("DELETE FROM notifications WHERE org_id IS NULL")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.alter_column("org_id", existing_type=sa.Uuid(), nullable=False)
+        batch_op.drop_column("audience")
     with op.batch_alter_table("post_media", schema=None) as batch_op:
         batch_op.drop_column("url")
     with op.batch_alter_table("principals", schema=None) as batch_op:
