@@ -241,3 +241,34 @@ def test_without_a_lead_webhook_no_alert_is_queued(
         headers=bearer(tokens.reviewer),
     )
     assert client.get("/v1/notifications", headers=bearer(tokens.admin)).json() == []
+
+
+def test_a_reversed_appeal_tells_the_flagger_the_post_is_back(
+    client: TestClient,
+    tokens: Tokens,
+    desk: dict[str, str],
+    runtime: Runtime,
+    receiver: tuple[Receiver, str],
+) -> None:
+    hook, _ = receiver
+    report_id = take_down(client, tokens, desk, 1)
+    appeal = client.post(
+        "/v1/appeals",
+        json={"channel": "beritakita", "message_id": 1, "reason": "Bukan penipuan."},
+        headers=bearer(tokens.platform),
+    ).json()
+    client.post(f"/v1/cases/{appeal['case_id']}/claim", headers=bearer(tokens.reviewer2))
+    reversed_ = client.post(
+        f"/v1/cases/{appeal['case_id']}/decision",
+        json={"outcome": "reverse", "explanation": "The giveaway is real."},
+        headers=bearer(tokens.reviewer2),
+    )
+    assert reversed_.status_code == 201, reversed_.text
+    with httpx.Client(timeout=10) as http:
+        while flush(runtime, http, timedelta(0)):
+            pass
+    events = [
+        r.payload["event"] for r in hook.accepted if r.payload["report"]["report_id"] == report_id
+    ]
+    assert events[-1] == "report.decision_reversed"
+    assert events.count("report.decision_reversed") == 1

@@ -130,7 +130,7 @@ def decide_case(
     if needs_approval:
         return DecisionResult(decision=decision, actions=[])
     if appeal is not None:
-        return _answer_appeal(session, caller, case, appeal, decision)
+        return _answer_appeal(session, caller, case, appeal, decision, notifier)
     return _apply(session, caller, case, decision, notifier)
 
 
@@ -185,7 +185,12 @@ def _apply(
 
 
 def _answer_appeal(
-    session: Session, caller: Caller, case: Case, appeal: Appeal, decision: Decision
+    session: Session,
+    caller: Caller,
+    case: Case,
+    appeal: Appeal,
+    decision: Decision,
+    notifier: Notifier,
 ) -> DecisionResult:
     """Close an appeal: ``uphold`` leaves the action standing, ``reverse`` restores the post."""
     appeal.state = "upheld" if decision.outcome == "uphold" else "reversed"
@@ -215,6 +220,14 @@ def _answer_appeal(
             post=post,
             actor=caller.audit_actor,
         )
+        # Those whose reports the reversed decision answered hear that the post is back.
+        for report in reports.reports_of_case(
+            session=session, case_id=case.id, statuses=("actioned",)
+        ):
+            if report.decision_id == appealed.id:
+                notifier.report_changed(
+                    session=session, report=report, event="report.decision_reversed"
+                )
     return DecisionResult(decision=decision, actions=queued)
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from tanggap.api.deps import RuntimeDep, SessionDep
 from tanggap.auth import web
 from tanggap.cases import detail, flows, overview
 from tanggap.cases import service as cases
+from tanggap.cases.models import Case
 from tanggap.cases.router import deliver_now
 from tanggap.cases.schemas import ApprovalIn, DecisionIn, EscalationIn
 from tanggap.console.session import ConsoleLogin
@@ -175,111 +178,115 @@ def case_page(
     return _case_page(request, session, runtime, login, case)
 
 
-@router.post("/cases/{case_id}/claim")
-def claim(
-    case_id: str,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    login: ConsoleLogin,
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
-    """Take this case (or renew your lease on it)."""
-    check_csrf(login, csrf_token)
-    case = _case(session, runtime, login, case_id)
-    try:
-        flows.claim_case(
-            session=session,
-            caller=login.caller,
-            case_id=case.id,
-            lease=_lease(runtime),
-            policy=runtime.policy,
-            notifier=runtime.notifier,
+@dataclass
+class CaseForm:
+    """A form posted from a case page: CSRF checked, the case found among those one may see."""
+
+    request: Request
+    session: Session
+    runtime: Runtime
+    login: web.WebLogin
+    case: Case
+
+    def page(self, status_code: int, **context: Any) -> HTMLResponse:
+        """The case page again, with what went wrong."""
+        self.session.rollback()
+        return _case_page(
+            self.request, self.session, self.runtime, self.login, self.case, status_code, **context
         )
-        session.commit()
-    except TanggapError:
-        session.rollback()
-    return RedirectResponse(f"/console/cases/{case.id}", status_code=303)
+
+    def back(self, suffix: str = "") -> RedirectResponse:
+        """Back to the case page."""
+        return RedirectResponse(f"/console/cases/{self.case.id}{suffix}", status_code=303)
 
 
-@router.post("/cases/{case_id}/renew", response_class=HTMLResponse)
-def renew(
+def case_form(
     request: Request,
     case_id: str,
     session: SessionDep,
     runtime: RuntimeDep,
     login: ConsoleLogin,
     csrf_token: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    """Renew the lease while the page stays open (htmx polls this)."""
+) -> CaseForm:
+    """Check the form's CSRF token and find its case."""
     check_csrf(login, csrf_token)
-    case = _case(session, runtime, login, case_id)
-    held = False
-    if case.claimed_by_id == login.caller.id:
+    return CaseForm(request, session, runtime, login, _case(session, runtime, login, case_id))
+
+
+FormOnCase = Annotated[CaseForm, Depends(case_form)]
+
+
+def _error(exc: TanggapError) -> dict[str, str]:
+    return {"field": exc.field or "", "message": exc.message}
+
+
+@router.post("/cases/{case_id}/claim")
+def claim(form: FormOnCase) -> Response:
+    """Take this case (or renew your lease on it)."""
+    try:
+        flows.claim_case(
+            session=form.session,
+            caller=form.login.caller,
+            case_id=form.case.id,
+            lease=_lease(form.runtime),
+            policy=form.runtime.policy,
+            notifier=form.runtime.notifier,
+        )
+        form.session.commit()
+    except TanggapError:
+        form.session.rollback()
+    return form.back()
+
+
+@router.post("/cases/{case_id}/renew", response_class=HTMLResponse)
+def renew(form: FormOnCase) -> HTMLResponse:
+    """Renew the lease while the page stays open (htmx polls this)."""
+    case, held = form.case, False
+    if case.claimed_by_id == form.login.caller.id:
         try:
             case = flows.claim_case(
-                session=session,
-                caller=login.caller,
+                session=form.session,
+                caller=form.login.caller,
                 case_id=case.id,
-                lease=_lease(runtime),
-                policy=runtime.policy,
-                notifier=runtime.notifier,
+                lease=_lease(form.runtime),
+                policy=form.runtime.policy,
+                notifier=form.runtime.notifier,
             )
-            session.commit()
+            form.session.commit()
             held = True
         except TanggapError:
-            session.rollback()
-    return page(request, "_lease.html", login, case=case, held=held)
+            form.session.rollback()
+    return page(form.request, "_lease.html", form.login, case=case, held=held)
 
 
 @router.post("/cases/{case_id}/release")
-def release(
-    case_id: str,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    login: ConsoleLogin,
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
+def release(form: FormOnCase) -> Response:
     """Give the case back to its queue."""
-    check_csrf(login, csrf_token)
-    case = _case(session, runtime, login, case_id)
     try:
-        cases.release(session=session, caller=login.caller, case_id=case.id)
-        session.commit()
+        cases.release(session=form.session, caller=form.login.caller, case_id=form.case.id)
+        form.session.commit()
     except TanggapError:
-        session.rollback()
+        form.session.rollback()
     return RedirectResponse("/console/queues", status_code=303)
 
 
 @router.post("/cases/{case_id}/media/{position}/reveal", response_class=HTMLResponse)
-def reveal(
-    request: Request,
-    case_id: str,
-    position: int,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    login: ConsoleLogin,
-    csrf_token: Annotated[str, Form()] = "",
-) -> HTMLResponse:
+def reveal(position: int, form: FormOnCase) -> HTMLResponse:
     """Show one blurred media item as it is; the reveal is audited."""
-    check_csrf(login, csrf_token)
-    case = _case(session, runtime, login, case_id)
-    post, _ = cases.post_of(session=session, case=case)
+    post, _ = cases.post_of(session=form.session, case=form.case)
     media = next((m for m in post.media if m.position == position), None)
     if media is None:
         raise NotFoundPage(i18n.gettext("Case not found"), i18n.gettext("No such media item."))
-    detail.record_reveal(session=session, caller=login.caller, case=case, position=position)
-    session.commit()
-    return page(request, "_media.html", login, media=media, revealed=True)
+    detail.record_reveal(
+        session=form.session, caller=form.login.caller, case=form.case, position=position
+    )
+    form.session.commit()
+    return page(form.request, "_media.html", form.login, media=media, revealed=True)
 
 
 @router.post("/cases/{case_id}/decide", response_class=HTMLResponse)
 def decide(
-    request: Request,
-    case_id: str,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    login: ConsoleLogin,
-    csrf_token: Annotated[str, Form()] = "",
+    form: FormOnCase,
     outcome: Annotated[str, Form(max_length=20)] = "",
     countries: Annotated[str, Form(max_length=1000)] = "",
     ground: Annotated[str, Form(max_length=10)] = "",
@@ -287,12 +294,10 @@ def decide(
     explanation: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     """Decide the case you hold; a wrong field shows the page again with the reason."""
-    check_csrf(login, csrf_token)
-    case = _case(session, runtime, login, case_id)
-    raw = {
+    listed = [c.strip() for c in countries.replace(";", ",").split(",") if c.strip()]
+    raw: dict[str, Any] = {
         "outcome": outcome,
-        "countries": [c.strip() for c in countries.replace(";", ",").split(",") if c.strip()]
-        or None,
+        "countries": listed or None,
         "ground": ground or None,
         "policy_ref": policy_ref or None,
         "explanation": explanation,
@@ -300,121 +305,79 @@ def decide(
     if outcome in ("no_violation", "uphold", "reverse"):
         raw["ground"] = raw["policy_ref"] = None
     try:
-        data = DecisionIn.model_validate(raw)
         result = flows.decide_case(
-            session=session,
-            caller=login.caller,
-            case_id=case.id,
-            data=data,
-            policy=runtime.policy,
-            notifier=runtime.notifier,
+            session=form.session,
+            caller=form.login.caller,
+            case_id=form.case.id,
+            data=DecisionIn.model_validate(raw),
+            policy=form.runtime.policy,
+            notifier=form.runtime.notifier,
         )
-        session.commit()
+        form.session.commit()
     except ValidationError as exc:
-        session.rollback()
         problem = validation_details(list(exc.errors()))[0]  # type: ignore[arg-type]
-        return _case_page(request, session, runtime, login, case, 422, error=problem, form=raw)
+        return form.page(422, error=problem, form=raw)
     except TanggapError as exc:
-        session.rollback()
-        error = {"field": exc.field or "", "message": exc.message}
-        return _case_page(
-            request,
-            session,
-            runtime,
-            login,
-            case,
-            409 if exc.status_code == 409 else 422,
-            error=error,
-            form=raw,
-        )
-    deliver_now(runtime, result)
-    return RedirectResponse(f"/console/cases/{case.id}?decided=1", status_code=303)
+        return form.page(409 if exc.status_code == 409 else 422, error=_error(exc), form=raw)
+    deliver_now(form.runtime, result)
+    return form.back("?decided=1")
 
 
 @router.post("/cases/{case_id}/approval")
 def approve(
-    request: Request,
-    case_id: str,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    login: ConsoleLogin,
-    csrf_token: Annotated[str, Form()] = "",
+    form: FormOnCase,
     approve: Annotated[bool, Form()] = False,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Approve or reject a decision that needs four eyes."""
-    check_csrf(login, csrf_token)
-    case = _case(session, runtime, login, case_id)
     try:
         result = flows.approve_decision(
-            session=session,
-            caller=login.caller,
-            case_id=case.id,
+            session=form.session,
+            caller=form.login.caller,
+            case_id=form.case.id,
             data=ApprovalIn(approve=approve, note=note or None),
-            policy=runtime.policy,
-            notifier=runtime.notifier,
+            policy=form.runtime.policy,
+            notifier=form.runtime.notifier,
         )
-        session.commit()
+        form.session.commit()
     except TanggapError as exc:
-        session.rollback()
-        error = {"field": exc.field or "", "message": exc.message}
-        return _case_page(request, session, runtime, login, case, exc.status_code, error=error)
-    deliver_now(runtime, result)
-    return RedirectResponse(f"/console/cases/{case.id}", status_code=303)
+        return form.page(exc.status_code, error=_error(exc))
+    deliver_now(form.runtime, result)
+    return form.back()
 
 
 @router.post("/cases/{case_id}/escalate")
-def escalate(
-    request: Request,
-    case_id: str,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    login: ConsoleLogin,
-    csrf_token: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
+def escalate(form: FormOnCase, reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Hand the case to the leads with a reason."""
-    check_csrf(login, csrf_token)
-    case = _case(session, runtime, login, case_id)
     try:
         flows.escalate_case(
-            session=session,
-            caller=login.caller,
-            case_id=case.id,
+            session=form.session,
+            caller=form.login.caller,
+            case_id=form.case.id,
             data=EscalationIn(reason=reason),
-            notifier=runtime.notifier,
+            notifier=form.runtime.notifier,
         )
-        session.commit()
+        form.session.commit()
     except (ValidationError, TanggapError) as exc:
-        session.rollback()
         message = exc.message if isinstance(exc, TanggapError) else i18n.gettext("Say why.")
-        error = {"field": "reason", "message": message}
-        return _case_page(request, session, runtime, login, case, 422, error=error)
+        return form.page(422, error={"field": "reason", "message": message})
     return RedirectResponse("/console/queues", status_code=303)
 
 
 @router.post("/cases/{case_id}/reports/{report_id}/messages")
 def reply(
-    case_id: str,
-    report_id: str,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    login: ConsoleLogin,
-    csrf_token: Annotated[str, Form()] = "",
-    body: Annotated[str, Form(max_length=6000)] = "",
+    report_id: str, form: FormOnCase, body: Annotated[str, Form(max_length=6000)] = ""
 ) -> Response:
     """Write to the flagger on one report's thread."""
-    check_csrf(login, csrf_token)
-    case = _case(session, runtime, login, case_id)
     try:
         threads.post_message(
-            session=session,
-            caller=login.caller,
+            session=form.session,
+            caller=form.login.caller,
             report_id=uuid.UUID(report_id),
             body=MessageIn(body=body).body,
-            notifier=runtime.notifier,
+            notifier=form.runtime.notifier,
         )
-        session.commit()
+        form.session.commit()
     except (ValueError, ValidationError, TanggapError):
-        session.rollback()
-    return RedirectResponse(f"/console/cases/{case.id}#report-{report_id}", status_code=303)
+        form.session.rollback()
+    return form.back(f"#report-{report_id}")
