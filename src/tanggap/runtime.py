@@ -29,7 +29,10 @@ class Runtime:
     policy: Policy
     adapter: PlatformAdapter = field(default_factory=BuiltinPagesAdapter)
     notifier: Notifier = field(default_factory=OutboxNotifier)
-    inspector: PostInspector = field(default_factory=DetectionPipeline)
+    inspector: PostInspector = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inspector = DetectionPipeline(self.policy)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -133,3 +135,58 @@ def test_media_links_must_be_web_addresses(client: TestClient, tokens: Tokens) -
         answer = client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
         assert answer.status_code == 422, url
         assert answer.json()["error"]["field"] == "media.0.url"
+
+
+def test_the_case_page_shows_signals_and_applies_a_removal_to_near_copies(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    scam = (
+        "Selamat! Nomor anda memenangkan hadiah undian mobil, kirim kode OTP dan PIN ke admin kami"
+    )
+    for channel, message_id in (("kanal_a", 1), ("kanal_b", 2), ("kanal_c", 3)):
+        client.post(
+            "/v1/posts",
+            json=post_body(channel=channel, message_id=message_id, text=scam + f" {channel}"),
+            headers=bearer(tokens.platform),
+        )
+    receipt = client.post(
+        "/v1/reports", json=report_body("t.me/kanal_a/1"), headers=bearer(tokens.flagger)
+    ).json()
+    run_triage(runtime)
+    csrf = console_signed_in(client, runtime, "peninjau@platform.example")
+    client.post("/console/next", data={"csrf_token": csrf})
+    client.post(
+        f"/console/cases/{receipt['case_id']}/decide",
+        data={
+            "csrf_token": csrf,
+            "outcome": "remove",
+            "ground": "terms",
+            "policy_ref": "terms/fraud",
+            "explanation": "Penipuan undian.",
+        },
+    )
+    page = client.get(f"/console/cases/{receipt['case_id']}").text
+    assert 'id="near-duplicates"' in page and "kanal_b" in page and "kanal_c" in page
+    links = re.findall(r'name="link_ids" value="([^"]+)" checked aria-label="kanal_b/2"', page)
+    assert len(links) == 1
+    nothing = client.post(f"/console/cases/{receipt['case_id']}/cascade", data={"csrf_token": csrf})
+    assert nothing.status_code == 422
+    applied = client.post(
+        f"/console/cases/{receipt['case_id']}/cascade",
+        data={"csrf_token": csrf, "link_ids": links},
+        follow_redirects=False,
+    )
+    assert applied.status_code == 303
+    assert client.get("/c/kanal_b/2").status_code == 410
+    assert client.get("/c/kanal_c/3").status_code == 200  # not selected
+
+    client.post(
+        "/v1/posts",
+        json=post_body(channel="kanal_z", message_id=9, text=scam + " ulang"),
+        headers=bearer(tokens.platform),
+    )
+    run_triage(runtime)
+    reupload = client.get("/v1/cases?category=fraud", headers=bearer(tokens.reviewer)).json()
+    (case,) = [c for c in reupload["cases"] if c["post"]["channel"] == "kanal_z"]
+    shown = client.get(f"/console/cases/{case['case_id']}").text
+    assert 'id="signals"' in shown and "removed_content" in shown

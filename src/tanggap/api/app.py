@@ -22,6 +22,7 @@ from tanggap.channels.router import router as channels_router
 from tanggap.config import Settings, get_settings
 from tanggap.console.session import CONSOLE, ConsoleLogin
 from tanggap.console.views import router as console_router
+from tanggap.detection.router import router as detection_router
 from tanggap.flaggers.router import router as flaggers_router
 from tanggap.metrics import RequestTimer
 from tanggap.notify.router import router as notifications_router
@@ -80,6 +81,7 @@ def create_app(
     app.include_router(channels_router)
     app.include_router(posts_router)
     app.include_router(appeals_router)
+    app.include_router(detection_router)
     app.include_router(reports_router)
     app.include_router(cases_router)
     app.include_router(actions_router)

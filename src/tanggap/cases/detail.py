@@ -12,9 +12,12 @@ from tanggap.appeals.models import Appeal
 from tanggap.audit import service as audit
 from tanggap.audit.models import AuditEvent
 from tanggap.auth.schemas import Caller
-from tanggap.cases import priority
-from tanggap.cases.models import Case, Decision
+from tanggap.cases import cascade, priority
+from tanggap.cases.models import Case, Decision, NearDuplicate
+from tanggap.cases.service import handle_of
 from tanggap.channels.models import Channel
+from tanggap.detection import service as detection
+from tanggap.detection.models import Signal
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.platform import service as platform
 from tanggap.policy.schemas import Category, Policy
@@ -52,6 +55,8 @@ class CaseDetail:
     appealed: Decision | None
     history: list[AuditEvent]
     band: str
+    signals: list[Signal]
+    near_duplicates: list[tuple[NearDuplicate, Post, str]]
 
     @property
     def held_by(self) -> object:
@@ -114,6 +119,11 @@ def load(
         history=audit.events_about(session=session, subject_ids=subjects),
         band=priority.BAND_NAMES[
             priority.band(now=now, deadline=case.deadline, near_at=case.near_at)
+        ],
+        signals=detection.signals_of(session=session, post_id=post.id),
+        near_duplicates=[
+            (link, other, handle_of(session=session, channel_id=other.channel_id))
+            for link, other in cascade.near_duplicates(session=session, case_id=case.id)
         ],
     )
 

@@ -14,6 +14,7 @@ from tanggap.actions.models import Action
 from tanggap.appeals.models import Appeal
 from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
+from tanggap.cases import cascade
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case, Decision
 from tanggap.cases.schemas import (
@@ -131,7 +132,7 @@ def decide_case(
         return DecisionResult(decision=decision, actions=[])
     if appeal is not None:
         return _answer_appeal(session, caller, case, appeal, decision, notifier)
-    return _apply(session, caller, case, decision, notifier)
+    return _apply(session, caller, case, decision, notifier, policy)
 
 
 def _audit_decision(
@@ -157,9 +158,16 @@ def _audit_decision(
 
 
 def _apply(
-    session: Session, caller: Caller, case: Case, decision: Decision, notifier: Notifier
+    session: Session,
+    caller: Caller,
+    case: Case,
+    decision: Decision,
+    notifier: Notifier,
+    policy: Policy,
+    cascade_copies: bool = True,
 ) -> DecisionResult:
-    """Put a final decision into effect: settle or hold the reports, queue the actions."""
+    """Put a final decision into effect: settle or hold the reports, queue the actions, and
+    attach the near-copies of removed content (the cascade) for the reviewer to cover."""
     case.state = "decided"
     case.decided_at = decision.decided_at
     case.lead_only = False
@@ -181,7 +189,65 @@ def _apply(
     queued = actions.create_for_decision(
         session=session, decision=decision, post=post, actor=caller.audit_actor
     )
+    if cascade_copies and decision.outcome in cascade.CASCADING_OUTCOMES:
+        cascade.attach(session=session, case=case, policy=policy)
     return DecisionResult(decision=decision, actions=queued)
+
+
+def apply_to_near_duplicates(
+    *,
+    session: Session,
+    caller: Caller,
+    case_id: uuid.UUID,
+    link_ids: list[uuid.UUID] | None,
+    policy: Policy,
+    notifier: Notifier,
+) -> tuple[list[cascade.Applied], list[Action]]:
+    """Let the removal of a case cover its near-copies (all attached ones, or those named):
+    each gets its own case and decision, and its takedown goes through the outbox."""
+    skills = reviewers.skills_of(session=session, principal_id=caller.id)
+    cases.get(session=session, case_id=case_id, skills=skills, policy=policy)
+    source = cases.lock(session=session, case_id=case_id)
+    decision, links = cascade.targets(session=session, case=source, link_ids=link_ids)
+    results: list[cascade.Applied] = []
+    queued: list[Action] = []
+    for link in links:
+        target, why = cascade.open_target(
+            session=session, link=link, source=source, decision=decision, actor=caller.audit_actor
+        )
+        if target is None:
+            link.state = "skipped"
+            cascade.record(session, caller.audit_actor, source, link, "skipped")
+            results.append(cascade.Applied(link, None, None, why))
+            continue
+        copy = Decision(
+            case_id=target.id,
+            outcome=decision.outcome,
+            category=decision.category,
+            countries=list(decision.countries),
+            ground=decision.ground,
+            policy_ref=decision.policy_ref,
+            explanation=decision.explanation,
+            automated=False,
+            decided_by_id=caller.id,
+            decided_at=utcnow(),
+            state="final",
+        )
+        session.add(copy)
+        target.claimed_by_id = None
+        target.lease_expires_at = None
+        session.flush()
+        _audit_decision(
+            session, caller, "decision.recorded", target, copy, cascade_from=str(source.id)
+        )
+        applied = _apply(session, caller, target, copy, notifier, policy, cascade_copies=False)
+        link.state = "applied"
+        link.applied_decision_id = copy.id
+        cascade.record(session, caller.audit_actor, source, link, "applied")
+        results.append(cascade.Applied(link, target, copy))
+        queued.extend(applied.actions)
+    session.flush()
+    return results, queued
 
 
 def _answer_appeal(
@@ -266,7 +332,7 @@ def approve_decision(
     decision.state = "final"
     session.flush()
     _audit_decision(session, caller, "decision.approved", case, decision, note=data.note)
-    return _apply(session, caller, case, decision, notifier)
+    return _apply(session, caller, case, decision, notifier, policy)
 
 
 def escalate_case(

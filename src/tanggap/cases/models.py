@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tanggap.db.base import Base, JSONType, new_id, utcnow
@@ -75,3 +75,20 @@ class Decision(Base):
     approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principals.id"))
     approved_at: Mapped[datetime | None]
     appeal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appeals.id", use_alter=True))
+
+
+class NearDuplicate(Base):
+    """A post found to carry (nearly) the same content as a case's post; one decision may
+    cover both."""
+
+    __tablename__ = "case_near_duplicates"
+    __table_args__ = (UniqueConstraint("case_id", "post_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    similarity: Mapped[float] = mapped_column(Float)
+    # attached, applied (the decision now covers it), or skipped (decided otherwise already)
+    state: Mapped[str] = mapped_column(String(16), default="attached")
+    applied_decision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decisions.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

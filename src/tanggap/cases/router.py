@@ -13,18 +13,22 @@ from sqlalchemy.orm import Session
 from tanggap.actions import service as actions
 from tanggap.actions.jobs import deliver
 from tanggap.api.deps import RuntimeDep, SessionDep, Staff
-from tanggap.cases import flows, priority
+from tanggap.cases import cascade, flows, priority
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case, Decision
 from tanggap.cases.schemas import (
     OPEN_STATES,
     ActionOut,
     ApprovalIn,
+    CascadeIn,
+    CascadeOut,
+    CascadeResult,
     CaseList,
     CaseOut,
     DecisionIn,
     DecisionOut,
     EscalationIn,
+    NearDuplicateOut,
     PostSummary,
     PriorityFactor,
     PriorityOut,
@@ -176,15 +180,80 @@ def escalate_case(
     return case_out(session, case)
 
 
+@router.get("/{case_id}/near-duplicates", response_model=list[NearDuplicateOut])
+def list_near_duplicates(
+    case_id: uuid.UUID, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> list[NearDuplicateOut]:
+    """The posts carrying (nearly) the same text, attached when the case's post was removed."""
+    skills = reviewers.skills_of(session=session, principal_id=caller.id)
+    cases.get(session=session, case_id=case_id, skills=skills, policy=runtime.policy)
+    return near_duplicate_out(session, case_id)
+
+
+@router.post("/{case_id}/near-duplicates/apply", response_model=CascadeOut)
+def apply_to_near_duplicates(
+    case_id: uuid.UUID, data: CascadeIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> CascadeOut:
+    """Let the case's removal cover its near-duplicates (all, or the ``link_ids`` named)."""
+    results, queued = flows.apply_to_near_duplicates(
+        session=session,
+        caller=caller,
+        case_id=case_id,
+        link_ids=data.link_ids,
+        policy=runtime.policy,
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    deliver_actions(runtime, [a.id for a in queued], reason=str(case_id))
+    return CascadeOut(
+        results=[
+            CascadeResult(
+                link_id=r.link.id,
+                state=r.link.state,  # type: ignore[arg-type]
+                case_id=r.case.id if r.case else None,
+                decision_id=r.decision.id if r.decision else None,
+                reason=r.reason,
+            )
+            for r in results
+        ]
+    )
+
+
+def near_duplicate_out(session: Session, case_id: uuid.UUID) -> list[NearDuplicateOut]:
+    """Shape a case's near-duplicates."""
+    handles = {}
+    shown = []
+    for link, post in cascade.near_duplicates(session=session, case_id=case_id):
+        if post.channel_id not in handles:
+            handles[post.channel_id] = cases.handle_of(session=session, channel_id=post.channel_id)
+        handle = handles[post.channel_id]
+        shown.append(
+            NearDuplicateOut(
+                link_id=link.id,
+                channel=handle,
+                message_id=post.message_id,
+                url=post_url(handle, post.message_id),
+                text=post.text[:500],
+                similarity=link.similarity,
+                state=link.state,  # type: ignore[arg-type]
+            )
+        )
+    return shown
+
+
 def deliver_now(runtime: Runtime, result: flows.DecisionResult) -> None:
     """Deliver a committed decision's actions at once; the outbox retries whatever fails."""
-    action_ids = [a.id for a in result.actions]
+    deliver_actions(runtime, [a.id for a in result.actions], reason=str(result.decision.id))
+
+
+def deliver_actions(runtime: Runtime, action_ids: list[uuid.UUID], reason: str) -> None:
+    """Deliver committed actions now; whatever fails stays in the outbox for the dispatcher."""
     if not action_ids:
         return
     try:
         deliver(runtime, action_ids=action_ids)
     except Exception:
-        log.exception("decision.delivery_deferred", decision_id=str(result.decision.id))
+        log.exception("actions.delivery_deferred", of=reason)
 
 
 def decision_out(session: Session, decision: Decision) -> DecisionOut:

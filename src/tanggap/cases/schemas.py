@@ -157,3 +157,37 @@ class DecisionOut(BaseModel):
     state: Literal["final", "pending_approval", "rejected"]
     approved_at: datetime | None
     actions: list[ActionOut]
+
+
+class NearDuplicateOut(BaseModel):
+    """A post carrying (nearly) the same content as the case's post."""
+
+    link_id: uuid.UUID
+    channel: str
+    message_id: int
+    url: str
+    text: str
+    similarity: float
+    state: Literal["attached", "applied", "skipped"]
+
+
+class CascadeIn(Input):
+    """Which near-duplicates the case's removal should cover (all attached ones when omitted)."""
+
+    link_ids: list[uuid.UUID] | None = Field(default=None, max_length=1000)
+
+
+class CascadeResult(BaseModel):
+    """What the cascade did with one near-duplicate."""
+
+    link_id: uuid.UUID
+    state: Literal["attached", "applied", "skipped"]
+    case_id: uuid.UUID | None
+    decision_id: uuid.UUID | None
+    reason: str | None
+
+
+class CascadeOut(BaseModel):
+    """The cascade's results, in the order of the near-duplicates."""
+
+    results: list[CascadeResult]

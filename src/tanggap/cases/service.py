@@ -330,3 +330,8 @@ def set_state(*, session: Session, case: Case, state: str, actor: str) -> None:
     case.lease_expires_at = None
     session.flush()
     audit_case(session, actor, "case.state_changed", case, previous=previous, state=state)
+
+
+def handle_of(*, session: Session, channel_id: int) -> str:
+    """Return a channel's handle."""
+    return session.execute(select(Channel.handle).where(Channel.id == channel_id)).scalar_one()

@@ -15,6 +15,7 @@ from tanggap.cases.models import Case
 from tanggap.cases.schemas import OPEN_STATES
 from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
+from tanggap.detection import service as detection
 from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import find_category
@@ -48,7 +49,7 @@ def inputs_of(*, session: Session, case: Case, policy: Policy) -> priority.Triag
         views=post.views,
         source=_strongest_source(open_reports),
         report_count=max(case.report_count, len(open_reports)),
-        signal_score=0.0,  # detection signals join here once the detection pipeline stores them
+        signal_score=detection.strongest(session=session, post_id=post.id),
     )
 
 

@@ -17,11 +17,11 @@ from tanggap.auth import web
 from tanggap.cases import detail, flows, overview
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case
-from tanggap.cases.router import deliver_now
+from tanggap.cases.router import deliver_actions, deliver_now
 from tanggap.cases.schemas import ApprovalIn, DecisionIn, EscalationIn
 from tanggap.console.session import ConsoleLogin
 from tanggap.db.base import utcnow
-from tanggap.errors import TanggapError
+from tanggap.errors import InvalidInput, TanggapError
 from tanggap.reviewers import service as reviewers
 from tanggap.runtime import Runtime
 from tanggap.threads import service as threads
@@ -381,3 +381,29 @@ def reply(
     except (ValueError, ValidationError, TanggapError):
         form.session.rollback()
     return form.back(f"#report-{report_id}")
+
+
+@router.post("/cases/{case_id}/cascade")
+def cascade_apply(
+    form: FormOnCase, link_ids: Annotated[list[str] | None, Form()] = None
+) -> Response:
+    """Let this case's removal cover the selected near-duplicates."""
+    try:
+        chosen = [uuid.UUID(value) for value in link_ids or []]
+        if not chosen:
+            raise InvalidInput("choose at least one post", field="link_ids")
+        _, queued = flows.apply_to_near_duplicates(
+            session=form.session,
+            caller=form.login.caller,
+            case_id=form.case.id,
+            link_ids=chosen,
+            policy=form.runtime.policy,
+            notifier=form.runtime.notifier,
+        )
+        form.session.commit()
+    except ValueError:
+        return form.page(422, error={"field": "link_ids", "message": "not a post of this list"})
+    except TanggapError as exc:
+        return form.page(exc.status_code, error=_error(exc))
+    deliver_actions(form.runtime, [a.id for a in queued], reason=str(form.case.id))
+    return form.back("#near-duplicates")

@@ -6,9 +6,10 @@ from tanggap.actions.models import Action
 from tanggap.appeals.models import Appeal
 from tanggap.audit.models import AuditChainHead, AuditEvent
 from tanggap.auth.models import ApiToken, Principal, WebSession
-from tanggap.cases.models import Case, Decision
+from tanggap.cases.models import Case, Decision, NearDuplicate
 from tanggap.channels.models import Channel
 from tanggap.db.base import Base
+from tanggap.detection.models import FingerprintBand, PostFingerprint, Signal
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.idempotency.models import IdempotencyRecord
 from tanggap.notify.models import DeliveryAttempt, Notification
@@ -29,10 +30,13 @@ __all__ = [
     "Channel",
     "Decision",
     "DeliveryAttempt",
+    "FingerprintBand",
     "FlaggerOrg",
     "IdempotencyRecord",
+    "NearDuplicate",
     "Notification",
     "Post",
+    "PostFingerprint",
     "PostMedia",
     "Principal",
     "Report",
@@ -40,5 +44,6 @@ __all__ = [
     "Restriction",
     "ReviewerClearance",
     "ReviewerLanguage",
+    "Signal",
     "WebSession",
 ]

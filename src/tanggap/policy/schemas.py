@@ -99,6 +99,12 @@ class Triage(_Strict):
     weights: TriageWeights
 
 
+class DetectionPolicy(_Strict):
+    """How close is close enough for detection."""
+
+    near_duplicate_similarity: float = Field(default=0.6, gt=0, le=1)
+
+
 class Policy(_Strict):
     """The whole policy file."""
 
@@ -107,6 +113,7 @@ class Policy(_Strict):
     deadline_classes: dict[str, DeadlineClass]
     categories: list[Category] = Field(min_length=1)
     triage: Triage
+    detection: DetectionPolicy = Field(default_factory=DetectionPolicy)
     # Explanations the console offers per outcome and language; {category} is filled in.
     explanations: dict[str, dict[str, str]] = Field(default_factory=dict)
 

@@ -1,0 +1,85 @@
+"""Near-duplicate text: MinHash signatures over shingles of normalised text, banded for LSH
+(pure: no database). Two texts' estimated Jaccard similarity is the share of equal slots."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+PERMUTATIONS = 64
+BANDS = 16
+ROWS = PERMUTATIONS // BANDS
+SHINGLE = 5  # characters
+_PRIME = np.uint64((1 << 61) - 1)
+_rng = np.random.default_rng(20261123)  # fixed: signatures must stay comparable across runs
+_A = _rng.integers(1, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64)
+_B = _rng.integers(0, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64)
+_MASK = np.uint64((1 << 32) - 1)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A MinHash signature of PERMUTATIONS 32-bit slots."""
+
+    slots: tuple[int, ...]
+
+    def hex(self) -> str:
+        """Return the signature as 512 hex characters (stored with the post)."""
+        return b"".join(s.to_bytes(4, "big") for s in self.slots).hex()
+
+    @classmethod
+    def from_hex(cls, text: str) -> Signature:
+        """Read a stored signature."""
+        raw = bytes.fromhex(text)
+        if len(raw) != PERMUTATIONS * 4:
+            raise ValueError("a MinHash signature has 64 slots of 4 bytes")
+        return cls(tuple(int.from_bytes(raw[i : i + 4], "big") for i in range(0, len(raw), 4)))
+
+    def bands(self) -> list[str]:
+        """Return the LSH band keys: texts sharing one are candidates."""
+        return [
+            hashlib.blake2b(
+                repr(self.slots[b * ROWS : (b + 1) * ROWS]).encode(), digest_size=8
+            ).hexdigest()
+            for b in range(BANDS)
+        ]
+
+    def similarity(self, other: Signature) -> float:
+        """Estimate the Jaccard similarity of the two texts' shingle sets."""
+        same = sum(1 for a, b in zip(self.slots, other.slots, strict=True) if a == b)
+        return same / PERMUTATIONS
+
+
+def shingles(normalised: str) -> set[bytes]:
+    """Return the character shingles of a normalised text (the whole text when shorter)."""
+    text = normalised.strip()
+    if len(text) <= SHINGLE:
+        return {text.encode()} if text else set()
+    return {text[i : i + SHINGLE].encode() for i in range(len(text) - SHINGLE + 1)}
+
+
+def signature(normalised: str) -> Signature | None:
+    """Return the MinHash signature of a normalised text, or None for an empty one."""
+    found = shingles(normalised)
+    if not found:
+        return None
+    base = np.fromiter(
+        (int.from_bytes(hashlib.blake2b(s, digest_size=8).digest(), "big") >> 3 for s in found),
+        dtype=np.uint64,
+        count=len(found),
+    )
+    # (a·x + b) mod p for every permutation and shingle; the products wrap in uint64, which
+    # keeps them well mixed, and the minimum per permutation is the slot.
+    hashed = (np.outer(_A, base) + _B[:, None]) % _PRIME
+    slots = (hashed.min(axis=1) & _MASK).astype(np.uint32)
+    return Signature(tuple(int(s) for s in slots))
+
+
+def jaccard(a: str, b: str) -> float:
+    """Return the exact Jaccard similarity of two normalised texts' shingle sets."""
+    sa, sb = shingles(a), shingles(b)
+    if not sa and not sb:
+        return 1.0
+    return len(sa & sb) / len(sa | sb)
