@@ -32,7 +32,7 @@ class Runtime:
     inspector: PostInspector = field(init=False)
 
     def __post_init__(self) -> None:
-        self.inspector = DetectionPipeline(self.policy)
+        self.inspector = DetectionPipeline(self.policy, self.notifier)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -98,6 +98,7 @@ def test_every_flagger_reachable_route_answers_only_allowed_fields(
                 appeal_id=GHOST,
                 channel="beritakita",
                 message_id=1,
+                name="no-such-bank",
             )
             answer = client.request(
                 method, path, json=BODIES.get(name), headers=bearer(tokens.flagger)

@@ -16,6 +16,7 @@ from tanggap.actions.router import router as actions_router
 from tanggap.api import errors, health
 from tanggap.api.middleware import BodyLimit, RequestId
 from tanggap.appeals.router import router as appeals_router
+from tanggap.banks.router import router as banks_router
 from tanggap.cases import jobs as case_jobs
 from tanggap.cases.router import router as cases_router
 from tanggap.channels.router import router as channels_router
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(posts_router)
     app.include_router(appeals_router)
     app.include_router(detection_router)
+    app.include_router(banks_router)
     app.include_router(reports_router)
     app.include_router(cases_router)
     app.include_router(actions_router)

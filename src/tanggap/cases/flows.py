@@ -132,7 +132,7 @@ def decide_case(
         return DecisionResult(decision=decision, actions=[])
     if appeal is not None:
         return _answer_appeal(session, caller, case, appeal, decision, notifier)
-    return _apply(session, caller, case, decision, notifier, policy)
+    return _apply(session, caller.audit_actor, case, decision, notifier, policy)
 
 
 def _audit_decision(
@@ -159,7 +159,7 @@ def _audit_decision(
 
 def _apply(
     session: Session,
-    caller: Caller,
+    actor: str,
     case: Case,
     decision: Decision,
     notifier: Notifier,
@@ -180,15 +180,13 @@ def _apply(
                 session=session,
                 report=report,
                 status=status,
-                actor=caller.audit_actor,
+                actor=actor,
                 notifier=notifier,
                 decision_id=decision.id if status == "declined" else None,
             )
     post = session.get(Post, case.post_id)
     assert post is not None
-    queued = actions.create_for_decision(
-        session=session, decision=decision, post=post, actor=caller.audit_actor
-    )
+    queued = actions.create_for_decision(session=session, decision=decision, post=post, actor=actor)
     if cascade_copies and decision.outcome in cascade.CASCADING_OUTCOMES:
         cascade.attach(session=session, case=case, policy=policy)
     return DecisionResult(decision=decision, actions=queued)
@@ -240,7 +238,9 @@ def apply_to_near_duplicates(
         _audit_decision(
             session, caller, "decision.recorded", target, copy, cascade_from=str(source.id)
         )
-        applied = _apply(session, caller, target, copy, notifier, policy, cascade_copies=False)
+        applied = _apply(
+            session, caller.audit_actor, target, copy, notifier, policy, cascade_copies=False
+        )
         link.state = "applied"
         link.applied_decision_id = copy.id
         cascade.record(session, caller.audit_actor, source, link, "applied")
@@ -332,7 +332,7 @@ def approve_decision(
     decision.state = "final"
     session.flush()
     _audit_decision(session, caller, "decision.approved", case, decision, note=data.note)
-    return _apply(session, caller, case, decision, notifier, policy)
+    return _apply(session, caller.audit_actor, case, decision, notifier, policy)
 
 
 def escalate_case(
@@ -352,3 +352,52 @@ def escalate_case(
     )
     notifier.case_escalated(session=session, case=case, reason=data.reason)
     return case
+
+
+def decide_automatically(
+    *,
+    session: Session,
+    case: Case,
+    outcome: str,
+    countries: list[str],
+    policy_ref: str,
+    explanation: str,
+    actor: str,
+    policy: Policy,
+    notifier: Notifier,
+) -> DecisionResult:
+    """Decide a case without a reviewer (a hash bank's auto_* policy): an automated decision,
+    audited, its action through the outbox, the case kept for sampling review."""
+    decision = Decision(
+        case_id=case.id,
+        outcome=outcome,
+        category=case.category,
+        countries=countries,
+        ground="terms",
+        policy_ref=policy_ref,
+        explanation=explanation,
+        automated=True,
+        decided_by_id=None,
+        decided_at=utcnow(),
+        state="final",
+    )
+    session.add(decision)
+    case.claimed_by_id = None
+    case.lease_expires_at = None
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="decision.recorded",
+        subject_type="case",
+        subject_id=case.id,
+        data={
+            "decision_id": str(decision.id),
+            "outcome": outcome,
+            "category": case.category,
+            "countries": countries,
+            "automated": True,
+            "policy_ref": policy_ref,
+        },
+    )
+    return _apply(session, actor, case, decision, notifier, policy)

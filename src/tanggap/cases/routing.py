@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, and_, false, not_, or_, true
+from sqlalchemy import ColumnElement, and_, not_, or_, true
 
 from tanggap.auth.schemas import LEAD_ROLES
 from tanggap.cases.models import Case
@@ -18,9 +18,10 @@ FALLBACK = "fallback"
 
 def queue_for(*, language: str | None, category: str, languages_read: Collection[str]) -> str:
     """Name a case's queue: ``<language>:<category>``, or ``fallback:<category>`` when nobody
-    on the team reads the language."""
+    on the team reads the language (a case without language, ``und``, is anyone's)."""
     language = language or UNDETERMINED_LANGUAGE
-    if language not in languages_read:
+    # No language (an image, a sticker, a few letters): anyone can look at it.
+    if language != UNDETERMINED_LANGUAGE and language not in languages_read:
         return f"{FALLBACK}:{category}"
     return f"{language}:{category}"
 
@@ -38,7 +39,7 @@ def may_see(skills: Skills, policy: Policy) -> ColumnElement[bool]:
     category_ok: ColumnElement[bool] = not_(Case.category.in_(uncleared)) if uncleared else true()
     if skills.role == "admin":
         return category_ok
-    reads = Case.language.in_(sorted(skills.languages)) if skills.languages else false()
+    reads = Case.language.in_(sorted(skills.languages | {UNDETERMINED_LANGUAGE}))
     if skills.role in LEAD_ROLES:
         language_ok: ColumnElement[bool] = or_(reads, Case.queue.like(f"{FALLBACK}:%"))
         return and_(category_ok, language_ok)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tanggap.cli import access, operations
+from tanggap.cli import access, detection, operations
 from tanggap.cli.common import fail, load_settings, runtime_for, transaction
 
 app = typer.Typer(help="Tanggap: reports, deadlines, review and takedowns for public channels.")
@@ -20,6 +20,8 @@ app.add_typer(access.flagger_app, name="flagger")
 app.add_typer(access.reviewer_app, name="reviewer")
 app.add_typer(operations.audit_app, name="audit")
 app.add_typer(operations.actions_app, name="actions")
+app.add_typer(detection.bank_app, name="bank")
+app.command("hash")(detection.hash_files)
 
 
 @app.command()

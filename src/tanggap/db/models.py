@@ -6,6 +6,7 @@ from tanggap.actions.models import Action
 from tanggap.appeals.models import Appeal
 from tanggap.audit.models import AuditChainHead, AuditEvent
 from tanggap.auth.models import ApiToken, Principal, WebSession
+from tanggap.banks.models import Bank, BankEntry
 from tanggap.cases.models import Case, Decision, NearDuplicate
 from tanggap.channels.models import Channel
 from tanggap.db.base import Base
@@ -25,6 +26,8 @@ __all__ = [
     "Appeal",
     "AuditChainHead",
     "AuditEvent",
+    "Bank",
+    "BankEntry",
     "Base",
     "Case",
     "Channel",

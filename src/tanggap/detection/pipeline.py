@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tanggap.banks.service import POLICY_STRENGTH, BankMatch, BankMatcher
+from tanggap.cases import flows
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case
+from tanggap.cases.schemas import OPEN_STATES
 from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.detection import service as detection
 from tanggap.detection.engine.language import detect_language
+from tanggap.notify.service import Notifier
 from tanggap.platform.models import Restriction
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import compute_deadline
@@ -21,17 +27,93 @@ from tanggap.reports import service as reports
 ACTOR = "system:detection"
 
 
-class DetectionPipeline:
-    """Inspects new and edited posts: language, text fingerprint, re-uploads of removed content."""
+QUEUED_ACTIONS = "tanggap.queued_actions"
 
-    def __init__(self, policy: Policy):
+
+class DetectionPipeline:
+    """Inspects new and edited posts: language, text fingerprint, re-uploads of removed content,
+    media against the hash banks (with their automatic actions)."""
+
+    def __init__(self, policy: Policy, notifier: Notifier):
         self.policy = policy
+        self.notifier = notifier
+        self.banks = BankMatcher()
 
     def inspect(self, *, session: Session, post: Post, created: bool) -> None:
-        """Detect the language, fingerprint the text, and flag a copy of removed content."""
+        """Detect the language, fingerprint the text, flag copies, match the media."""
         post.language = detect_language(post.text)
         if detection.fingerprint(session=session, post=post) is not None:
             self._removed_copies(session, post)
+        if post.media:
+            self._bank_matches(session, post)
+
+    def _bank_matches(self, session: Session, post: Post) -> None:
+        strongest = None
+        for media in post.media:
+            for match in self.banks.match(
+                session=session, md5=media.md5, sha256=media.sha256, pdq=media.pdq
+            ):
+                detection.record_signal(
+                    session=session,
+                    post=post,
+                    kind="hash_match",
+                    source=f"bank:{match.bank.name}",
+                    score=match.score,
+                    detail={
+                        "bank": match.bank.name,
+                        "policy": match.bank.policy,
+                        "hash": match.kind,
+                        "distance": match.distance,
+                        "media": media.position,
+                        "category": match.bank.category,
+                    },
+                )
+                if (
+                    strongest is None
+                    or POLICY_STRENGTH[match.bank.policy] > POLICY_STRENGTH[strongest.bank.policy]
+                ):
+                    strongest = match
+        if strongest is not None:
+            self._act_on_match(session, post, strongest)
+
+    def _act_on_match(self, session: Session, post: Post, match: BankMatch) -> None:
+        bank = match.bank
+        case = cases.open_or_join(
+            session=session,
+            post=post,
+            category=bank.category,
+            deadline=self._automated_deadline(bank.category),
+            policy=self.policy,
+            actor=ACTOR,
+            automated=True,
+        )
+        if bank.policy == "review" or case.state not in OPEN_STATES:
+            return  # a reviewer decides; a decided case is not decided twice
+        outcome = "remove" if bank.policy == "auto_remove" else "geo_restrict"
+        result = flows.decide_automatically(
+            session=session,
+            case=case,
+            outcome=outcome,
+            countries=list(bank.countries) if outcome == "geo_restrict" else [],
+            policy_ref=f"bank/{bank.name}",
+            explanation=(
+                f"Matched an entry of the hash bank {bank.name} "
+                f"({match.kind}, distance {match.distance})."
+            ),
+            actor=ACTOR,
+            policy=self.policy,
+            notifier=self.notifier,
+        )
+        session.info.setdefault(QUEUED_ACTIONS, []).extend(a.id for a in result.actions)
+
+    def _automated_deadline(self, category: str) -> datetime:
+        return compute_deadline(
+            policy=self.policy,
+            received_at=utcnow(),
+            source="automated",
+            order_type="notice",
+            category_id=category,
+        )
 
     def _removed_copies(self, session: Session, post: Post) -> None:
         removed = (
@@ -70,13 +152,7 @@ class DetectionPipeline:
                 session=session,
                 post=post,
                 category=decision.category,
-                deadline=compute_deadline(
-                    policy=self.policy,
-                    received_at=utcnow(),
-                    source="automated",
-                    order_type="notice",
-                    category_id=decision.category,
-                ),
+                deadline=self._automated_deadline(decision.category),
                 policy=self.policy,
                 actor=ACTOR,
                 automated=True,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from tanggap.api.deps import Platform, RuntimeDep, SessionDep
+from tanggap.cases.router import deliver_actions
+from tanggap.detection.pipeline import QUEUED_ACTIONS
 from tanggap.posts import service
 from tanggap.posts.schemas import PostIn, PostOut
 
@@ -24,6 +26,11 @@ def ingest_post(
         inspector=runtime.inspector,
     )
     session.commit()
+    # A hash bank's automatic action is committed with the post: deliver it now (the outbox
+    # retries it otherwise).
+    queued = session.info.pop(QUEUED_ACTIONS, [])
+    if queued:
+        deliver_actions(runtime, queued, reason=f"ingest {data.channel}/{data.message_id}")
     response.status_code = 201 if result.created else 200
     post = result.post
     return PostOut(

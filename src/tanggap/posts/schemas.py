@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime, timedelta
 
 from pydantic import (
@@ -19,6 +21,7 @@ from tanggap.validation import MAX_BIGINT, Handle, Input, Md5Hex, PdqHex, Sha256
 
 MAX_TEXT_CHARS = 16_384
 MAX_MEDIA = 10
+MAX_MEDIA_BASE64 = 12_000_000
 _CLOCK_SKEW = timedelta(minutes=5)
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -36,11 +39,30 @@ class MediaIn(Input):
         description="Where reviewers' browsers load the item from the platform "
         "(http(s) URL, or a path on this server); Tanggap never stores the bytes",
     )
+    data: str | None = Field(
+        default=None,
+        max_length=MAX_MEDIA_BASE64,
+        description="The file itself, base64: hashed on ingest (PDQ, MD5, SHA-256), then dropped",
+    )
+
+    @field_validator("data")
+    @classmethod
+    def _base64(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                base64.b64decode(value, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ValueError("data must be base64") from exc
+        return value
+
+    def raw(self) -> bytes | None:
+        """Return the decoded file, when one was sent."""
+        return base64.b64decode(self.data) if self.data is not None else None
 
     @model_validator(mode="after")
     def _needs_one_hash(self) -> MediaIn:
-        if not (self.sha256 or self.md5 or self.pdq):
-            raise ValueError("a media item needs at least one of sha256, md5, pdq")
+        if not (self.sha256 or self.md5 or self.pdq or self.data):
+            raise ValueError("a media item needs its data or at least one of sha256, md5, pdq")
         return self
 
 

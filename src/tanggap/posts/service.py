@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from tanggap.audit import service as audit
 from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
+from tanggap.detection.engine.hashing import QUALITY_FLOOR, HashError, hash_bytes
 from tanggap.detection.hook import PostInspector
+from tanggap.errors import InvalidInput
 from tanggap.posts.models import Post, PostMedia
 from tanggap.posts.schemas import MediaIn, PostIn
 from tanggap.pseudonyms import user_ref
@@ -45,6 +47,39 @@ def get(*, session: Session, handle: str, message_id: int, lock: bool = False) -
     return session.execute(query).scalar_one_or_none()
 
 
+def hashed_media(media: list[MediaIn]) -> list[MediaIn]:
+    """Hash the files sent with a post (PDQ, MD5, SHA-256); the bytes go no further."""
+    found = []
+    for index, item in enumerate(media):
+        raw = item.raw()
+        if raw is None:
+            found.append(item)
+            continue
+        try:
+            hashes = hash_bytes(raw)
+        except HashError as exc:
+            raise InvalidInput(f"media[{index}].data: {exc}", field=f"media.{index}.data") from exc
+        for name in ("sha256", "md5"):
+            given = getattr(item, name)
+            if given and given != getattr(hashes, name):
+                raise InvalidInput(
+                    f"media[{index}].{name} does not match the data sent with it",
+                    field=f"media.{index}.{name}",
+                )
+        usable = hashes.quality is not None and hashes.quality >= QUALITY_FLOOR
+        found.append(
+            item.model_copy(
+                update={
+                    "sha256": hashes.sha256,
+                    "md5": hashes.md5,
+                    "pdq": item.pdq or (hashes.pdq if usable else None),
+                    "data": None,
+                }
+            )
+        )
+    return found
+
+
 def _media_rows(media: list[MediaIn]) -> list[tuple[str | None, ...]]:
     return [(m.sha256, m.md5, m.pdq, m.url) for m in media]
 
@@ -53,6 +88,7 @@ def ingest(
     *, session: Session, data: PostIn, secret_key: str, actor: str, inspector: PostInspector
 ) -> IngestResult:
     """Store a post, or update the stored copy when the platform sends it again."""
+    data = data.model_copy(update={"media": hashed_media(data.media)})
     channel, _ = channels.ensure(session=session, handle=data.channel, actor=actor)
     author_ref = user_ref(secret_key=secret_key, platform_user_id=str(data.author_id))
     stored = (

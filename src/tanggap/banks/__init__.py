@@ -1,0 +1,1 @@
+"""Hash banks: lists of known violating content, by hash, each with a policy."""

@@ -1,0 +1,43 @@
+"""Hash banks and their entries (hashes only: never the media bytes)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tanggap.db.base import Base, BigIntPK, new_id, utcnow
+
+
+class Bank(Base):
+    """A list of hashes of known content, with what to do on a match."""
+
+    __tablename__ = "banks"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    category: Mapped[str] = mapped_column(String(64))
+    # review | auto_remove | auto_geo_restrict
+    policy: Mapped[str] = mapped_column(String(20))
+    countries: Mapped[list[str]] = mapped_column(default=list)
+    pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BankEntry(Base):
+    """One hash in a bank: ``pdq`` (64 hex), ``md5`` (32 hex) or ``sha256`` (64 hex)."""
+
+    __tablename__ = "bank_entries"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "kind", "value"),
+        Index("ix_bank_entries_kind_value", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    bank_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("banks.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,79 @@
+"""Banks and entries in and out."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+
+from tanggap.validation import CountryCode, Input
+
+BankPolicy = Literal["review", "auto_remove", "auto_geo_restrict"]
+HashKind = Literal["pdq", "md5", "sha256"]
+HEX_LENGTH = {"pdq": 64, "md5": 32, "sha256": 64}
+
+
+class BankIn(Input):
+    """A new hash bank."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+    category: str = Field(max_length=64)
+    policy: BankPolicy = "review"
+    countries: list[CountryCode] = Field(default_factory=list, max_length=250)
+    pdq_threshold: int = Field(default=31, ge=0, le=128)
+
+    @model_validator(mode="after")
+    def _countries_fit_policy(self) -> BankIn:
+        if self.policy == "auto_geo_restrict" and not self.countries:
+            raise ValueError("countries: auto_geo_restrict needs at least one country")
+        if self.policy != "auto_geo_restrict" and self.countries:
+            raise ValueError("countries: only auto_geo_restrict takes countries")
+        self.countries = sorted(set(self.countries))
+        return self
+
+
+class EntryIn(Input):
+    """One hash to add to a bank."""
+
+    kind: HashKind
+    value: str = Field(min_length=32, max_length=64)
+    label: str | None = Field(default=None, max_length=200)
+
+    @field_validator("value")
+    @classmethod
+    def _hex_of_its_kind(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        value = value.lower()
+        length = HEX_LENGTH.get(kind or "", 0)
+        if kind and not re.fullmatch(rf"[0-9a-f]{{{length}}}", value):
+            raise ValueError(f"a {kind} hash is {length} hex digits")
+        return value
+
+
+class EntriesIn(Input):
+    """Hashes to add."""
+
+    entries: list[EntryIn] = Field(min_length=1, max_length=10_000)
+
+
+class BankOut(BaseModel):
+    """A bank and how many entries it holds."""
+
+    bank_id: uuid.UUID
+    name: str
+    category: str
+    policy: BankPolicy
+    countries: list[str]
+    pdq_threshold: int
+    entries: int
+    created_at: datetime
+
+
+class EntriesAdded(BaseModel):
+    """What adding entries did."""
+
+    added: int
+    already_there: int

@@ -1,0 +1,193 @@
+"""Hash banks: create, add hashes (or files, hashed here and discarded), list, match."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tanggap.audit import service as audit
+from tanggap.banks.models import Bank, BankEntry
+from tanggap.banks.schemas import BankIn, EntryIn
+from tanggap.cases.service import validate_category
+from tanggap.detection.engine.hashing import QUALITY_FLOOR, HashError, dihedral, hash_bytes
+from tanggap.detection.engine.pdq_index import PdqIndex
+from tanggap.errors import Conflict, InvalidInput, NotFound
+from tanggap.policy.schemas import Policy
+
+# Of several banks matching, the strongest policy decides what happens.
+POLICY_STRENGTH = {"review": 0, "auto_geo_restrict": 1, "auto_remove": 2}
+
+
+def create(*, session: Session, data: BankIn, policy: Policy, actor: str) -> Bank:
+    """Create a bank; its name is unique."""
+    validate_category(policy=policy, category=data.category)
+    if session.execute(select(Bank.id).where(Bank.name == data.name)).first() is not None:
+        raise Conflict(f"a bank named {data.name!r} exists already", field="name")
+    bank = Bank(
+        name=data.name,
+        category=data.category,
+        policy=data.policy,
+        countries=list(data.countries),
+        pdq_threshold=data.pdq_threshold,
+    )
+    session.add(bank)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="bank.created",
+        subject_type="bank",
+        subject_id=bank.id,
+        data={"name": bank.name, "policy": bank.policy, "category": bank.category},
+    )
+    return bank
+
+
+def get(*, session: Session, name: str) -> Bank:
+    """Return the bank called ``name`` or raise NotFound."""
+    bank = session.execute(select(Bank).where(Bank.name == name)).scalar_one_or_none()
+    if bank is None:
+        raise NotFound(f"no bank named {name!r}", field="bank")
+    return bank
+
+
+def list_banks(*, session: Session) -> list[tuple[Bank, int]]:
+    """Return every bank with its number of entries."""
+    counts = dict(
+        session.execute(select(BankEntry.bank_id, func.count()).group_by(BankEntry.bank_id)).all()
+    )
+    banks = session.execute(select(Bank).order_by(Bank.name)).scalars()
+    return [(bank, int(counts.get(bank.id, 0))) for bank in banks]
+
+
+def add_entries(
+    *, session: Session, bank: Bank, entries: list[EntryIn], actor: str
+) -> tuple[int, int]:
+    """Add hashes to a bank; return (added, already there). Duplicates are not an error."""
+    seen: set[tuple[str, str]] = {
+        (kind, value)
+        for kind, value in session.execute(
+            select(BankEntry.kind, BankEntry.value).where(BankEntry.bank_id == bank.id)
+        ).all()
+    }
+    added = 0
+    for entry in entries:
+        key = (entry.kind, entry.value)
+        if key in seen:
+            continue
+        seen.add(key)
+        session.add(
+            BankEntry(bank_id=bank.id, kind=entry.kind, value=entry.value, label=entry.label)
+        )
+        added += 1
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="bank.entries_added",
+        subject_type="bank",
+        subject_id=bank.id,
+        data={"added": added, "already_there": len(entries) - added},
+    )
+    return added, len(entries) - added
+
+
+def entries_of_file(data: bytes, label: str) -> list[EntryIn]:
+    """Hash one file for a bank: MD5 and SHA-256, and for an image the PDQ hashes of its eight
+    rotations and mirrors. The bytes are not kept."""
+    hashes = hash_bytes(data)
+    found = [
+        EntryIn(kind="md5", value=hashes.md5, label=label),
+        EntryIn(kind="sha256", value=hashes.sha256, label=label),
+    ]
+    if hashes.pdq is not None:
+        if hashes.quality is not None and hashes.quality < QUALITY_FLOOR:
+            raise HashError(
+                f"PDQ quality {hashes.quality} is below {QUALITY_FLOOR}: the image is too flat "
+                "to match reliably"
+            )
+        variants, _ = dihedral(data)
+        found.extend(EntryIn(kind="pdq", value=v, label=label) for v in dict.fromkeys(variants))
+    return found
+
+
+def entries_of_files(files: list[tuple[str, bytes]]) -> list[EntryIn]:
+    """Hash several files; the first that cannot be hashed stops everything (nothing added)."""
+    found: list[EntryIn] = []
+    for name, data in files:
+        try:
+            found.extend(entries_of_file(data, label=name))
+        except HashError as exc:
+            raise InvalidInput(f"{name}: {exc}", field="file") from exc
+    return found
+
+
+@dataclass(frozen=True)
+class BankMatch:
+    """One bank entry a media item matched."""
+
+    bank: Bank
+    entry_id: int
+    kind: str
+    distance: int
+
+    @property
+    def score(self) -> float:
+        """Return 1 for an exact match, less the further the PDQ hash."""
+        return round(1 - self.distance / 256, 3)
+
+
+class BankMatcher:
+    """Matches media hashes against every bank; the PDQ index is rebuilt when entries change."""
+
+    def __init__(self) -> None:
+        self._version: tuple[int, int] | None = None
+        self._index = PdqIndex()
+        self._entry_bank: dict[int, uuid.UUID] = {}
+
+    def _refresh(self, session: Session) -> None:
+        version = session.execute(
+            select(func.count(BankEntry.id), func.coalesce(func.max(BankEntry.id), 0)).where(
+                BankEntry.kind == "pdq"
+            )
+        ).one()
+        key = (int(version[0]), int(version[1]))
+        if key == self._version:
+            return
+        rows = session.execute(
+            select(BankEntry.id, BankEntry.value, BankEntry.bank_id).where(BankEntry.kind == "pdq")
+        ).all()
+        self._index = PdqIndex.build((value, entry_id) for entry_id, value, _ in rows)
+        self._entry_bank = {entry_id: bank_id for entry_id, _, bank_id in rows}
+        self._version = key
+
+    def match(
+        self, *, session: Session, md5: str | None, sha256: str | None, pdq: str | None
+    ) -> list[BankMatch]:
+        """Return every bank entry the item matches (one per bank, the closest)."""
+        banks = {bank.id: bank for bank in session.execute(select(Bank)).scalars()}
+        if not banks:
+            return []
+        best: dict[uuid.UUID, BankMatch] = {}
+        exact = [(k, v) for k, v in (("md5", md5), ("sha256", sha256)) if v]
+        for kind, value in exact:
+            for entry_id, bank_id in session.execute(
+                select(BankEntry.id, BankEntry.bank_id)
+                .where(BankEntry.kind == kind)
+                .where(BankEntry.value == value)
+            ).all():
+                best[bank_id] = BankMatch(banks[bank_id], entry_id, kind, 0)
+        if pdq:
+            self._refresh(session)
+            widest = max(bank.pdq_threshold for bank in banks.values())
+            for entry_id, distance in self._index.query(pdq, widest):
+                owner = self._entry_bank.get(entry_id)
+                bank = banks.get(owner) if owner is not None else None
+                if owner is None or bank is None or distance > bank.pdq_threshold:
+                    continue
+                if owner not in best or best[owner].distance > distance:
+                    best[owner] = BankMatch(bank, entry_id, "pdq", distance)
+        return sorted(best.values(), key=lambda m: (-POLICY_STRENGTH[m.bank.policy], m.distance))

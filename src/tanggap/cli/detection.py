@@ -1,0 +1,98 @@
+"""Commands for detection: hash files, hash banks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from tanggap.banks import service as banks
+from tanggap.banks.schemas import BankIn
+from tanggap.cli.common import CLI_ACTOR, fail, option_error, runtime_for, transaction
+from tanggap.detection.engine.hashing import MAX_BYTES, HashError, hash_bytes
+
+bank_app = typer.Typer(help="Hash banks: known violating content, by hash.")
+
+
+def read_files(paths: list[Path]) -> list[tuple[str, bytes]]:
+    """Read every file first, so that one unreadable file stops the command before any write."""
+    found = []
+    for path in paths:
+        try:
+            if path.stat().st_size > MAX_BYTES:
+                fail(f"FILE {path}: larger than {MAX_BYTES // (1024 * 1024)} MiB", code=2)
+            found.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            fail(f"FILE {path}: {exc.strerror or exc}", code=2)
+    return found
+
+
+def hash_files(files: Annotated[list[Path], typer.Argument(help="Files to hash.")]) -> None:
+    """Print one line per file: pdq=<64 hex> quality=<q> md5=<hex> sha256=<hex> FILE."""
+    failed = False
+    for path in files:
+        try:
+            data = path.read_bytes()
+            typer.echo(hash_bytes(data).line(str(path)))
+        except OSError as exc:
+            typer.echo(f"error: {path}: {exc.strerror or exc}", err=True)
+            failed = True
+        except HashError as exc:
+            typer.echo(f"error: {path}: {exc}", err=True)
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@bank_app.command("create")
+def bank_create(
+    name: Annotated[str, typer.Argument(help="The bank's name (lower case, digits, - _ .).")],
+    category: Annotated[str, typer.Option(help="The policy category a match falls under.")],
+    policy: Annotated[
+        str, typer.Option(help="review, auto_remove or auto_geo_restrict.")
+    ] = "review",
+    countries: Annotated[str | None, typer.Option(help="For auto_geo_restrict: ID,MY…")] = None,
+    pdq_threshold: Annotated[int, typer.Option(help="Largest PDQ distance that matches.")] = 31,
+) -> None:
+    """Create a hash bank."""
+    try:
+        data = BankIn.model_validate(
+            {
+                "name": name,
+                "category": category,
+                "policy": policy,
+                "countries": [c.strip() for c in (countries or "").split(",") if c.strip()],
+                "pdq_threshold": pdq_threshold,
+            }
+        )
+    except ValidationError as exc:
+        option_error(exc)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        bank = banks.create(session=session, data=data, policy=runtime.policy, actor=CLI_ACTOR)
+        typer.echo(f"{bank.id}  {bank.name}  {bank.policy}  {bank.category}")
+
+
+@bank_app.command("add")
+def bank_add(
+    name: Annotated[str, typer.Argument(help="The bank.")],
+    files: Annotated[list[Path], typer.Argument(help="Files to hash into it.")],
+) -> None:
+    """Hash files (images also by their 8 rotations and mirrors) into a bank; keep no bytes."""
+    contents = read_files(files)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        bank = banks.get(session=session, name=name)
+        entries = banks.entries_of_files(contents)
+        added, there = banks.add_entries(
+            session=session, bank=bank, entries=entries, actor=CLI_ACTOR
+        )
+    typer.echo(f"{name}: {added} hashes added, {there} already there ({len(files)} files)")
+
+
+@bank_app.command("list")
+def bank_list() -> None:
+    """List the banks: name, policy, category, entries."""
+    with runtime_for() as runtime, transaction(runtime) as session:
+        for bank, entries in banks.list_banks(session=session):
+            typer.echo(f"{bank.name:<24} {bank.policy:<18} {bank.category:<20} {entries}")

@@ -1,0 +1,252 @@
+"""Hash banks: hashing files, banks from the command line and the API, matching on ingest."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from tanggap.runtime import Runtime
+from tests.factories import Tokens, bearer, post_body, row_counts
+from tests.integration.test_cli import tanggap
+
+REFERENCE = Path(__file__).parents[3] / "shared" / "data" / "pdq-reference"
+
+
+def image(name: str) -> str:
+    return base64.b64encode((REFERENCE / name).read_bytes()).decode()
+
+
+def test_tanggap_hash_prints_one_line_per_file(database_url: str, tmp_path: Path) -> None:
+    done = tanggap(
+        "hash",
+        str(REFERENCE / "aaa-orig.jpg"),
+        str(REFERENCE / "bridge-1-original.jpg"),
+        database_url=database_url,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 2
+    pattern = r"pdq=[0-9a-f]{64} quality=\d+ md5=[0-9a-f]{32} sha256=[0-9a-f]{64} \S+\.jpg"
+    assert all(re.fullmatch(pattern, line) for line in lines), lines
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes((REFERENCE / "aaa-orig.jpg").read_bytes()[:4000])
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    bad = tanggap(
+        "hash", str(broken), str(empty), str(tmp_path / "missing.jpg"), database_url=database_url
+    )
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert "corrupt" in bad.stderr and "empty" in bad.stderr and "missing.jpg" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_banks_from_the_command_line_refuse_bad_input_and_write_nothing(
+    database_url: str, runtime: Runtime, tmp_path: Path
+) -> None:
+    made = tanggap(
+        "bank",
+        "create",
+        "gifct-demo",
+        "--category",
+        "terrorism",
+        "--policy",
+        "auto_remove",
+        database_url=database_url,
+    )
+    assert made.returncode == 0, made.stderr
+    added = tanggap(
+        "bank",
+        "add",
+        "gifct-demo",
+        str(REFERENCE / "bridge-1-original.jpg"),
+        database_url=database_url,
+    )
+    assert added.returncode == 0, added.stderr
+    assert "10 hashes added" in added.stdout  # md5, sha256 and 8 PDQ rotations and mirrors
+    again = tanggap(
+        "bank",
+        "add",
+        "gifct-demo",
+        str(REFERENCE / "bridge-1-original.jpg"),
+        database_url=database_url,
+    )
+    assert "0 hashes added, 10 already there" in again.stdout
+
+    with runtime.engine.connect() as conn:
+        before = conn.execute(text("SELECT COUNT(*) FROM bank_entries")).scalar_one()
+    flat = tmp_path / "flat.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 64), (128, 128, 128)).save(flat)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes((REFERENCE / "aaa-orig.jpg").read_bytes()[:4000])
+    refusals = [
+        (("bank", "add", "gifct-demo", str(REFERENCE / "aaa-orig.jpg"), str(broken)), "corrupt"),
+        (("bank", "add", "gifct-demo", str(flat)), "quality"),
+        (("bank", "add", "no-such-bank", str(REFERENCE / "aaa-orig.jpg")), "no bank"),
+        (("bank", "add", "gifct-demo", str(tmp_path / "missing.jpg")), "missing.jpg"),
+        (("bank", "create", "x1", "--category", "terrorism", "--policy", "delete"), "--policy"),
+        (("bank", "create", "x2", "--category", "scams"), "unknown category"),
+        (
+            ("bank", "create", "x3", "--category", "fraud", "--policy", "auto_geo_restrict"),
+            "countries",
+        ),
+        (("bank", "create", "gifct-demo", "--category", "terrorism"), "exists"),
+    ]
+    for args, reason in refusals:
+        done = tanggap(*args, database_url=database_url)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert reason in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM bank_entries")).scalar_one() == before
+        assert conn.execute(text("SELECT COUNT(*) FROM banks")).scalar_one() == 1
+    listed = tanggap("bank", "list", database_url=database_url)
+    assert re.search(r"gifct-demo\s+auto_remove\s+terrorism\s+10", listed.stdout)
+
+
+def make_bank(client: TestClient, tokens: Tokens, policy: str, **extra: object) -> None:
+    made = client.post(
+        "/v1/banks",
+        json={"name": f"bank-{policy}", "category": "terrorism", "policy": policy, **extra},
+        headers=bearer(tokens.admin),
+    )
+    assert made.status_code == 201, made.text
+
+
+def add_bridge(client: TestClient, tokens: Tokens, policy: str) -> None:
+    hashes = tanggap_free_dihedral()
+    answer = client.post(
+        f"/v1/banks/bank-{policy}/entries",
+        json={"entries": [{"kind": "pdq", "value": h, "label": "bridge"} for h in hashes]},
+        headers=bearer(tokens.admin),
+    )
+    assert answer.status_code == 200 and answer.json()["added"] == len(hashes)
+
+
+def tanggap_free_dihedral() -> list[str]:
+    from tanggap.detection.engine.hashing import dihedral
+
+    variants, _ = dihedral((REFERENCE / "bridge-1-original.jpg").read_bytes())
+    return list(dict.fromkeys(variants))
+
+
+def ingest_image(client: TestClient, tokens: Tokens, message_id: int, name: str) -> None:
+    body = post_body(message_id=message_id, text="", media=[{"data": image(name)}])
+    answer = client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
+    assert answer.status_code in (200, 201), answer.text
+
+
+def test_an_auto_remove_bank_takes_a_matching_upload_down_at_once_and_only_once(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    make_bank(client, tokens, "auto_remove")
+    add_bridge(client, tokens, "auto_remove")
+    ingest_image(client, tokens, 1, "bridge-5-flipx.jpg")  # a mirror of the banked image
+    assert client.get("/c/beritakita/1").status_code == 410
+    signals = client.get("/v1/posts/beritakita/1/signals", headers=bearer(tokens.reviewer)).json()
+    assert signals[0]["kind"] == "hash_match" and signals[0]["source"] == "bank:bank-auto_remove"
+    assert signals[0]["detail"]["distance"] <= 31
+    ingest_image(client, tokens, 1, "bridge-5-flipx.jpg")  # the platform sends it again
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM actions")).scalar_one() == 1
+        row = conn.execute(text("SELECT automated, state FROM cases")).one()
+        stored = conn.execute(text("SELECT sha256, pdq FROM post_media")).one()
+    assert bool(row[0]) and row[1] == "decided"
+    assert stored[0] and stored[1]  # hashes kept; the bytes were not (no column holds them)
+    ingest_image(client, tokens, 2, "aaa-orig.jpg")  # the same photo, plain: within 31 too
+    assert client.get("/c/beritakita/2").status_code == 410
+
+
+def test_a_review_bank_queues_the_match_for_a_reviewer(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    make_bank(client, tokens, "review")
+    add_bridge(client, tokens, "review")
+    ingest_image(client, tokens, 1, "bridge-3-rotate-180.jpg")
+    assert client.get("/c/beritakita/1").status_code == 200
+    cases = client.get("/v1/cases", headers=bearer(tokens.reviewer)).json()["cases"]
+    assert [c["category"] for c in cases] == ["terrorism"] and cases[0]["automated"]
+
+
+def test_bad_bank_and_media_input_is_refused_and_writes_nothing(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    make_bank(client, tokens, "review")
+    before = row_counts(runtime)
+    refusals = [
+        (
+            "/v1/banks/bank-review/entries",
+            {"entries": [{"kind": "pdq", "value": "xyz" * 22}]},
+            tokens.admin,
+            422,
+            "entries.0.value",
+        ),
+        (
+            "/v1/banks/bank-review/entries",
+            {"entries": [{"kind": "md5", "value": "a" * 64}]},
+            tokens.admin,
+            422,
+            "entries.0.value",
+        ),
+        (
+            "/v1/banks/no-such/entries",
+            {"entries": [{"kind": "md5", "value": "a" * 32}]},
+            tokens.admin,
+            404,
+            "bank",
+        ),
+        (
+            "/v1/banks/bank-review/entries",
+            {"entries": [{"kind": "md5", "value": "a" * 32}]},
+            tokens.reviewer,
+            403,
+            None,
+        ),
+        ("/v1/banks", {"name": "bank-review", "category": "terrorism"}, tokens.admin, 409, "name"),
+        (
+            "/v1/banks",
+            {"name": "b2", "category": "terrorism", "policy": "auto_geo_restrict"},
+            tokens.admin,
+            422,
+            "countries",
+        ),
+        (
+            "/v1/posts",
+            post_body(media=[{"data": "not base64!"}]),
+            tokens.platform,
+            422,
+            "media.0.data",
+        ),
+        (
+            "/v1/posts",
+            post_body(
+                media=[
+                    {
+                        "data": base64.b64encode(
+                            (REFERENCE / "aaa-orig.jpg").read_bytes()[:3000]
+                        ).decode()
+                    }
+                ]
+            ),
+            tokens.platform,
+            422,
+            "media.0.data",
+        ),
+        (
+            "/v1/posts",
+            post_body(media=[{"data": image("aaa-orig.jpg"), "sha256": "0" * 64}]),
+            tokens.platform,
+            422,
+            "media.0.sha256",
+        ),
+    ]
+    for path, body, token, status, field in refusals:
+        answer = client.post(path, json=body, headers=bearer(token))
+        assert answer.status_code == status, (path, answer.text)
+        if field:
+            assert answer.json()["error"]["field"] == field, answer.text
+    assert row_counts(runtime) == before
