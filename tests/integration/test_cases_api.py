@@ -75,9 +75,7 @@ def test_open_cases_are_listed_earliest_deadline_first(client: TestClient, token
     assert (
         client.get("/v1/cases?language=und", headers=bearer(tokens.reviewer)).json()["total"] == 0
     )
-    assert (
-        client.get("/v1/cases?language=ms", headers=bearer(tokens.reviewer)).json()["total"] == 0
-    )
+    assert client.get("/v1/cases?language=ms", headers=bearer(tokens.reviewer)).json()["total"] == 0
     page = client.get("/v1/cases?limit=1&offset=1", headers=bearer(tokens.reviewer)).json()
     assert [c["case_id"] for c in page["cases"]] == [urgent["case_id"]]
 

@@ -156,7 +156,5 @@ def test_a_language_nobody_reads_goes_to_the_fallback_queue() -> None:
     assert (
         routing.queue_for(language="ru", category="fraud", languages_read=read) == "fallback:fraud"
     )
-    assert (
-        routing.queue_for(language=None, category="drugs", languages_read=read) == "und:drugs"
-    )
+    assert routing.queue_for(language=None, category="drugs", languages_read=read) == "und:drugs"
     assert routing.is_fallback("fallback:drugs") and not routing.is_fallback("id:drugs")
