@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"
 DEFAULT_POLICY_FILE = Path(__file__).parent / "policy" / "default_policy.yaml"
+DEFAULT_RULES_DIR = Path(__file__).parent / "detection" / "rules"
 
 
 class Settings(BaseSettings):
@@ -22,6 +23,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./var/tanggap.db"
     secret_key: str = DEFAULT_SECRET_KEY
     policy_file: Path = DEFAULT_POLICY_FILE
+    rules_dir: Path = DEFAULT_RULES_DIR
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_bulk_body_bytes: int = Field(default=8_388_608, ge=1024)
     claim_lease_seconds: int = Field(default=600, ge=30)

@@ -13,6 +13,7 @@ from tanggap.config import Settings
 from tanggap.db.session import make_engine, make_session_factory
 from tanggap.detection.hook import PostInspector
 from tanggap.detection.pipeline import DetectionPipeline
+from tanggap.detection.rules_live import LiveRules
 from tanggap.notify.outbox import OutboxNotifier, lead_webhook_from
 from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
@@ -30,9 +31,11 @@ class Runtime:
     adapter: PlatformAdapter = field(default_factory=BuiltinPagesAdapter)
     notifier: Notifier = field(default_factory=OutboxNotifier)
     inspector: PostInspector = field(init=False)
+    rules: LiveRules = field(init=False)
 
     def __post_init__(self) -> None:
-        self.inspector = DetectionPipeline(self.policy, self.notifier)
+        self.rules = LiveRules(self.settings.rules_dir, self.policy)
+        self.inspector = DetectionPipeline(self.policy, self.notifier, self.rules)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -12,8 +12,7 @@ from sqlalchemy import text
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, post_body, row_counts
 from tests.integration.test_cli import tanggap
-
-REFERENCE = Path(__file__).parents[3] / "shared" / "data" / "pdq-reference"
+from tests.shared_data import PDQ_REFERENCE as REFERENCE
 
 
 def image(name: str) -> str:

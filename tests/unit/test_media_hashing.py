@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,8 @@ from PIL import Image
 
 from tanggap.detection.engine.hashing import HashError, dihedral, hamming, hash_bytes
 from tanggap.detection.engine.pdq_index import PdqIndex
+from tests.shared_data import PDQ_REFERENCE as REFERENCE
 
-REFERENCE = Path(__file__).parents[3] / "shared" / "data" / "pdq-reference"
 EXPECTED = dict(
     (name, digest)
     for digest, _, name in re.findall(

@@ -21,6 +21,7 @@ app.add_typer(access.reviewer_app, name="reviewer")
 app.add_typer(operations.audit_app, name="audit")
 app.add_typer(operations.actions_app, name="actions")
 app.add_typer(detection.bank_app, name="bank")
+app.add_typer(detection.rules_app, name="rules")
 app.command("hash")(detection.hash_files)
 
 

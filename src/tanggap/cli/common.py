@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tanggap import logs
 from tanggap.config import Settings
+from tanggap.detection.engine.rules import RuleError
 from tanggap.errors import TanggapError
 from tanggap.policy.service import PolicyError
 from tanggap.runtime import Runtime, build_runtime
@@ -40,7 +41,7 @@ def runtime_for(settings: Settings | None = None) -> Iterator[Runtime]:
     """Build the runtime for a command and release it afterwards."""
     try:
         runtime = build_runtime(settings or load_settings())
-    except PolicyError as exc:
+    except (PolicyError, RuleError) as exc:
         fail(str(exc))
     try:
         yield runtime

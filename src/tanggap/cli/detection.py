@@ -14,6 +14,7 @@ from tanggap.cli.common import CLI_ACTOR, fail, option_error, runtime_for, trans
 from tanggap.detection.engine.hashing import MAX_BYTES, HashError, hash_bytes
 
 bank_app = typer.Typer(help="Hash banks: known violating content, by hash.")
+rules_app = typer.Typer(help="Detection rules (YAML files).")
 
 
 def read_files(paths: list[Path]) -> list[tuple[str, bytes]]:
@@ -96,3 +97,27 @@ def bank_list() -> None:
     with runtime_for() as runtime, transaction(runtime) as session:
         for bank, entries in banks.list_banks(session=session):
             typer.echo(f"{bank.name:<24} {bank.policy:<18} {bank.category:<20} {entries}")
+
+
+@rules_app.command("check")
+def rules_check(files: Annotated[list[Path], typer.Argument(help="Rule files to check.")]) -> None:
+    """Check rule files as the server would load them: syntax, fields, regexes, categories."""
+    from tanggap.config import Settings
+    from tanggap.detection.engine.rules import RuleError, RuleSet, load_file
+    from tanggap.detection.rules_live import check_categories
+    from tanggap.policy.service import PolicyError, load_policy
+
+    try:
+        policy = load_policy(Settings().policy_file)
+    except PolicyError as exc:
+        fail(str(exc))
+    rules = []
+    try:
+        for path in files:
+            found = load_file(path)
+            rules.extend(found)
+            typer.echo(f"{path}: {len(found)} rules")
+        check_categories(RuleSet.compile(rules, [str(p) for p in files]), policy)
+    except RuleError as exc:
+        fail(str(exc), code=2)
+    typer.echo(f"ok: {len(rules)} rules", err=True)

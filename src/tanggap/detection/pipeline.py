@@ -16,6 +16,7 @@ from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.detection import service as detection
 from tanggap.detection.engine.language import detect_language
+from tanggap.detection.rules_live import LiveRules
 from tanggap.notify.service import Notifier
 from tanggap.platform.models import Restriction
 from tanggap.policy.schemas import Policy
@@ -34,18 +35,81 @@ class DetectionPipeline:
     """Inspects new and edited posts: language, text fingerprint, re-uploads of removed content,
     media against the hash banks (with their automatic actions)."""
 
-    def __init__(self, policy: Policy, notifier: Notifier):
+    def __init__(self, policy: Policy, notifier: Notifier, rules: LiveRules):
         self.policy = policy
         self.notifier = notifier
         self.banks = BankMatcher()
+        self.rules = rules
 
     def inspect(self, *, session: Session, post: Post, created: bool) -> None:
-        """Detect the language, fingerprint the text, flag copies, match the media."""
+        """Detect the language, fingerprint the text, run the rules, flag copies, match media."""
         post.language = detect_language(post.text)
         if detection.fingerprint(session=session, post=post) is not None:
+            self._rule_hits(session, post)
             self._removed_copies(session, post)
         if post.media:
             self._bank_matches(session, post)
+
+    def _rule_hits(self, session: Session, post: Post) -> None:
+        acting = None
+        for hit in self.rules.fresh().match(post.text, post.language):
+            effect = hit.rule.effect
+            detection.record_signal(
+                session=session,
+                post=post,
+                kind="rule",
+                source=f"rule:{hit.rule.id}",
+                score=effect.score,
+                detail={
+                    "matched": hit.matched,
+                    "category": hit.rule.category,
+                    "effect": effect.kind,
+                },
+            )
+            if effect.kind != "flag" and (acting is None or effect.auto_remove):
+                acting = hit
+        if acting is None:
+            return
+        case = cases.open_or_join(
+            session=session,
+            post=post,
+            category=acting.rule.category,
+            deadline=self._automated_deadline(acting.rule.category),
+            policy=self.policy,
+            actor=ACTOR,
+            automated=True,
+        )
+        if acting.rule.effect.auto_remove and case.state in OPEN_STATES:
+            self._decide(
+                session,
+                case,
+                "remove",
+                [],
+                f"rule/{acting.rule.id}",
+                f"Matched the rule {acting.rule.id} ({acting.matched!r}).",
+            )
+
+    def _decide(
+        self,
+        session: Session,
+        case: Case,
+        outcome: str,
+        countries: list[str],
+        policy_ref: str,
+        explanation: str,
+    ) -> None:
+        result = flows.decide_automatically(
+            session=session,
+            case=case,
+            outcome=outcome,
+            countries=countries,
+            policy_ref=policy_ref,
+            explanation=explanation,
+            actor=ACTOR,
+            policy=self.policy,
+            notifier=self.notifier,
+        )
+        session.info.setdefault(QUEUED_ACTIONS, []).extend(a.id for a in result.actions)
 
     def _bank_matches(self, session: Session, post: Post) -> None:
         strongest = None
@@ -90,21 +154,15 @@ class DetectionPipeline:
         if bank.policy == "review" or case.state not in OPEN_STATES:
             return  # a reviewer decides; a decided case is not decided twice
         outcome = "remove" if bank.policy == "auto_remove" else "geo_restrict"
-        result = flows.decide_automatically(
-            session=session,
-            case=case,
-            outcome=outcome,
-            countries=list(bank.countries) if outcome == "geo_restrict" else [],
-            policy_ref=f"bank/{bank.name}",
-            explanation=(
-                f"Matched an entry of the hash bank {bank.name} "
-                f"({match.kind}, distance {match.distance})."
-            ),
-            actor=ACTOR,
-            policy=self.policy,
-            notifier=self.notifier,
+        self._decide(
+            session,
+            case,
+            outcome,
+            list(bank.countries) if outcome == "geo_restrict" else [],
+            f"bank/{bank.name}",
+            f"Matched an entry of the hash bank {bank.name} ({match.kind}, distance "
+            f"{match.distance}).",
         )
-        session.info.setdefault(QUEUED_ACTIONS, []).extend(a.id for a in result.actions)
 
     def _automated_deadline(self, category: str) -> datetime:
         return compute_deadline(

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from tanggap.api.deps import SessionDep, Staff
+from tanggap.api.deps import RuntimeDep, SessionDep, Staff, require
+from tanggap.auth.schemas import Caller
 from tanggap.detection import service as detection
-from tanggap.errors import NotFound
+from tanggap.errors import InvalidInput, NotFound
 from tanggap.posts import service as posts
 from tanggap.validation import Handle
 
@@ -41,3 +42,64 @@ def post_signals(
         )
         for s in detection.signals_of(session=session, post_id=post.id)
     ]
+
+
+class RuleOut(BaseModel):
+    """One rule in force."""
+
+    id: str
+    category: str
+    language: str | None
+    effect: str
+    keywords: int
+    regex: int
+    domains: int
+
+
+class RulesOut(BaseModel):
+    """The rules in force and the files they came from."""
+
+    rules: list[RuleOut]
+    files: list[str]
+    last_error: str | None
+
+
+Admin = Annotated[Caller, Depends(require("admin"))]
+
+
+def rules_out(runtime: object) -> RulesOut:
+    """Shape the rules in force."""
+    live = runtime.rules  # type: ignore[attr-defined]
+    current = live.current
+    return RulesOut(
+        rules=[
+            RuleOut(
+                id=r.id,
+                category=r.category,
+                language=r.language,
+                effect=r.effect.kind,
+                keywords=len(r.keywords),
+                regex=len(r.regex),
+                domains=len(r.domains),
+            )
+            for r in current.rules
+        ],
+        files=current.sources,
+        last_error=live.last_error,
+    )
+
+
+@router.get("/v1/rules", response_model=RulesOut)
+def list_rules(caller: Staff, runtime: RuntimeDep) -> RulesOut:
+    """The rules in force (and why the last reload was refused, if it was)."""
+    return rules_out(runtime)
+
+
+@router.post("/v1/rules/reload", response_model=RulesOut)
+def reload_rules(caller: Admin, runtime: RuntimeDep) -> RulesOut:
+    """Reload the rule files now; a broken file is refused with its line and the rules in force
+    stay."""
+    outcome = runtime.rules.reload()
+    if outcome.error:
+        raise InvalidInput(f"rules not reloaded: {outcome.error}", field="rules")
+    return rules_out(runtime)

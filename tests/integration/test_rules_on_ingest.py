@@ -1,0 +1,109 @@
+"""Rules on ingest: signals, review cases and removals by rule; reload and check, API and CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tanggap.api.app import create_app
+from tanggap.config import Settings
+from tanggap.runtime import Runtime, build_runtime
+from tests.factories import Tokens, bearer, post_body, row_counts
+from tests.integration.test_cli import tanggap
+
+RULES = """version: 1
+rules:
+  - id: test.review-me
+    category: drugs
+    keywords: [sabu murah]
+    effect: {open_case: true}
+  - id: test.take-down
+    category: fraud
+    domains: [klaim-bantuan.example.net]
+    effect: {auto_remove: true}
+"""
+
+
+@pytest.fixture
+def ruled(settings: Settings, tmp_path: Path) -> Iterator[tuple[Runtime, TestClient, Path]]:
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "test.yaml").write_text(RULES, encoding="utf-8")
+    runtime = build_runtime(settings.model_copy(update={"rules_dir": rules_dir}))
+    with TestClient(create_app(runtime=runtime, run_dispatcher=False)) as client:
+        yield runtime, client, rules_dir
+    runtime.close()
+
+
+def ingest(client: TestClient, tokens: Tokens, message_id: int, text: str) -> None:
+    answer = client.post(
+        "/v1/posts",
+        json=post_body(message_id=message_id, text=text),
+        headers=bearer(tokens.platform),
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def test_the_packaged_rules_flag_without_acting(client: TestClient, tokens: Tokens) -> None:
+    ingest(client, tokens, 1, "Bocoran p0la gacooor malam ini, depo pulsa bisa bosku")
+    signals = client.get("/v1/posts/beritakita/1/signals", headers=bearer(tokens.reviewer)).json()
+    assert [(s["kind"], s["source"]) for s in signals] == [("rule", "rule:gambling.slot-promo")]
+    assert signals[0]["detail"]["effect"] == "flag" and signals[0]["score"] == 0.6
+    assert client.get("/v1/cases", headers=bearer(tokens.reviewer)).json()["total"] == 0
+
+
+def test_rules_open_a_case_or_remove_at_once(
+    ruled: tuple[Runtime, TestClient, Path], tokens: Tokens
+) -> None:
+    _, client, _ = ruled
+    ingest(client, tokens, 1, "Ada sabu murah, pesan lewat DM")
+    ingest(client, tokens, 2, "Bantuan Rp2 juta, klaim di https://klaim-bantuan.example.net/form")
+    cases = client.get("/v1/cases?state=open&state=decided", headers=bearer(tokens.admin)).json()
+    by_category = {c["category"]: c for c in cases["cases"]}
+    assert by_category["drugs"]["state"] == "open" and by_category["drugs"]["automated"]
+    assert by_category["fraud"]["state"] == "decided"
+    assert client.get("/c/beritakita/2").status_code == 410
+    assert client.get("/c/beritakita/1").status_code == 200
+
+
+def test_a_broken_reload_is_refused_and_the_rules_stay(
+    ruled: tuple[Runtime, TestClient, Path], tokens: Tokens
+) -> None:
+    runtime, client, rules_dir = ruled
+    listed = client.get("/v1/rules", headers=bearer(tokens.reviewer)).json()
+    assert [r["id"] for r in listed["rules"]] == ["test.review-me", "test.take-down"]
+    (rules_dir / "test.yaml").write_text(RULES.replace("[sabu murah]", "[sabu murah"), "utf-8")
+    before = row_counts(runtime)
+    refused = client.post("/v1/rules/reload", headers=bearer(tokens.admin))
+    assert refused.status_code == 422 and "test.yaml" in refused.json()["error"]["message"]
+    assert client.post("/v1/rules/reload", headers=bearer(tokens.reviewer)).status_code == 403
+    listed = client.get("/v1/rules", headers=bearer(tokens.reviewer)).json()
+    assert len(listed["rules"]) == 2 and "not valid YAML" in listed["last_error"]
+    assert row_counts(runtime) == before
+    ingest(client, tokens, 3, "sabu murah lagi")  # the rules in force still act
+    assert client.get("/v1/cases", headers=bearer(tokens.admin)).json()["total"] == 1
+    (rules_dir / "test.yaml").write_text(RULES.replace("sabu murah", "ganja murah"), "utf-8")
+    reloaded = client.post("/v1/rules/reload", headers=bearer(tokens.admin))
+    assert reloaded.status_code == 200 and reloaded.json()["last_error"] is None
+
+
+def test_tanggap_rules_check(database_url: str, tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(RULES, encoding="utf-8")
+    done = tanggap("rules", "check", str(good), database_url=database_url)
+    assert done.returncode == 0 and "2 rules" in done.stdout, done.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(RULES.replace("category: drugs", "category: narkoba"), encoding="utf-8")
+    refused = tanggap("rules", "check", str(bad), database_url=database_url)
+    assert refused.returncode == 2 and "unknown category 'narkoba'" in refused.stderr
+    regex = tmp_path / "regex.yaml"
+    regex.write_text(RULES.replace("keywords: [sabu murah]", "regex: ['[a-']"), encoding="utf-8")
+    refused = tanggap("rules", "check", str(regex), database_url=database_url)
+    assert (
+        refused.returncode == 2
+        and f"{regex}:5:" in refused.stderr
+        and "Traceback" not in refused.stderr
+    )
