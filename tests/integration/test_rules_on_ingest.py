@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from tanggap.api.app import create_app
 from tanggap.config import Settings
 from tanggap.runtime import Runtime, build_runtime
-from tests.factories import Tokens, bearer, post_body, row_counts
+from tests.factories import Tokens, bearer, post_body, row_counts, run_triage
 from tests.integration.test_cli import tanggap
 
 RULES = """version: 1
@@ -107,3 +107,25 @@ def test_tanggap_rules_check(database_url: str, tmp_path: Path) -> None:
         and f"{regex}:5:" in refused.stderr
         and "Traceback" not in refused.stderr
     )
+
+
+def test_the_classifier_leaves_a_signal_that_triage_weighs(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    text = (
+        "Selamat! No anda terpilih mendapatkan hadiah cek tunai Rp 175 juta dari undian. "
+        "Info pin pemenang hubungi kami di nomor ini"
+    )
+    ingest(client, tokens, 1, text)
+    signals = client.get("/v1/posts/beritakita/1/signals", headers=bearer(tokens.reviewer)).json()
+    fraud = [s for s in signals if s["source"] == "classifier:fraud"]
+    assert len(fraud) == 1 and fraud[0]["detail"]["category"] == "fraud" and fraud[0]["score"] > 0.5
+    receipt = client.post(
+        "/v1/reports",
+        json={"target": "t.me/beritakita/1", "category": "fraud"},
+        headers=bearer(tokens.flagger),
+    ).json()
+    run_triage(runtime)
+    case = client.get(f"/v1/cases/{receipt['case_id']}", headers=bearer(tokens.reviewer)).json()
+    factors = {f["factor"]: f for f in case["priority_explained"]["factors"]}
+    assert float(factors["signals"]["value"]) >= fraud[0]["score"] - 0.01

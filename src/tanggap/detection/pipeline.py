@@ -15,6 +15,7 @@ from tanggap.cases.schemas import OPEN_STATES
 from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.detection import service as detection
+from tanggap.detection.engine import classifier
 from tanggap.detection.engine.language import detect_language
 from tanggap.detection.rules_live import LiveRules
 from tanggap.notify.service import Notifier
@@ -29,6 +30,8 @@ ACTOR = "system:detection"
 
 
 QUEUED_ACTIONS = "tanggap.queued_actions"
+# The policy category a classifier label points to (abusive language is a signal, no category).
+CLASSIFIER_CATEGORY = {"hate_speech": "hate_speech", "fraud": "fraud"}
 
 
 class DetectionPipeline:
@@ -46,9 +49,24 @@ class DetectionPipeline:
         post.language = detect_language(post.text)
         if detection.fingerprint(session=session, post=post) is not None:
             self._rule_hits(session, post)
+            self._classify(session, post)
             self._removed_copies(session, post)
         if post.media:
             self._bank_matches(session, post)
+
+    def _classify(self, session: Session, post: Post) -> None:
+        model = classifier.packaged()
+        if model is None:
+            return
+        for label, score in model.flagged(post.text).items():
+            detection.record_signal(
+                session=session,
+                post=post,
+                kind="classifier",
+                source=f"classifier:{label}",
+                score=round(score, 3),
+                detail={"label": label, "category": CLASSIFIER_CATEGORY.get(label)},
+            )
 
     def _rule_hits(self, session: Session, post: Post) -> None:
         acting = None

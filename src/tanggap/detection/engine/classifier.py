@@ -1,0 +1,84 @@
+"""Text classifiers: hashed word and character n-grams of normalised text, one logistic model per
+label (pure: numpy only at run time; trained here by scripts/train_classifier.py from the shared
+labelled data, the weights shipped as package data)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from tanggap.detection.engine.normalise import normalise
+
+BUCKETS = 1 << 18
+MODEL_FILE = "data/classifier.npz"
+
+
+def features(text: str) -> dict[int, float]:
+    """Return the l2-normalised, sublinear-tf hashed n-grams of a text."""
+    words = normalise(text).split()
+    grams: Counter[str] = Counter()
+    grams.update(f"w:{w}" for w in words)
+    grams.update(f"b:{a} {b}" for a, b in itertools.pairwise(words))
+    for word in words:
+        padded = f" {word} "
+        for n in (3, 4):
+            grams.update(f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1))
+    weights: dict[int, float] = {}
+    for gram, count in grams.items():
+        bucket = zlib.crc32(gram.encode()) % BUCKETS
+        weights[bucket] = weights.get(bucket, 0.0) + 1.0 + math.log(count)
+    norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+    return {k: v / norm for k, v in weights.items()}
+
+
+@dataclass(frozen=True)
+class Model:
+    """One logistic model per label, with the threshold chosen on the training data."""
+
+    labels: tuple[str, ...]
+    weights: np.ndarray  # labels × BUCKETS
+    bias: np.ndarray
+    thresholds: np.ndarray
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Return each label's probability."""
+        found = features(text)
+        if not found:
+            return dict.fromkeys(self.labels, 0.0)
+        index = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
+        values = np.fromiter(found.values(), dtype=np.float32, count=len(found))
+        logits = self.weights[:, index] @ values + self.bias
+        probabilities = 1.0 / (1.0 + np.exp(-logits))
+        return {label: float(p) for label, p in zip(self.labels, probabilities, strict=True)}
+
+    def flagged(self, text: str) -> dict[str, float]:
+        """Return the labels whose probability passes their threshold."""
+        return {
+            label: score
+            for (label, score), threshold in zip(
+                self.scores(text).items(), self.thresholds, strict=True
+            )
+            if score >= threshold
+        }
+
+
+@lru_cache(maxsize=1)
+def packaged() -> Model | None:
+    """Load the model shipped with Tanggap (None when it has not been trained)."""
+    source = resources.files("tanggap.detection").joinpath(MODEL_FILE)
+    if not source.is_file():
+        return None
+    with source.open("rb") as handle, np.load(handle) as data:
+        return Model(
+            labels=tuple(str(x) for x in data["labels"]),
+            weights=data["weights"].astype(np.float32),
+            bias=data["bias"].astype(np.float32),
+            thresholds=data["thresholds"].astype(np.float32),
+        )
