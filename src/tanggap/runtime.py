@@ -32,10 +32,12 @@ class Runtime:
     notifier: Notifier = field(default_factory=OutboxNotifier)
     inspector: PostInspector = field(init=False)
     rules: LiveRules = field(init=False)
+    pipeline: DetectionPipeline = field(init=False)
 
     def __post_init__(self) -> None:
         self.rules = LiveRules(self.settings.rules_dir, self.policy)
-        self.inspector = DetectionPipeline(self.policy, self.notifier, self.rules)
+        self.pipeline = DetectionPipeline(self.policy, self.notifier, self.rules)
+        self.inspector = self.pipeline
 
     def close(self) -> None:
         """Release the database connections."""

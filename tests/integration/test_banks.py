@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import re
+import uuid
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from tanggap.actions.jobs import deliver
+from tanggap.detection import scans
+from tanggap.detection.jobs import scan_round
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, post_body, row_counts
 from tests.integration.test_cli import tanggap
@@ -249,3 +253,70 @@ def test_bad_bank_and_media_input_is_refused_and_writes_nothing(
         if field:
             assert answer.json()["error"]["field"] == field, answer.text
     assert row_counts(runtime) == before
+
+
+def noise_data(seed: int) -> str:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, size=(96, 96, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_adding_to_a_bank_scans_the_stored_posts_once(
+    client: TestClient, tokens: Tokens, runtime: Runtime, database_url: str
+) -> None:
+    ingest_image(client, tokens, 1, "bridge-3-rotate-180.jpg")
+    ingest_image(client, tokens, 2, "aaa-orig.jpg")
+    body = post_body(message_id=3, text="", media=[{"data": noise_data(5)}])
+    assert client.post("/v1/posts", json=body, headers=bearer(tokens.platform)).status_code == 201
+    make_bank(client, tokens, "auto_remove")
+    hashes = tanggap_free_dihedral()
+    added = client.post(
+        "/v1/banks/bank-auto_remove/entries",
+        json={"entries": [{"kind": "pdq", "value": h} for h in hashes]},
+        headers=bearer(tokens.admin),
+    ).json()
+    assert added["scan_id"]
+    assert (
+        client.get("/c/beritakita/1").status_code == 200
+    )  # not yet: the scan runs in the background
+
+    first = scans.run_batch(
+        factory=runtime.factory,
+        pipeline=runtime.pipeline,
+        scan_id=uuid.UUID(added["scan_id"]),
+        size=1,
+    )
+    assert (first.scanned, first.finished) == (1, False)  # then the process stops: resume
+    while scan_round(runtime):
+        pass
+    deliver(runtime)  # the action dispatcher's round: the stopped batch's action was in the outbox
+    status = client.get(f"/v1/scans/{added['scan_id']}", headers=bearer(tokens.reviewer)).json()
+    assert (status["state"], status["total"], status["scanned"], status["matched"]) == (
+        "done",
+        3,
+        3,
+        2,
+    )
+    assert client.get("/c/beritakita/1").status_code == 410
+    assert client.get("/c/beritakita/2").status_code == 410
+    assert client.get("/c/beritakita/3").status_code == 200
+
+    again = client.post("/v1/banks/bank-auto_remove/scan", headers=bearer(tokens.admin))
+    assert again.status_code == 202
+    while scan_round(runtime):
+        pass
+    rescan = client.get(f"/v1/scans/{again.json()['scan_id']}", headers=bearer(tokens.admin)).json()
+    assert rescan["state"] == "done" and rescan["matched"] == 0
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM actions")).scalar_one() == 2
+    cli = tanggap("scan", "--bank", "bank-auto_remove", database_url=database_url)
+    assert cli.returncode == 0 and "3 posts with media, 0 new matches" in cli.stdout, cli.stderr
+    unknown = tanggap("scan", "--bank", "nope", database_url=database_url)
+    assert unknown.returncode == 2 and "no bank named 'nope'" in unknown.stderr
+    assert client.post("/v1/banks/nope/scan", headers=bearer(tokens.admin)).status_code == 404

@@ -99,6 +99,7 @@ def test_every_flagger_reachable_route_answers_only_allowed_fields(
                 channel="beritakita",
                 message_id=1,
                 name="no-such-bank",
+                scan_id=GHOST,
             )
             answer = client.request(
                 method, path, json=BODIES.get(name), headers=bearer(tokens.flagger)

@@ -17,12 +17,14 @@ from tanggap.api import errors, health
 from tanggap.api.middleware import BodyLimit, RequestId
 from tanggap.appeals.router import router as appeals_router
 from tanggap.banks.router import router as banks_router
+from tanggap.banks.router import scans_router
 from tanggap.cases import jobs as case_jobs
 from tanggap.cases.router import router as cases_router
 from tanggap.channels.router import router as channels_router
 from tanggap.config import Settings, get_settings
 from tanggap.console.session import CONSOLE, ConsoleLogin
 from tanggap.console.views import router as console_router
+from tanggap.detection.jobs import scan_dispatcher
 from tanggap.detection.router import router as detection_router
 from tanggap.flaggers.router import router as flaggers_router
 from tanggap.metrics import RequestTimer
@@ -59,6 +61,7 @@ def create_app(
             jobs.webhook_dispatcher(runtime, client),
             case_jobs.triage_dispatcher(runtime),
             case_jobs.deadline_dispatcher(runtime),
+            scan_dispatcher(runtime),
         ]
         for dispatcher in dispatchers:
             dispatcher.start()
@@ -84,6 +87,7 @@ def create_app(
     app.include_router(appeals_router)
     app.include_router(detection_router)
     app.include_router(banks_router)
+    app.include_router(scans_router)
     app.include_router(reports_router)
     app.include_router(cases_router)
     app.include_router(actions_router)

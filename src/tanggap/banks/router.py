@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -10,9 +11,12 @@ from tanggap.api.deps import RuntimeDep, SessionDep, Staff, require
 from tanggap.auth.schemas import Caller
 from tanggap.banks import service
 from tanggap.banks.models import Bank
-from tanggap.banks.schemas import BankIn, BankOut, EntriesAdded, EntriesIn
+from tanggap.banks.schemas import BankIn, BankOut, EntriesAdded, EntriesIn, ScanOut
+from tanggap.detection import scans
+from tanggap.detection.models import ScanJob
 
 router = APIRouter(prefix="/v1/banks", tags=["detection"])
+scans_router = APIRouter(prefix="/v1/scans", tags=["detection"])
 Admin = Annotated[Caller, Depends(require("admin"))]
 
 
@@ -53,5 +57,37 @@ def add_entries(name: str, data: EntriesIn, session: SessionDep, caller: Admin) 
     added, there = service.add_entries(
         session=session, bank=bank, entries=data.entries, actor=caller.audit_actor
     )
+    job = scans.start(session=session, bank=bank, actor=caller.audit_actor) if added else None
     session.commit()
-    return EntriesAdded(added=added, already_there=there)
+    return EntriesAdded(added=added, already_there=there, scan_id=job.id if job else None)
+
+
+@router.post("/{name}/scan", response_model=ScanOut, status_code=202)
+def scan_bank(name: str, session: SessionDep, caller: Admin) -> ScanOut:
+    """Match every stored post against the bank, in the background (the scan under way, if any)."""
+    bank = service.get(session=session, name=name)
+    job = scans.start(session=session, bank=bank, actor=caller.audit_actor)
+    session.commit()
+    return scan_out(job, bank.name)
+
+
+@scans_router.get("/{scan_id}", response_model=ScanOut)
+def get_scan(scan_id: uuid.UUID, session: SessionDep, caller: Staff) -> ScanOut:
+    """Where a scan stands: posts scanned of the total, matches, state."""
+    job = scans.get(session=session, scan_id=scan_id)
+    bank = session.get(Bank, job.bank_id)
+    return scan_out(job, bank.name if bank else "")
+
+
+def scan_out(job: ScanJob, bank: str) -> ScanOut:
+    """Shape a scan."""
+    return ScanOut(
+        scan_id=job.id,
+        bank=bank,
+        state=job.state,  # type: ignore[arg-type]
+        total=job.total,
+        scanned=job.scanned,
+        matched=job.matched,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )

@@ -73,7 +73,21 @@ class BankOut(BaseModel):
 
 
 class EntriesAdded(BaseModel):
-    """What adding entries did."""
+    """What adding entries did, and the scan of the stored posts it queued."""
 
     added: int
     already_there: int
+    scan_id: uuid.UUID | None = None
+
+
+class ScanOut(BaseModel):
+    """A retroactive scan and where it stands."""
+
+    scan_id: uuid.UUID
+    bank: str
+    state: Literal["pending", "running", "done", "failed"]
+    total: int
+    scanned: int
+    matched: int
+    created_at: datetime
+    finished_at: datetime | None

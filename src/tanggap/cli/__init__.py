@@ -23,6 +23,7 @@ app.add_typer(operations.actions_app, name="actions")
 app.add_typer(detection.bank_app, name="bank")
 app.add_typer(detection.rules_app, name="rules")
 app.command("hash")(detection.hash_files)
+app.command("scan")(detection.scan)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from tanggap.banks import service as banks
 from tanggap.banks.schemas import BankIn
 from tanggap.cli.common import CLI_ACTOR, fail, option_error, runtime_for, transaction
+from tanggap.detection import scans
 from tanggap.detection.engine.hashing import MAX_BYTES, HashError, hash_bytes
 
 bank_app = typer.Typer(help="Hash banks: known violating content, by hash.")
@@ -88,7 +90,14 @@ def bank_add(
         added, there = banks.add_entries(
             session=session, bank=bank, entries=entries, actor=CLI_ACTOR
         )
+        job = scans.start(session=session, bank=bank, actor=CLI_ACTOR) if added else None
     typer.echo(f"{name}: {added} hashes added, {there} already there ({len(files)} files)")
+    if job is not None:
+        typer.echo(
+            f"scan {job.id} queued over {job.total} stored posts: the server runs it, or run "
+            f"`tanggap scan --bank {name}` now",
+            err=True,
+        )
 
 
 @bank_app.command("list")
@@ -121,3 +130,32 @@ def rules_check(files: Annotated[list[Path], typer.Argument(help="Rule files to 
     except RuleError as exc:
         fail(str(exc), code=2)
     typer.echo(f"ok: {len(rules)} rules", err=True)
+
+
+def scan(
+    bank: Annotated[str, typer.Option(help="The bank to match the stored posts against.")],
+) -> None:
+    """Match every stored post against a bank now, with a progress bar; resumes a scan that was
+    interrupted."""
+    from tanggap.actions.jobs import deliver
+    from tanggap.detection import scans as scan_jobs
+
+    with runtime_for() as runtime:
+        with transaction(runtime) as session:
+            found = banks.get(session=session, name=bank)
+            job = scan_jobs.start(session=session, bank=found, actor=CLI_ACTOR)
+            scan_id, total, done = job.id, job.total, job.scanned
+        matched = 0
+        with typer.progressbar(length=max(total, 1), label=f"scan {bank}", file=sys.stderr) as bar:
+            bar.update(done)
+            while True:
+                batch = scan_jobs.run_batch(
+                    factory=runtime.factory, pipeline=runtime.pipeline, scan_id=scan_id
+                )
+                matched += batch.matched
+                bar.update(batch.scanned)
+                if batch.actions:
+                    deliver(runtime, action_ids=batch.actions)
+                if batch.finished:
+                    break
+    typer.echo(f"scan {scan_id}: {total} posts with media, {matched} new matches")

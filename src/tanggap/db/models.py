@@ -10,7 +10,7 @@ from tanggap.banks.models import Bank, BankEntry
 from tanggap.cases.models import Case, Decision, NearDuplicate
 from tanggap.channels.models import Channel
 from tanggap.db.base import Base
-from tanggap.detection.models import FingerprintBand, PostFingerprint, Signal
+from tanggap.detection.models import FingerprintBand, PostFingerprint, ScanJob, Signal
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.idempotency.models import IdempotencyRecord
 from tanggap.notify.models import DeliveryAttempt, Notification
@@ -47,6 +47,7 @@ __all__ = [
     "Restriction",
     "ReviewerClearance",
     "ReviewerLanguage",
+    "ScanJob",
     "Signal",
     "WebSession",
 ]

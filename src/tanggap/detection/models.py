@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tanggap.db.base import Base, BigIntPK, JSONType, utcnow
+from tanggap.db.base import Base, BigIntPK, JSONType, new_id, utcnow
 
 
 class PostFingerprint(Base):
@@ -43,3 +44,21 @@ class Signal(Base):
     score: Mapped[float] = mapped_column(Float)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScanJob(Base):
+    """A retroactive scan of the stored posts against one bank; resumable from its cursor."""
+
+    __tablename__ = "scan_jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    bank_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("banks.id"), index=True)
+    # pending | running | done | failed
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    last_post_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    scanned: Mapped[int] = mapped_column(Integer, default=0)
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

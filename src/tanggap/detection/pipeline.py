@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import select
@@ -52,7 +53,7 @@ class DetectionPipeline:
             self._classify(session, post)
             self._removed_copies(session, post)
         if post.media:
-            self._bank_matches(session, post)
+            self.match_banks(session=session, post=post)
 
     def _classify(self, session: Session, post: Post) -> None:
         model = classifier.packaged()
@@ -129,17 +130,26 @@ class DetectionPipeline:
         )
         session.info.setdefault(QUEUED_ACTIONS, []).extend(a.id for a in result.actions)
 
-    def _bank_matches(self, session: Session, post: Post) -> None:
+    def match_banks(self, *, session: Session, post: Post, bank_id: uuid.UUID | None = None) -> int:
+        """Match the post's media against the banks (or one bank); record the signals and act
+        on the strongest match. Return how many matches were new."""
         strongest = None
+        found = 0
         for media in post.media:
             for match in self.banks.match(
                 session=session, md5=media.md5, sha256=media.sha256, pdq=media.pdq
             ):
+                if bank_id is not None and match.bank.id != bank_id:
+                    continue
+                source = f"bank:{match.bank.name}"
+                if detection.has_signal(session=session, post_id=post.id, source=source):
+                    continue  # seen at ingest or by an earlier scan: do nothing twice
+                found += 1
                 detection.record_signal(
                     session=session,
                     post=post,
                     kind="hash_match",
-                    source=f"bank:{match.bank.name}",
+                    source=source,
                     score=match.score,
                     detail={
                         "bank": match.bank.name,
@@ -157,6 +167,7 @@ class DetectionPipeline:
                     strongest = match
         if strongest is not None:
             self._act_on_match(session, post, strongest)
+        return found
 
     def _act_on_match(self, session: Session, post: Post, match: BankMatch) -> None:
         bank = match.bank

@@ -88,3 +88,16 @@ def strongest(*, session: Session, post_id: int) -> float:
         select(func.max(Signal.score)).where(Signal.post_id == post_id)
     ).scalar_one_or_none()
     return float(value or 0.0)
+
+
+def has_signal(*, session: Session, post_id: int, source: str) -> bool:
+    """Tell whether the post already carries a signal from ``source``."""
+    return (
+        session.execute(
+            select(Signal.id)
+            .where(Signal.post_id == post_id)
+            .where(Signal.source == source)
+            .limit(1)
+        ).first()
+        is not None
+    )

@@ -1,0 +1,26 @@
+"""Background detection work: retroactive scans, one batch at a time."""
+
+from __future__ import annotations
+
+from tanggap.actions.jobs import Dispatcher, deliver
+from tanggap.detection import scans
+from tanggap.runtime import Runtime
+
+SCAN_INTERVAL_SECONDS = 2.0
+
+
+def scan_round(runtime: Runtime) -> int:
+    """Run one batch of the oldest scan under way; return how many posts it scanned."""
+    with runtime.factory() as session:
+        waiting = scans.active(session=session)
+    if not waiting:
+        return 0
+    batch = scans.run_batch(factory=runtime.factory, pipeline=runtime.pipeline, scan_id=waiting[0])
+    if batch.actions:
+        deliver(runtime, action_ids=batch.actions)
+    return batch.scanned
+
+
+def scan_dispatcher(runtime: Runtime) -> Dispatcher:
+    """Run queued scans in the background."""
+    return Dispatcher("scans", lambda: scan_round(runtime), SCAN_INTERVAL_SECONDS)
