@@ -160,6 +160,33 @@ def row_counts(runtime: Runtime) -> dict[str, int]:
     return counts
 
 
+def new_reviewer(
+    session: Session,
+    runtime: Runtime,
+    email: str,
+    languages: tuple[str, ...],
+    clearances: tuple[str, ...] = (),
+    role: str = "reviewer",
+) -> reviewers.NewReviewer:
+    """Create a console account through the product's service (one-time password included)."""
+    return reviewers.create(
+        session=session,
+        data=ReviewerIn(
+            email=email,
+            languages=list(languages),
+            clearances=list(clearances),
+            role=role,  # type: ignore[arg-type]
+        ),
+        policy=runtime.policy,
+    )
+
+
+def one_time_password(runtime: Runtime, email: str, *args: Any, **kwargs: Any) -> str:
+    """Create a console account; return the one-time password to log in with."""
+    with runtime.factory() as session, session.begin():
+        return new_reviewer(session, runtime, email, *args, **kwargs).one_time_password
+
+
 def make_reviewer(
     runtime: Runtime,
     email: str,
@@ -167,18 +194,9 @@ def make_reviewer(
     clearances: tuple[str, ...] = (),
     role: str = "reviewer",
 ) -> str:
-    """Create a console account through the product's service and return an API token for it."""
+    """Create a console account and return an API token for it."""
     with runtime.factory() as session, session.begin():
-        created = reviewers.create(
-            session=session,
-            data=ReviewerIn(
-                email=email,
-                languages=list(languages),
-                clearances=list(clearances),
-                role=role,  # type: ignore[arg-type]
-            ),
-            policy=runtime.policy,
-        )
+        created = new_reviewer(session, runtime, email, languages, clearances, role)
         return auth.issue_token(session=session, principal=created.principal).token
 
 

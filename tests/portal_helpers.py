@@ -8,9 +8,8 @@ from fastapi.testclient import TestClient
 
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import MemberIn
-from tanggap.reviewers import service as reviewers
-from tanggap.reviewers.schemas import ReviewerIn
 from tanggap.runtime import Runtime
+from tests.factories import one_time_password
 
 NEW_PASSWORD = "kata-sandi-rahasia-2026"
 
@@ -73,17 +72,7 @@ def console_signed_in(
     role: str = "reviewer",
 ) -> str:
     """Create a console account, log in, change the one-time password; return the CSRF token."""
-    with runtime.factory() as session, session.begin():
-        one_time = reviewers.create(
-            session=session,
-            data=ReviewerIn(
-                email=email,
-                languages=list(languages),
-                clearances=list(clearances),
-                role=role,  # type: ignore[arg-type]
-            ),
-            policy=runtime.policy,
-        ).one_time_password
+    one_time = one_time_password(runtime, email, languages, clearances, role)
     assert log_in(client, email, one_time, area="/console") == (303, "/console/password")
     csrf = form_value(client.get("/console/password").text, "csrf_token")
     changed = client.post(

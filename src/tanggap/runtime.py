@@ -30,14 +30,17 @@ class Runtime:
     policy: Policy
     adapter: PlatformAdapter = field(default_factory=BuiltinPagesAdapter)
     notifier: Notifier = field(default_factory=OutboxNotifier)
-    inspector: PostInspector = field(init=False)
     rules: LiveRules = field(init=False)
     pipeline: DetectionPipeline = field(init=False)
 
     def __post_init__(self) -> None:
         self.rules = LiveRules(self.settings.rules_dir, self.policy)
         self.pipeline = DetectionPipeline(self.policy, self.notifier, self.rules)
-        self.inspector = self.pipeline
+
+    @property
+    def inspector(self) -> PostInspector:
+        """What looks at every ingested post: the detection pipeline."""
+        return self.pipeline
 
     def close(self) -> None:
         """Release the database connections."""

@@ -11,11 +11,17 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from tanggap.audit.models import AuditEvent
-from tanggap.reviewers import service as reviewers
-from tanggap.reviewers.schemas import ReviewerIn
 from tanggap.runtime import Runtime
 from tests.e2e.browser import chromium
-from tests.factories import Tokens, bearer, decision_body, post_body, report_body, run_triage
+from tests.factories import (
+    Tokens,
+    bearer,
+    decision_body,
+    one_time_password,
+    post_body,
+    report_body,
+    run_triage,
+)
 from tests.portal_helpers import NEW_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -27,12 +33,7 @@ PROPAGANDA = (
 
 def new_reviewer(runtime: Runtime, email: str, role: str = "reviewer") -> str:
     """Create an Indonesian-reading console account; return its one-time password."""
-    with runtime.factory() as session, session.begin():
-        return reviewers.create(
-            session=session,
-            data=ReviewerIn(email=email, languages=["id"], role=role),  # type: ignore[arg-type]
-            policy=runtime.policy,
-        ).one_time_password
+    return one_time_password(runtime, email, ("id",), role=role)
 
 
 def log_in(browser: Browser, live_server: str, email: str, one_time: str) -> Page:

@@ -31,6 +31,7 @@ KIND_OF_OUTCOME: dict[str, ActionKind] = {
     "geo_restrict": "geo_restrict_post",
     "ban_channel": "ban_channel",
 }
+CHANNEL_KINDS = frozenset({"ban_channel", "restore_channel"})
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -41,29 +42,15 @@ def create_for_decision(
     kind = KIND_OF_OUTCOME.get(decision.outcome)
     if kind is None:
         return []
-    action = Action(
-        decision_id=decision.id,
-        case_id=decision.case_id,
-        kind=kind,
-        channel_id=post.channel_id,
-        post_id=None if kind == "ban_channel" else post.id,
-        countries=list(decision.countries),
-        ground=decision.ground,
-        policy_ref=decision.policy_ref,
-        state="pending",
-        next_attempt_at=utcnow(),
-    )
-    session.add(action)
-    session.flush()
-    audit.record(
-        session=session,
-        actor=actor,
-        action="action.created",
-        subject_type="action",
-        subject_id=action.id,
-        data={"kind": kind, "decision_id": str(decision.id), "countries": action.countries},
-    )
-    return [action]
+    return [
+        _queue(
+            session, decision, kind, post, actor,
+            countries=list(decision.countries),
+            ground=decision.ground,
+            policy_ref=decision.policy_ref,
+            audit_data={"countries": list(decision.countries)},
+        )
+    ]  # fmt: skip
 
 
 def create_restore(
@@ -72,15 +59,39 @@ def create_restore(
     """Queue the action that undoes ``appealed`` (a reversed appeal): restore the post, or lift
     the channel's ban."""
     kind: ActionKind = "restore_channel" if appealed.outcome == "ban_channel" else "restore_post"
+    return [
+        _queue(
+            session, decision, kind, post, actor,
+            countries=[],
+            ground=appealed.ground,
+            policy_ref=appealed.policy_ref,
+            audit_data={"reverses": str(appealed.id)},
+        )
+    ]  # fmt: skip
+
+
+def _queue(
+    session: Session,
+    decision: Decision,
+    kind: ActionKind,
+    post: Post,
+    actor: str,
+    *,
+    countries: list[str],
+    ground: str | None,
+    policy_ref: str | None,
+    audit_data: dict[str, object],
+) -> Action:
+    """Put one action in the outbox (channel-wide kinds carry no post), audited."""
     action = Action(
         decision_id=decision.id,
         case_id=decision.case_id,
         kind=kind,
         channel_id=post.channel_id,
-        post_id=None if kind == "restore_channel" else post.id,
-        countries=[],
-        ground=appealed.ground,
-        policy_ref=appealed.policy_ref,
+        post_id=None if kind in CHANNEL_KINDS else post.id,
+        countries=countries,
+        ground=ground,
+        policy_ref=policy_ref,
         state="pending",
         next_attempt_at=utcnow(),
     )
@@ -92,9 +103,9 @@ def create_restore(
         action="action.created",
         subject_type="action",
         subject_id=action.id,
-        data={"kind": kind, "decision_id": str(decision.id), "reverses": str(appealed.id)},
+        data={"kind": kind, "decision_id": str(decision.id), **audit_data},
     )
-    return [action]
+    return action
 
 
 def backoff(attempts: int, base_seconds: float) -> timedelta:

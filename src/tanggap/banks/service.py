@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +18,15 @@ from tanggap.detection.engine.hashing import QUALITY_FLOOR, HashError, dihedral,
 from tanggap.detection.engine.pdq_index import PdqIndex
 from tanggap.errors import Conflict, InvalidInput, NotFound
 from tanggap.policy.schemas import Policy
+
+
+class MediaHashes(Protocol):
+    """The hashes of one media item (a stored ``PostMedia`` has them)."""
+
+    md5: str | None
+    sha256: str | None
+    pdq: str | None
+
 
 # Of several banks matching, the strongest policy decides what happens.
 POLICY_STRENGTH = {"review": 0, "auto_geo_restrict": 1, "auto_remove": 2}
@@ -164,15 +175,22 @@ class BankMatcher:
         self._entry_bank = {entry_id: bank_id for entry_id, _, bank_id in rows}
         self._version = key
 
-    def match(
-        self, *, session: Session, md5: str | None, sha256: str | None, pdq: str | None
-    ) -> list[BankMatch]:
-        """Return every bank entry the item matches (one per bank, the closest)."""
+    def match(self, *, session: Session, media: Sequence[MediaHashes]) -> list[list[BankMatch]]:
+        """Return, for each media item, every bank it matches (the closest entry of each bank),
+        strongest policy first. The banks and the PDQ index are read once per call."""
         banks = {bank.id: bank for bank in session.execute(select(Bank)).scalars()}
         if not banks:
-            return []
+            return [[] for _ in media]
+        if any(item.pdq for item in media):
+            self._refresh(session)
+        widest = max(bank.pdq_threshold for bank in banks.values())
+        return [self._match_one(session, banks, widest, item) for item in media]
+
+    def _match_one(
+        self, session: Session, banks: dict[uuid.UUID, Bank], widest: int, item: MediaHashes
+    ) -> list[BankMatch]:
         best: dict[uuid.UUID, BankMatch] = {}
-        exact = [(k, v) for k, v in (("md5", md5), ("sha256", sha256)) if v]
+        exact = [(k, v) for k, v in (("md5", item.md5), ("sha256", item.sha256)) if v]
         for kind, value in exact:
             for entry_id, bank_id in session.execute(
                 select(BankEntry.id, BankEntry.bank_id)
@@ -180,10 +198,8 @@ class BankMatcher:
                 .where(BankEntry.value == value)
             ).all():
                 best[bank_id] = BankMatch(banks[bank_id], entry_id, kind, 0)
-        if pdq:
-            self._refresh(session)
-            widest = max(bank.pdq_threshold for bank in banks.values())
-            for entry_id, distance in self._index.query(pdq, widest):
+        if item.pdq:
+            for entry_id, distance in self._index.query(item.pdq, widest):
                 owner = self._entry_bank.get(entry_id)
                 bank = banks.get(owner) if owner is not None else None
                 if owner is None or bank is None or distance > bank.pdq_threshold:

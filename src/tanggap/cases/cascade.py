@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from tanggap.audit import service as audit
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case, Decision, NearDuplicate
+from tanggap.cases.routing import UNDETERMINED_LANGUAGE
 from tanggap.cases.schemas import OPEN_STATES
+from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.detection import service as detection
 from tanggap.errors import Conflict, InvalidInput
@@ -43,13 +45,16 @@ def attach(*, session: Session, case: Case, policy: Policy) -> list[NearDuplicat
     return found
 
 
-def near_duplicates(*, session: Session, case_id: uuid.UUID) -> list[tuple[NearDuplicate, Post]]:
-    """Return the case's near-duplicates with their posts, closest first."""
+def near_duplicates(
+    *, session: Session, case_id: uuid.UUID
+) -> list[tuple[NearDuplicate, Post, str]]:
+    """Return the case's near-duplicates with their posts and channel handles, closest first."""
     return [
-        (link, post)
-        for link, post in session.execute(
-            select(NearDuplicate, Post)
+        (link, post, handle)
+        for link, post, handle in session.execute(
+            select(NearDuplicate, Post, Channel.handle)
             .join(Post, Post.id == NearDuplicate.post_id)
+            .join(Channel, Channel.id == Post.channel_id)
             .where(NearDuplicate.case_id == case_id)
             .order_by(NearDuplicate.similarity.desc(), Post.id)
         ).all()
@@ -73,7 +78,7 @@ def targets(
     decision = reports.latest_decision(session=session, case_id=case.id)
     if case.state != "decided" or decision is None or decision.outcome not in CASCADING_OUTCOMES:
         raise Conflict(f"case {case.id} has no removal to apply; decide it first", field="case_id")
-    links = [link for link, _ in near_duplicates(session=session, case_id=case.id)]
+    links = [link for link, _, _ in near_duplicates(session=session, case_id=case.id)]
     if link_ids is not None:
         unknown = set(link_ids) - {link.id for link in links}
         if unknown:
@@ -103,8 +108,8 @@ def open_target(
             post_id=post.id,
             state="open",
             category=decision.category,
-            language=post.language or "und",
-            queue=f"{post.language or 'und'}:{decision.category}",
+            language=post.language or UNDETERMINED_LANGUAGE,
+            queue=cases.provisional_queue(post.language, decision.category),
             deadline=now,
             near_at=now,
             rank_at=now,

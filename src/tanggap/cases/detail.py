@@ -14,7 +14,6 @@ from tanggap.audit.models import AuditEvent
 from tanggap.auth.schemas import Caller
 from tanggap.cases import cascade, priority
 from tanggap.cases.models import Case, Decision, NearDuplicate
-from tanggap.cases.service import handle_of
 from tanggap.channels.models import Channel
 from tanggap.detection import service as detection
 from tanggap.detection.models import Signal
@@ -121,10 +120,7 @@ def load(
             priority.band(now=now, deadline=case.deadline, near_at=case.near_at)
         ],
         signals=detection.signals_of(session=session, post_id=post.id),
-        near_duplicates=[
-            (link, other, handle_of(session=session, channel_id=other.channel_id))
-            for link, other in cascade.near_duplicates(session=session, case_id=case.id)
-        ],
+        near_duplicates=cascade.near_duplicates(session=session, case_id=case.id),
     )
 
 

@@ -127,7 +127,7 @@ def decide_case(
     case.lease_expires_at = None
     case.state = "awaiting_approval" if needs_approval else "decided"
     session.flush()
-    _audit_decision(session, caller, "decision.recorded", case, decision)
+    _audit_decision(session, caller.audit_actor, "decision.recorded", case, decision)
     if needs_approval:
         return DecisionResult(decision=decision, actions=[])
     if appeal is not None:
@@ -136,11 +136,11 @@ def decide_case(
 
 
 def _audit_decision(
-    session: Session, caller: Caller, action: str, case: Case, decision: Decision, **extra: object
+    session: Session, actor: str, action: str, case: Case, decision: Decision, **extra: object
 ) -> None:
     audit.record(
         session=session,
-        actor=caller.audit_actor,
+        actor=actor,
         action=action,
         subject_type="case",
         subject_id=case.id,
@@ -236,7 +236,12 @@ def apply_to_near_duplicates(
         target.lease_expires_at = None
         session.flush()
         _audit_decision(
-            session, caller, "decision.recorded", target, copy, cascade_from=str(source.id)
+            session,
+            caller.audit_actor,
+            "decision.recorded",
+            target,
+            copy,
+            cascade_from=str(source.id),
         )
         applied = _apply(
             session, caller.audit_actor, target, copy, notifier, policy, cascade_copies=False
@@ -327,11 +332,15 @@ def approve_decision(
         decision.state = "rejected"
         case.state = "open"
         session.flush()
-        _audit_decision(session, caller, "decision.rejected", case, decision, note=data.note)
+        _audit_decision(
+            session, caller.audit_actor, "decision.rejected", case, decision, note=data.note
+        )
         return DecisionResult(decision=decision, actions=[])
     decision.state = "final"
     session.flush()
-    _audit_decision(session, caller, "decision.approved", case, decision, note=data.note)
+    _audit_decision(
+        session, caller.audit_actor, "decision.approved", case, decision, note=data.note
+    )
     return _apply(session, caller.audit_actor, case, decision, notifier, policy)
 
 
@@ -385,19 +394,5 @@ def decide_automatically(
     case.claimed_by_id = None
     case.lease_expires_at = None
     session.flush()
-    audit.record(
-        session=session,
-        actor=actor,
-        action="decision.recorded",
-        subject_type="case",
-        subject_id=case.id,
-        data={
-            "decision_id": str(decision.id),
-            "outcome": outcome,
-            "category": case.category,
-            "countries": countries,
-            "automated": True,
-            "policy_ref": policy_ref,
-        },
-    )
+    _audit_decision(session, actor, "decision.recorded", case, decision, automated=True)
     return _apply(session, actor, case, decision, notifier, policy)

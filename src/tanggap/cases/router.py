@@ -221,24 +221,18 @@ def apply_to_near_duplicates(
 
 def near_duplicate_out(session: Session, case_id: uuid.UUID) -> list[NearDuplicateOut]:
     """Shape a case's near-duplicates."""
-    handles = {}
-    shown = []
-    for link, post in cascade.near_duplicates(session=session, case_id=case_id):
-        if post.channel_id not in handles:
-            handles[post.channel_id] = cases.handle_of(session=session, channel_id=post.channel_id)
-        handle = handles[post.channel_id]
-        shown.append(
-            NearDuplicateOut(
-                link_id=link.id,
-                channel=handle,
-                message_id=post.message_id,
-                url=post_url(handle, post.message_id),
-                text=post.text[:500],
-                similarity=link.similarity,
-                state=link.state,  # type: ignore[arg-type]
-            )
+    return [
+        NearDuplicateOut(
+            link_id=link.id,
+            channel=handle,
+            message_id=post.message_id,
+            url=post_url(handle, post.message_id),
+            text=post.text[:500],
+            similarity=link.similarity,
+            state=link.state,  # type: ignore[arg-type]
         )
-    return shown
+        for link, post, handle in cascade.near_duplicates(session=session, case_id=case_id)
+    ]
 
 
 def deliver_now(runtime: Runtime, result: flows.DecisionResult) -> None:

@@ -27,7 +27,8 @@ from tanggap.reviewers.schemas import Skills
 REVIEW_AGAIN_AFTER = frozenset({"no_violation", "geo_restrict", "reverse"})
 
 
-def _provisional_queue(language: str | None, category: str) -> str:
+def provisional_queue(language: str | None, category: str) -> str:
+    """Name a case's queue until triage settles it (``<language>:<category>``)."""
     # Triage (cases/triage.py) settles the queue once it knows who reads the language.
     return f"{language or UNDETERMINED_LANGUAGE}:{category}"
 
@@ -62,7 +63,7 @@ def open_or_join(
             state="open",
             category=category,
             language=post.language or UNDETERMINED_LANGUAGE,
-            queue=_provisional_queue(post.language, category),
+            queue=provisional_queue(post.language, category),
             deadline=deadline,
             near_at=deadline,
             rank_at=deadline,
@@ -82,7 +83,7 @@ def open_or_join(
         case.state = "open"
     if case.state in OPEN_STATES:
         case.category = _more_severe(policy, case.category, category)
-        case.queue = _provisional_queue(case.language, case.category)
+        case.queue = provisional_queue(case.language, case.category)
         case.deadline = min(case.deadline, deadline)
         audit_case(session, actor, "case.report_joined", case, deadline=case.deadline)
     elif case.state == "decided" and _last_outcome(session, case) in REVIEW_AGAIN_AFTER:
@@ -90,7 +91,7 @@ def open_or_join(
         # fresh question (a removal order for the whole post, say): it gets its own clock.
         case.state = "open"
         case.category = category
-        case.queue = _provisional_queue(case.language, category)
+        case.queue = provisional_queue(case.language, category)
         case.deadline = deadline
         case.near_at = case.rank_at = deadline
         case.triaged_at = None
@@ -330,8 +331,3 @@ def set_state(*, session: Session, case: Case, state: str, actor: str) -> None:
     case.lease_expires_at = None
     session.flush()
     audit_case(session, actor, "case.state_changed", case, previous=previous, state=state)
-
-
-def handle_of(*, session: Session, channel_id: int) -> str:
-    """Return a channel's handle."""
-    return session.execute(select(Channel.handle).where(Channel.id == channel_id)).scalar_one()

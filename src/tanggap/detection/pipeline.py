@@ -13,11 +13,11 @@ from tanggap.cases import flows
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case
 from tanggap.cases.schemas import OPEN_STATES
-from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.detection import service as detection
 from tanggap.detection.engine import classifier
 from tanggap.detection.engine.language import detect_language
+from tanggap.detection.engine.normalise import normalise
 from tanggap.detection.rules_live import LiveRules
 from tanggap.notify.service import Notifier
 from tanggap.platform.models import Restriction
@@ -48,18 +48,19 @@ class DetectionPipeline:
     def inspect(self, *, session: Session, post: Post, created: bool) -> None:
         """Detect the language, fingerprint the text, run the rules, flag copies, match media."""
         post.language = detect_language(post.text)
-        if detection.fingerprint(session=session, post=post) is not None:
-            self._rule_hits(session, post)
-            self._classify(session, post)
-            self._removed_copies(session, post)
+        normalised = normalise(post.text)  # once, for every text matcher below
+        if detection.fingerprint(session=session, post=post, normalised=normalised) is not None:
+            self._rule_hits(session, post, normalised)
+            self._classify(session, post, normalised)
+            self._removed_copies(session, post, normalised)
         if post.media:
             self.match_banks(session=session, post=post)
 
-    def _classify(self, session: Session, post: Post) -> None:
+    def _classify(self, session: Session, post: Post, normalised: str) -> None:
         model = classifier.packaged()
         if model is None:
             return
-        for label, score in model.flagged(post.text).items():
+        for label, score in model.flagged(post.text, normalised).items():
             detection.record_signal(
                 session=session,
                 post=post,
@@ -69,9 +70,9 @@ class DetectionPipeline:
                 detail={"label": label, "category": CLASSIFIER_CATEGORY.get(label)},
             )
 
-    def _rule_hits(self, session: Session, post: Post) -> None:
+    def _rule_hits(self, session: Session, post: Post, normalised: str) -> None:
         acting = None
-        for hit in self.rules.fresh().match(post.text, post.language):
+        for hit in self.rules.fresh().match(post.text, post.language, normalised):
             effect = hit.rule.effect
             detection.record_signal(
                 session=session,
@@ -135,10 +136,10 @@ class DetectionPipeline:
         on the strongest match. Return how many matches were new."""
         strongest = None
         found = 0
-        for media in post.media:
-            for match in self.banks.match(
-                session=session, md5=media.md5, sha256=media.sha256, pdq=media.pdq
-            ):
+        for media, matches in zip(
+            post.media, self.banks.match(session=session, media=post.media), strict=True
+        ):
+            for match in matches:
                 if bank_id is not None and match.bank.id != bank_id:
                     continue
                 source = f"bank:{match.bank.name}"
@@ -202,7 +203,7 @@ class DetectionPipeline:
             category_id=category,
         )
 
-    def _removed_copies(self, session: Session, post: Post) -> None:
+    def _removed_copies(self, session: Session, post: Post, normalised: str) -> None:
         removed = (
             select(Restriction.post_id)
             .where(Restriction.kind == "removed")
@@ -210,7 +211,9 @@ class DetectionPipeline:
             .where(Restriction.post_id.is_not(None))
         )
         bound = self.policy.detection.near_duplicate_similarity
-        copies = detection.near_copies(session=session, post=post, bound=bound, among=removed)
+        copies = detection.near_copies(
+            session=session, post=post, bound=bound, among=removed, normalised=normalised
+        )
         if not copies:
             return
         original, similarity = copies[0]
@@ -218,7 +221,7 @@ class DetectionPipeline:
         decision = reports.latest_decision(session=session, case_id=case.id) if case else None
         if case is None or decision is None:
             return
-        handle, message_id = _link_of(session, original)
+        _, handle = cases.post_of(session=session, case=case)
         detection.record_signal(
             session=session,
             post=post,
@@ -226,7 +229,7 @@ class DetectionPipeline:
             source="removed_content",
             score=similarity,
             detail={
-                "of": post_url(handle, message_id),
+                "of": post_url(handle, original.message_id),
                 "case_id": str(case.id),
                 "decision_id": str(decision.id),
                 "category": decision.category,
@@ -244,10 +247,3 @@ class DetectionPipeline:
                 actor=ACTOR,
                 automated=True,
             )
-
-
-def _link_of(session: Session, post: Post) -> tuple[str, int]:
-    handle = session.execute(
-        select(Channel.handle).where(Channel.id == post.channel_id)
-    ).scalar_one()
-    return handle, post.message_id

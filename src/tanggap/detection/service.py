@@ -15,11 +15,11 @@ from tanggap.posts.models import Post
 MAX_CANDIDATES = 500
 
 
-def fingerprint(*, session: Session, post: Post) -> Signature | None:
+def fingerprint(*, session: Session, post: Post, normalised: str | None = None) -> Signature | None:
     """Store (or replace) the MinHash fingerprint of the post's text; return it."""
     session.execute(delete(FingerprintBand).where(FingerprintBand.post_id == post.id))
     session.execute(delete(PostFingerprint).where(PostFingerprint.post_id == post.id))
-    found = signature(normalise(post.text))
+    found = signature(normalise(post.text) if normalised is None else normalised)
     if found is None:
         return None
     session.add(PostFingerprint(post_id=post.id, minhash=found.hex()))
@@ -32,19 +32,23 @@ def fingerprint(*, session: Session, post: Post) -> Signature | None:
 
 
 def near_copies(
-    *, session: Session, post: Post, bound: float, among: Select[Any] | None = None
+    *,
+    session: Session,
+    post: Post,
+    bound: float,
+    among: Select[Any] | None = None,
+    normalised: str | None = None,
 ) -> list[tuple[Post, float]]:
     """Return the stored posts whose text is a near-copy of ``post``'s, closest first.
 
     Candidates share an LSH band with the post; each is then confirmed by the exact Jaccard
     similarity of the normalised texts, so the answer never rests on the estimate alone.
     """
-    row = session.get(PostFingerprint, post.id)
-    if row is None:
-        return []
     mine = session.execute(
         select(FingerprintBand.band, FingerprintBand.key).where(FingerprintBand.post_id == post.id)
     ).all()
+    if not mine:  # no text to compare
+        return []
     theirs = select(FingerprintBand.post_id).where(FingerprintBand.post_id != post.id)
     matches = [(FingerprintBand.band == band) & (FingerprintBand.key == key) for band, key in mine]
 
@@ -54,7 +58,7 @@ def near_copies(
     candidate_ids = list(session.execute(query).scalars())
     if not candidate_ids:
         return []
-    text = normalise(post.text)
+    text = normalise(post.text) if normalised is None else normalised
     found = []
     for other in session.execute(select(Post).where(Post.id.in_(candidate_ids))).scalars():
         similarity = jaccard(text, normalise(other.text))

@@ -20,9 +20,10 @@ BUCKETS = 1 << 18
 MODEL_FILE = "data/classifier.npz"
 
 
-def features(text: str) -> dict[int, float]:
-    """Return the l2-normalised, sublinear-tf hashed n-grams of a text."""
-    words = normalise(text).split()
+def features(text: str, normalised: str | None = None) -> dict[int, float]:
+    """Return the l2-normalised, sublinear-tf hashed n-grams of a text (``normalised``: the
+    text already normalised, when the caller has it)."""
+    words = (normalise(text) if normalised is None else normalised).split()
     grams: Counter[str] = Counter()
     grams.update(f"w:{w}" for w in words)
     grams.update(f"b:{a} {b}" for a, b in itertools.pairwise(words))
@@ -47,9 +48,9 @@ class Model:
     bias: np.ndarray
     thresholds: np.ndarray
 
-    def scores(self, text: str) -> dict[str, float]:
+    def scores(self, text: str, normalised: str | None = None) -> dict[str, float]:
         """Return each label's probability."""
-        found = features(text)
+        found = features(text, normalised)
         if not found:
             return dict.fromkeys(self.labels, 0.0)
         index = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
@@ -58,12 +59,12 @@ class Model:
         probabilities = 1.0 / (1.0 + np.exp(-logits))
         return {label: float(p) for label, p in zip(self.labels, probabilities, strict=True)}
 
-    def flagged(self, text: str) -> dict[str, float]:
+    def flagged(self, text: str, normalised: str | None = None) -> dict[str, float]:
         """Return the labels whose probability passes their threshold."""
         return {
             label: score
             for (label, score), threshold in zip(
-                self.scores(text).items(), self.thresholds, strict=True
+                self.scores(text, normalised).items(), self.thresholds, strict=True
             )
             if score >= threshold
         }

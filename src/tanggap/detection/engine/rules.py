@@ -146,10 +146,12 @@ class RuleSet:
             compiled._automaton = automaton
         return compiled
 
-    def match(self, text: str, language: str | None) -> list[RuleHit]:
+    def match(
+        self, text: str, language: str | None, normalised: str | None = None
+    ) -> list[RuleHit]:
         """Return the rules the text matches (once each), in rule order."""
         hits: dict[str, RuleHit] = {}
-        normalised = normalise(text)
+        normalised = normalise(text) if normalised is None else normalised
         if self._automaton is not None and normalised:
             for _, (phrase, owners) in self._automaton.iter(f" {normalised} "):
                 for rule in owners:
