@@ -316,7 +316,60 @@ def test_adding_to_a_bank_scans_the_stored_posts_once(
     with runtime.engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM actions")).scalar_one() == 2
     cli = tanggap("scan", "--bank", "bank-auto_remove", database_url=database_url)
-    assert cli.returncode == 0 and "3 posts with media, 0 new matches" in cli.stdout, cli.stderr
+    assert cli.returncode == 0 and "3 posts, 0 new matches" in cli.stdout, cli.stderr
     unknown = tanggap("scan", "--bank", "nope", database_url=database_url)
     assert unknown.returncode == 2 and "no bank named 'nope'" in unknown.stderr
     assert client.post("/v1/banks/nope/scan", headers=bearer(tokens.admin)).status_code == 404
+
+
+PROPAGANDA = "Bergabunglah dengan saudara kita di front timur, kirim donasi ke rekening perjuangan"
+
+
+def test_a_text_bank_catches_edited_copies_on_ingest_and_in_stored_posts(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    edited_before = PROPAGANDA.replace("saudara", "sodara") + " sekarang"
+    edited_after = "Ayo! " + PROPAGANDA.replace("kirim", "kirimkan").upper()
+    ingest = [(1, edited_before), (2, "Jadwal kereta Bandung-Jakarta berubah mulai besok")]
+    for message_id, words in ingest:
+        body = post_body(message_id=message_id, text=words)
+        assert (
+            client.post("/v1/posts", json=body, headers=bearer(tokens.platform)).status_code == 201
+        )
+    make_bank(client, tokens, "auto_remove")
+    added = client.post(
+        "/v1/banks/bank-auto_remove/entries",
+        json={"texts": [PROPAGANDA]},
+        headers=bearer(tokens.admin),
+    ).json()
+    assert added["added"] == 1 and added["scan_id"]
+    with runtime.engine.connect() as conn:
+        kind, value = conn.execute(text("SELECT kind, value FROM bank_entries")).one()
+    assert kind == "minhash" and len(value) == 512 and "front" not in value  # no text kept
+
+    body = post_body(message_id=3, text=edited_after)
+    assert client.post("/v1/posts", json=body, headers=bearer(tokens.platform)).status_code == 201
+    assert client.get("/c/beritakita/3").status_code == 410  # on ingest
+    assert client.get("/c/beritakita/1").status_code == 200  # stored before: the scan's work
+    while scan_round(runtime):
+        pass
+    deliver(runtime)
+    assert client.get("/c/beritakita/1").status_code == 410
+    assert client.get("/c/beritakita/2").status_code == 200
+    signals = client.get("/v1/posts/beritakita/1/signals", headers=bearer(tokens.reviewer)).json()
+    match = next(s for s in signals if s["kind"] == "hash_match")
+    assert match["detail"]["hash"] == "minhash" and match["detail"]["media"] is None
+    assert 0.6 <= match["score"] < 1
+
+    before = row_counts(runtime)
+    for bad, field in (
+        ({"texts": ["   "]}, "texts.0"),
+        ({"entries": [{"kind": "minhash", "value": "ab" * 32}]}, "entries.0.value"),
+        ({"entries": [], "texts": []}, "entries"),
+    ):
+        refused = client.post(
+            "/v1/banks/bank-auto_remove/entries", json=bad, headers=bearer(tokens.admin)
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["field"] == field
+    assert row_counts(runtime) == before

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from tanggap.api.app import create_app
 from tanggap.config import Settings
@@ -129,3 +130,82 @@ def test_the_classifier_leaves_a_signal_that_triage_weighs(
     case = client.get(f"/v1/cases/{receipt['case_id']}", headers=bearer(tokens.reviewer)).json()
     factors = {f["factor"]: f for f in case["priority_explained"]["factors"]}
     assert float(factors["signals"]["value"]) >= fraud[0]["score"] - 0.01
+
+
+NEW_RULE = """
+  - id: test.new-scam
+    category: fraud
+    keywords: [undian berhadiah mobil]
+    effect: {auto_remove: true}
+"""
+
+
+def rule_sources(client: TestClient, tokens: Tokens, message_id: int) -> list[str]:
+    signals = client.get(
+        f"/v1/posts/beritakita/{message_id}/signals", headers=bearer(tokens.reviewer)
+    ).json()
+    return [s["source"] for s in signals if s["kind"] == "rule"]
+
+
+def test_a_new_rule_scans_the_stored_posts_once(
+    ruled: tuple[Runtime, TestClient, Path], tokens: Tokens, database_url: str
+) -> None:
+    from tanggap.actions.jobs import deliver
+    from tanggap.detection.jobs import scan_round
+
+    runtime, client, rules_dir = ruled
+    while scan_round(runtime):  # the rules in force at start: their (empty) scan
+        pass
+    ingest(client, tokens, 1, "Selamat! Anda menang undian berhadiah mobil, hubungi kami")
+    ingest(client, tokens, 2, "Ada sabu murah, pesan lewat DM")
+    ingest(client, tokens, 3, "Cuaca cerah di Bandung hari ini")
+    assert client.get("/c/beritakita/1").status_code == 200  # no rule knows it yet
+
+    (rules_dir / "test.yaml").write_text(RULES + NEW_RULE, encoding="utf-8")
+    reloaded = client.post("/v1/rules/reload", headers=bearer(tokens.admin)).json()
+    scan_id = reloaded["scan_id"]
+    assert scan_id
+    status = client.get(f"/v1/scans/{scan_id}", headers=bearer(tokens.reviewer)).json()
+    assert (status["bank"], status["rules"], status["state"], status["total"]) == (
+        None,
+        ["test.new-scam"],
+        "pending",
+        3,
+    )
+    assert client.post("/v1/rules/reload", headers=bearer(tokens.admin)).json()["scan_id"] is None
+    ingest(client, tokens, 4, "undian berhadiah mobil lagi")  # after the reload: caught on ingest
+    while scan_round(runtime):
+        pass
+    deliver(runtime)
+    status = client.get(f"/v1/scans/{scan_id}", headers=bearer(tokens.reviewer)).json()
+    assert (status["state"], status["scanned"], status["matched"]) == ("done", 3, 1)
+    assert client.get("/c/beritakita/1").status_code == 410
+    assert client.get("/c/beritakita/4").status_code == 410
+    assert client.get("/c/beritakita/3").status_code == 200
+    assert rule_sources(client, tokens, 1) == ["rule:test.new-scam"]
+    # The review rule already matched post 2 on ingest: the scan did not look for it again.
+    assert rule_sources(client, tokens, 2) == ["rule:test.review-me"]
+
+    # Changing a rule scans for that rule only; nothing is removed twice.
+    changed = RULES.replace("sabu murah", "sabu murah, sabu lewat DM") + NEW_RULE
+    (rules_dir / "test.yaml").write_text(changed, encoding="utf-8")
+    rescan = client.post("/v1/rules/reload", headers=bearer(tokens.admin)).json()
+    status = client.get(f"/v1/scans/{rescan['scan_id']}", headers=bearer(tokens.admin)).json()
+    assert status["rules"] == ["test.review-me"]
+    while scan_round(runtime):
+        pass
+    assert rule_sources(client, tokens, 2) == ["rule:test.review-me"]
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM actions")).scalar_one() == 2
+    where = {"TANGGAP_RULES_DIR": str(rules_dir)}
+    cli = tanggap("scan", "--rules", database_url=database_url, **where)
+    assert cli.returncode == 0 and "no new or changed rules" in cli.stdout, cli.stderr
+    extra = NEW_RULE.replace("new-scam", "cli-scam").replace(
+        "undian berhadiah mobil", "cuaca cerah"
+    )
+    (rules_dir / "more.yaml").write_text("version: 1\nrules:" + extra, encoding="utf-8")
+    cli = tanggap("scan", "--rules", database_url=database_url, **where)
+    assert cli.returncode == 0 and "4 posts, 1 new matches" in cli.stdout, cli.stderr
+    assert client.get("/c/beritakita/3").status_code == 410
+    both = tanggap("scan", "--rules", "--bank", "x", database_url=database_url)
+    assert both.returncode == 2 and "either --bank NAME or --rules" in both.stderr

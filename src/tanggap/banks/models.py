@@ -27,7 +27,8 @@ class Bank(Base):
 
 
 class BankEntry(Base):
-    """One hash in a bank: ``pdq`` (64 hex), ``md5`` (32 hex) or ``sha256`` (64 hex)."""
+    """One hash in a bank: ``pdq`` (64 hex), ``md5`` (32 hex), ``sha256`` (64 hex) or ``minhash``
+    (the 512-hex MinHash signature of a normalised text: near-duplicate text, never the text)."""
 
     __tablename__ = "bank_entries"
     __table_args__ = (
@@ -38,6 +39,6 @@ class BankEntry(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     bank_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("banks.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))
-    value: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(512))
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

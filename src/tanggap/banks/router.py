@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from tanggap.api.deps import RuntimeDep, SessionDep, Staff, require
 from tanggap.auth.schemas import Caller
-from tanggap.banks import service
+from tanggap.banks import exchange, service
 from tanggap.banks.models import Bank
-from tanggap.banks.schemas import BankIn, BankOut, EntriesAdded, EntriesIn, ScanOut
+from tanggap.banks.schemas import BankIn, BankOut, EntriesAdded, EntriesIn, Imported, ScanOut
 from tanggap.detection import scans
 from tanggap.detection.models import ScanJob
+from tanggap.errors import InvalidInput
+from tanggap.runtime import Runtime
 
 router = APIRouter(prefix="/v1/banks", tags=["detection"])
 scans_router = APIRouter(prefix="/v1/scans", tags=["detection"])
@@ -52,14 +57,101 @@ def list_banks(session: SessionDep, caller: Staff) -> list[BankOut]:
 
 @router.post("/{name}/entries", response_model=EntriesAdded)
 def add_entries(name: str, data: EntriesIn, session: SessionDep, caller: Admin) -> EntriesAdded:
-    """Add hashes (pdq, md5, sha256); ones already in the bank are counted, not added again."""
+    """Add hashes (pdq, md5, sha256, minhash) and texts (kept as MinHash signatures only); ones
+    already in the bank are counted, not added again."""
     bank = service.get(session=session, name=name)
+    entries = data.entries + service.entries_of_texts(data.texts)
     added, there = service.add_entries(
-        session=session, bank=bank, entries=data.entries, actor=caller.audit_actor
+        session=session, bank=bank, entries=entries, actor=caller.audit_actor
     )
     job = scans.start(session=session, bank=bank, actor=caller.audit_actor) if added else None
     session.commit()
     return EntriesAdded(added=added, already_there=there, scan_id=job.id if job else None)
+
+
+MAX_IMPORT_BYTES = 200 * 1024 * 1024
+
+
+@router.post(
+    "/{name}/import",
+    response_model=Imported,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/plain": {"schema": {"type": "string"}}, "text/csv": {}},
+        }
+    },
+)
+async def import_entries(
+    name: str,
+    request: Request,
+    caller: Admin,
+    runtime: RuntimeDep,
+    format: Annotated[exchange.Format, Query(description="te, te-csv, or auto")] = "auto",
+    skip_unsupported: Annotated[
+        bool, Query(description="Skip signal types Tanggap cannot match instead of refusing")
+    ] = False,
+) -> Imported:
+    """Import a hash list in threatexchange's formats (the body is the file); a malformed line
+    adds nothing. Queues a scan of the stored posts when something was added."""
+    body = await request.body()
+    if len(body) > MAX_IMPORT_BYTES:
+        raise InvalidInput("the file is larger than 200 MiB", field="body")
+    try:
+        content = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the file is not UTF-8 text: {exc.reason}", field="body") from exc
+    return await run_in_threadpool(
+        _import, runtime, name, content, format, skip_unsupported, caller.audit_actor
+    )
+
+
+def _import(
+    runtime: Runtime, name: str, content: str, fmt: exchange.Format, skip: bool, actor: str
+) -> Imported:
+    with runtime.factory() as session, session.begin():
+        bank = service.get(session=session, name=name)
+        done = service.import_list(
+            session=session, bank=bank, content=content, fmt=fmt, skip_unsupported=skip, actor=actor
+        )
+        job = scans.start(session=session, bank=bank, actor=actor) if done.added else None
+        return Imported(
+            added=done.added,
+            already_there=done.already_there,
+            unsupported=done.unsupported,
+            not_positive=done.not_positive,
+            scan_id=job.id if job else None,
+        )
+
+
+@router.get("/{name}/export", response_class=StreamingResponse)
+def export_entries(
+    name: str,
+    caller: Admin,
+    runtime: RuntimeDep,
+    format: Annotated[Literal["te", "te-csv"], Query(description="te or te-csv")] = "te",
+) -> StreamingResponse:
+    """Export a bank in threatexchange's formats, for threatexchange, HMA or another Tanggap."""
+    with runtime.factory() as session:
+        bank = service.get(session=session, name=name)
+        bank_name, category = bank.name, bank.category
+
+    def chunks() -> Iterator[str]:
+        with runtime.factory() as session:
+            found = service.get(session=session, name=bank_name)
+            yield from exchange.export(
+                service.entry_values(session=session, bank=found),
+                fmt=format,
+                collab=bank_name,
+                tags=category,
+            )
+
+    suffix = "csv" if format == "te-csv" else "txt"
+    return StreamingResponse(
+        chunks(),
+        media_type="text/csv" if format == "te-csv" else "text/plain",
+        headers={"Content-Disposition": f'attachment; filename="{bank_name}.{suffix}"'},
+    )
 
 
 @router.post("/{name}/scan", response_model=ScanOut, status_code=202)
@@ -75,15 +167,16 @@ def scan_bank(name: str, session: SessionDep, caller: Admin) -> ScanOut:
 def get_scan(scan_id: uuid.UUID, session: SessionDep, caller: Staff) -> ScanOut:
     """Where a scan stands: posts scanned of the total, matches, state."""
     job = scans.get(session=session, scan_id=scan_id)
-    bank = session.get(Bank, job.bank_id)
-    return scan_out(job, bank.name if bank else "")
+    bank = session.get(Bank, job.bank_id) if job.bank_id is not None else None
+    return scan_out(job, bank.name if bank else None)
 
 
-def scan_out(job: ScanJob, bank: str) -> ScanOut:
+def scan_out(job: ScanJob, bank: str | None) -> ScanOut:
     """Shape a scan."""
     return ScanOut(
         scan_id=job.id,
         bank=bank,
+        rules=list(job.rule_ids),
         state=job.state,  # type: ignore[arg-type]
         total=job.total,
         scanned=job.scanned,

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 from tanggap.validation import CountryCode, Input
 
 BankPolicy = Literal["review", "auto_remove", "auto_geo_restrict"]
-HashKind = Literal["pdq", "md5", "sha256"]
-HEX_LENGTH = {"pdq": 64, "md5": 32, "sha256": 64}
+HashKind = Literal["pdq", "md5", "sha256", "minhash"]
+HEX_LENGTH = {"pdq": 64, "md5": 32, "sha256": 64, "minhash": 512}
 
 
 class BankIn(Input):
@@ -39,7 +39,7 @@ class EntryIn(Input):
     """One hash to add to a bank."""
 
     kind: HashKind
-    value: str = Field(min_length=32, max_length=64)
+    value: str = Field(max_length=512)
     label: str | None = Field(default=None, max_length=200)
 
     @field_validator("value")
@@ -54,9 +54,16 @@ class EntryIn(Input):
 
 
 class EntriesIn(Input):
-    """Hashes to add."""
+    """Hashes to add, and texts whose MinHash signatures to add (the texts are not kept)."""
 
-    entries: list[EntryIn] = Field(min_length=1, max_length=10_000)
+    entries: list[EntryIn] = Field(default_factory=list, max_length=10_000)
+    texts: list[str] = Field(default_factory=list, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _something(self) -> EntriesIn:
+        if not self.entries and not self.texts:
+            raise ValueError("entries: give at least one hash (or a text in texts)")
+        return self
 
 
 class BankOut(BaseModel):
@@ -80,11 +87,21 @@ class EntriesAdded(BaseModel):
     scan_id: uuid.UUID | None = None
 
 
+class Imported(EntriesAdded):
+    """What importing a hash list did: added, already there, and what was left out."""
+
+    unsupported: dict[str, int] = Field(
+        description="Signal types skipped (with skip_unsupported), and how many of each"
+    )
+    not_positive: int = Field(description="CSV rows skipped: their opinion was not POSITIVE_CLASS")
+
+
 class ScanOut(BaseModel):
     """A retroactive scan and where it stands."""
 
     scan_id: uuid.UUID
-    bank: str
+    bank: str | None = Field(description="The bank scanned for, or none for a rules scan")
+    rules: list[str] = Field(description="The new or changed rules scanned for")
     state: Literal["pending", "running", "done", "failed"]
     total: int
     scanned: int

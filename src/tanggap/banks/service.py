@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -11,10 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
+from tanggap.banks import exchange
 from tanggap.banks.models import Bank, BankEntry
 from tanggap.banks.schemas import BankIn, EntryIn
 from tanggap.cases.service import validate_category
 from tanggap.detection.engine.hashing import QUALITY_FLOOR, HashError, dihedral, hash_bytes
+from tanggap.detection.engine.minhash import BANDS, Signature, signature
+from tanggap.detection.engine.normalise import normalise
 from tanggap.detection.engine.pdq_index import PdqIndex
 from tanggap.errors import Conflict, InvalidInput, NotFound
 from tanggap.policy.schemas import Policy
@@ -125,6 +128,60 @@ def entries_of_file(data: bytes, label: str) -> list[EntryIn]:
     return found
 
 
+@dataclass(frozen=True)
+class Imported:
+    """What importing a hash list did."""
+
+    added: int
+    already_there: int
+    unsupported: dict[str, int]
+    not_positive: int
+
+
+def import_list(
+    *,
+    session: Session,
+    bank: Bank,
+    content: str,
+    fmt: exchange.Format,
+    skip_unsupported: bool,
+    actor: str,
+) -> Imported:
+    """Add a threatexchange hash list to a bank; a malformed line adds nothing."""
+    parsed = exchange.parse(content, fmt=fmt, skip_unsupported=skip_unsupported)
+    added, there = add_entries(session=session, bank=bank, entries=parsed.entries, actor=actor)
+    return Imported(added, there, dict(parsed.unsupported), parsed.not_positive)
+
+
+def entry_values(*, session: Session, bank: Bank) -> Iterator[tuple[str, str]]:
+    """Yield a bank's (kind, value) entries, oldest first, a page at a time."""
+    last = 0
+    while True:
+        rows = session.execute(
+            select(BankEntry.id, BankEntry.kind, BankEntry.value)
+            .where(BankEntry.bank_id == bank.id)
+            .where(BankEntry.id > last)
+            .order_by(BankEntry.id)
+            .limit(5_000)
+        ).all()
+        if not rows:
+            return
+        for _, kind, value in rows:
+            yield kind, value
+        last = rows[-1][0]
+
+
+def entries_of_texts(texts: list[str], label: str | None = None) -> list[EntryIn]:
+    """Turn texts into MinHash entries (near-duplicate text); the texts themselves are not kept."""
+    found = []
+    for index, text in enumerate(texts):
+        sig = signature(normalise(text))
+        if sig is None:
+            raise InvalidInput(f"texts[{index}] has no words to match", field=f"texts.{index}")
+        found.append(EntryIn(kind="minhash", value=sig.hex(), label=label))
+    return found
+
+
 def entries_of_files(files: list[tuple[str, bytes]]) -> list[EntryIn]:
     """Hash several files; the first that cannot be hashed stops everything (nothing added)."""
     found: list[EntryIn] = []
@@ -138,42 +195,106 @@ def entries_of_files(files: list[tuple[str, bytes]]) -> list[EntryIn]:
 
 @dataclass(frozen=True)
 class BankMatch:
-    """One bank entry a media item matched."""
+    """One bank entry a media item (or a post's text) matched."""
 
     bank: Bank
     entry_id: int
     kind: str
-    distance: int
+    distance: int  # PDQ bits apart; 0 for exact hashes and MinHash
+    similarity: float | None = None  # MinHash: the share of equal signature slots
 
     @property
     def score(self) -> float:
-        """Return 1 for an exact match, less the further the PDQ hash."""
+        """Return 1 for an exact match, less the further the PDQ hash or the less alike the text."""
+        if self.similarity is not None:
+            return round(self.similarity, 3)
         return round(1 - self.distance / 256, 3)
+
+    @property
+    def closeness(self) -> str:
+        """Say how close the match is, in words for an explanation."""
+        if self.similarity is not None:
+            return f"similarity {self.similarity:.2f}"
+        return f"distance {self.distance}"
+
+
+class _TextIndex:
+    """The MinHash entries of every bank, by LSH band key."""
+
+    def __init__(self, rows: Sequence[tuple[int, str]]) -> None:
+        self.signatures = {entry_id: Signature.from_hex(value) for entry_id, value in rows}
+        self.by_band: dict[tuple[int, str], list[int]] = {}
+        for entry_id, found in self.signatures.items():
+            for band, key in enumerate(found.bands()):
+                self.by_band.setdefault((band, key), []).append(entry_id)
+
+    def query(self, found: Signature, bound: float) -> list[tuple[int, float]]:
+        """Return (entry id, estimated similarity) of every entry at least ``bound`` alike."""
+        candidates = {
+            entry_id
+            for band, key in zip(range(BANDS), found.bands(), strict=True)
+            for entry_id in self.by_band.get((band, key), ())
+        }
+        scored = (
+            (entry_id, found.similarity(self.signatures[entry_id])) for entry_id in candidates
+        )
+        return [(entry_id, sim) for entry_id, sim in scored if sim >= bound]
 
 
 class BankMatcher:
-    """Matches media hashes against every bank; the PDQ index is rebuilt when entries change."""
+    """Matches media hashes and text signatures against every bank; the in-memory indexes are
+    rebuilt when a bank's entries change."""
 
     def __init__(self) -> None:
-        self._version: tuple[int, int] | None = None
+        self._versions: dict[str, tuple[int, int]] = {}
         self._index = PdqIndex()
-        self._entry_bank: dict[int, uuid.UUID] = {}
+        self._text = _TextIndex([])
+        self._entry_bank: dict[str, dict[int, uuid.UUID]] = {"pdq": {}, "minhash": {}}
 
-    def _refresh(self, session: Session) -> None:
-        version = session.execute(
+    def _stale(self, session: Session, kind: str) -> list[tuple[int, str, uuid.UUID]] | None:
+        """Return the entries of ``kind`` when they changed since the last build, else None."""
+        count, last = session.execute(
             select(func.count(BankEntry.id), func.coalesce(func.max(BankEntry.id), 0)).where(
-                BankEntry.kind == "pdq"
+                BankEntry.kind == kind
             )
         ).one()
-        key = (int(version[0]), int(version[1]))
-        if key == self._version:
-            return
+        key = (int(count), int(last))
+        if self._versions.get(kind) == key:
+            return None
         rows = session.execute(
-            select(BankEntry.id, BankEntry.value, BankEntry.bank_id).where(BankEntry.kind == "pdq")
+            select(BankEntry.id, BankEntry.value, BankEntry.bank_id).where(BankEntry.kind == kind)
         ).all()
-        self._index = PdqIndex.build((value, entry_id) for entry_id, value, _ in rows)
-        self._entry_bank = {entry_id: bank_id for entry_id, _, bank_id in rows}
-        self._version = key
+        self._versions[kind] = key
+        self._entry_bank[kind] = {entry_id: bank_id for entry_id, _, bank_id in rows}
+        return [(entry_id, value, bank_id) for entry_id, value, bank_id in rows]
+
+    def _refresh(self, session: Session) -> None:
+        rows = self._stale(session, "pdq")
+        if rows is not None:
+            self._index = PdqIndex.build((value, entry_id) for entry_id, value, _ in rows)
+
+    def match_text(
+        self, *, session: Session, found: Signature, bound: float, bank_id: uuid.UUID | None = None
+    ) -> list[BankMatch]:
+        """Return every bank whose MinHash entries the text's signature is ``bound`` alike to
+        (the closest entry of each), strongest policy first."""
+        rows = self._stale(session, "minhash")
+        if rows is not None:
+            self._text = _TextIndex([(entry_id, value) for entry_id, value, _ in rows])
+        hits = self._text.query(found, bound)
+        if not hits:
+            return []
+        owners = self._entry_bank["minhash"]
+        banks = {bank.id: bank for bank in session.execute(select(Bank)).scalars()}
+        best: dict[uuid.UUID, BankMatch] = {}
+        for entry_id, similarity in hits:
+            owner = owners.get(entry_id)
+            bank = banks.get(owner) if owner is not None else None
+            if bank is None or (bank_id is not None and bank.id != bank_id):
+                continue
+            if bank.id not in best or (best[bank.id].similarity or 0) < similarity:
+                best[bank.id] = BankMatch(bank, entry_id, "minhash", 0, similarity)
+        return sorted(best.values(), key=lambda m: (-POLICY_STRENGTH[m.bank.policy], -m.score))
 
     def match(self, *, session: Session, media: Sequence[MediaHashes]) -> list[list[BankMatch]]:
         """Return, for each media item, every bank it matches (the closest entry of each bank),
@@ -200,7 +321,7 @@ class BankMatcher:
                 best[bank_id] = BankMatch(banks[bank_id], entry_id, kind, 0)
         if item.pdq:
             for entry_id, distance in self._index.query(item.pdq, widest):
-                owner = self._entry_bank.get(entry_id)
+                owner = self._entry_bank["pdq"].get(entry_id)
                 bank = banks.get(owner) if owner is not None else None
                 if owner is None or bank is None or distance > bank.pdq_threshold:
                     continue

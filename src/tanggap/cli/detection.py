@@ -9,11 +9,13 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from tanggap.banks import exchange
 from tanggap.banks import service as banks
 from tanggap.banks.schemas import BankIn
 from tanggap.cli.common import CLI_ACTOR, fail, option_error, runtime_for, transaction
 from tanggap.detection import scans
 from tanggap.detection.engine.hashing import MAX_BYTES, HashError, hash_bytes
+from tanggap.detection.models import ScanJob
 
 bank_app = typer.Typer(help="Hash banks: known violating content, by hash.")
 rules_app = typer.Typer(help="Detection rules (YAML files).")
@@ -92,12 +94,86 @@ def bank_add(
         )
         job = scans.start(session=session, bank=bank, actor=CLI_ACTOR) if added else None
     typer.echo(f"{name}: {added} hashes added, {there} already there ({len(files)} files)")
+    _queued(job, name)
+
+
+def _queued(job: ScanJob | None, name: str) -> None:
     if job is not None:
         typer.echo(
             f"scan {job.id} queued over {job.total} stored posts: the server runs it, or run "
             f"`tanggap scan --bank {name}` now",
             err=True,
         )
+
+
+@bank_app.command("import")
+def bank_import(
+    name: Annotated[str, typer.Argument(help="The bank.")],
+    file: Annotated[Path, typer.Argument(help="A threatexchange hash list (lines or CSV).")],
+    format: Annotated[
+        str, typer.Option("--format", help="te (`<type> <signal>` lines), te-csv, or auto.")
+    ] = "auto",
+    skip_unsupported: Annotated[
+        bool, typer.Option(help="Skip signal types Tanggap cannot match instead of refusing.")
+    ] = False,
+) -> None:
+    """Import a hash list in threatexchange's formats; a malformed line adds nothing."""
+    if format not in ("auto", "te", "te-csv"):
+        fail(f"--format: {format!r} is not one of auto, te, te-csv", code=2)
+    try:
+        content = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"FILE {file}: {exc.strerror or exc}", code=2)
+    except UnicodeDecodeError as exc:
+        fail(f"FILE {file}: not UTF-8 text ({exc.reason})", code=2)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        bank = banks.get(session=session, name=name)
+        done = banks.import_list(
+            session=session,
+            bank=bank,
+            content=content,
+            fmt=format,  # type: ignore[arg-type]
+            skip_unsupported=skip_unsupported,
+            actor=CLI_ACTOR,
+        )
+        job = scans.start(session=session, bank=bank, actor=CLI_ACTOR) if done.added else None
+    skipped = ", ".join(f"{n} {kind}" for kind, n in sorted(done.unsupported.items()))
+    typer.echo(
+        f"{name}: {done.added} added, {done.already_there} already there"
+        + (f"; skipped {skipped}" if skipped else "")
+        + (f"; {done.not_positive} rows not POSITIVE_CLASS" if done.not_positive else "")
+    )
+    _queued(job, name)
+
+
+@bank_app.command("export")
+def bank_export(
+    name: Annotated[str, typer.Argument(help="The bank.")],
+    format: Annotated[str, typer.Option("--format", help="te (lines) or te-csv.")] = "te",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Export a bank in threatexchange's formats (stdout, or --output FILE)."""
+    if format not in ("te", "te-csv"):
+        fail(f"--format: {format!r} is not one of te, te-csv", code=2)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        bank = banks.get(session=session, name=name)
+        chunks = exchange.export(
+            banks.entry_values(session=session, bank=bank),
+            fmt=format,  # type: ignore[arg-type]
+            collab=bank.name,
+            tags=bank.category,
+        )
+        try:
+            if output is None:
+                for chunk in chunks:
+                    sys.stdout.write(chunk)
+            else:
+                with output.open("w", encoding="utf-8") as sink:
+                    sink.writelines(chunks)
+        except OSError as exc:
+            fail(f"--output {output}: {exc.strerror or exc}", code=2)
 
 
 @bank_app.command("list")
@@ -133,20 +209,38 @@ def rules_check(files: Annotated[list[Path], typer.Argument(help="Rule files to 
 
 
 def scan(
-    bank: Annotated[str, typer.Option(help="The bank to match the stored posts against.")],
+    bank: Annotated[
+        str | None, typer.Option(help="The bank to match the stored posts against.")
+    ] = None,
+    rules: Annotated[
+        bool, typer.Option("--rules", help="Match the stored posts against new or changed rules.")
+    ] = False,
 ) -> None:
-    """Match every stored post against a bank now, with a progress bar; resumes a scan that was
-    interrupted."""
+    """Match every stored post against a bank (or the rules added or changed since the last
+    scan) now, with a progress bar; resumes a scan that was interrupted."""
     from tanggap.actions.jobs import deliver
     from tanggap.detection import scans as scan_jobs
 
+    if (bank is None) == (not rules):
+        fail("give either --bank NAME or --rules", code=2)
     with runtime_for() as runtime:
         with transaction(runtime) as session:
-            found = banks.get(session=session, name=bank)
-            job = scan_jobs.start(session=session, bank=found, actor=CLI_ACTOR)
+            if bank is not None:
+                job = scan_jobs.start(
+                    session=session, bank=banks.get(session=session, name=bank), actor=CLI_ACTOR
+                )
+            else:
+                rules_job = scan_jobs.sync_rules(
+                    session=session, rules=runtime.rules.current.rules, actor=CLI_ACTOR
+                ) or scan_jobs.rules_under_way(session=session)
+                if rules_job is None:
+                    typer.echo("no new or changed rules since the last scan")
+                    return
+                job = rules_job
             scan_id, total, done = job.id, job.total, job.scanned
+        label = f"scan {bank}" if bank else "scan rules"
         matched = 0
-        with typer.progressbar(length=max(total, 1), label=f"scan {bank}", file=sys.stderr) as bar:
+        with typer.progressbar(length=max(total, 1), label=label, file=sys.stderr) as bar:
             bar.update(done)
             while True:
                 batch = scan_jobs.run_batch(
@@ -158,4 +252,4 @@ def scan(
                     deliver(runtime, action_ids=batch.actions)
                 if batch.finished:
                     break
-    typer.echo(f"scan {scan_id}: {total} posts with media, {matched} new matches")
+    typer.echo(f"scan {scan_id}: {total} posts, {matched} new matches")

@@ -10,7 +10,14 @@ from tanggap.banks.models import Bank, BankEntry
 from tanggap.cases.models import Case, Decision, NearDuplicate
 from tanggap.channels.models import Channel
 from tanggap.db.base import Base
-from tanggap.detection.models import FingerprintBand, PostFingerprint, ScanJob, Signal
+from tanggap.detection.models import (
+    FingerprintBand,
+    MediaHashJob,
+    PostFingerprint,
+    RuleVersion,
+    ScanJob,
+    Signal,
+)
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.idempotency.models import IdempotencyRecord
 from tanggap.notify.models import DeliveryAttempt, Notification
@@ -36,6 +43,7 @@ __all__ = [
     "FingerprintBand",
     "FlaggerOrg",
     "IdempotencyRecord",
+    "MediaHashJob",
     "NearDuplicate",
     "Notification",
     "Post",
@@ -47,6 +55,7 @@ __all__ = [
     "Restriction",
     "ReviewerClearance",
     "ReviewerLanguage",
+    "RuleVersion",
     "ScanJob",
     "Signal",
     "WebSession",

@@ -1,4 +1,5 @@
-"""Background detection work: retroactive scans, one batch at a time."""
+"""Background detection work: retroactive scans (for banks and for new or changed rules), one
+batch at a time."""
 
 from __future__ import annotations
 
@@ -9,8 +10,18 @@ from tanggap.runtime import Runtime
 SCAN_INTERVAL_SECONDS = 2.0
 
 
+def sync_rules(runtime: Runtime) -> None:
+    """Queue a scan of the stored posts for rules added or changed since the last look."""
+    with runtime.factory() as session, session.begin():
+        scans.sync_rules(
+            session=session, rules=runtime.rules.fresh().rules, actor=scans.RULES_ACTOR
+        )
+
+
 def scan_round(runtime: Runtime) -> int:
-    """Run one batch of the oldest scan under way; return how many posts it scanned."""
+    """Notice new or changed rules, then run one batch of the oldest scan under way; return how
+    many posts it scanned."""
+    sync_rules(runtime)
     with runtime.factory() as session:
         waiting = scans.active(session=session)
     if not waiting:

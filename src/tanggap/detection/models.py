@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tanggap.db.base import Base, BigIntPK, JSONType, new_id, utcnow
@@ -47,12 +47,16 @@ class Signal(Base):
 
 
 class ScanJob(Base):
-    """A retroactive scan of the stored posts against one bank; resumable from its cursor."""
+    """A retroactive scan of the stored posts against one bank, or against rules that were added
+    or changed; resumable from its cursor. Posts stored after it was queued were matched on
+    ingest, so it stops at ``upto_post_id``."""
 
     __tablename__ = "scan_jobs"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    bank_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("banks.id"), index=True)
+    bank_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("banks.id"), index=True)
+    rule_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    upto_post_id: Mapped[int | None] = mapped_column(BigInteger)
     # pending | running | done | failed
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     last_post_id: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -62,3 +66,27 @@ class ScanJob(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class RuleVersion(Base):
+    """The digest of each rule last scanned for: a rule whose digest changes (or a new rule)
+    queues a retroactive scan once, whichever process notices first."""
+
+    __tablename__ = "rule_versions"
+
+    rule_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaHashJob(Base):
+    """An image sent with a post, waiting for its PDQ hash. The bytes live here only until the
+    background job has hashed them; then the row is deleted."""
+
+    __tablename__ = "media_hash_jobs"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("post_media.id"), unique=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

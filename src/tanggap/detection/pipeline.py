@@ -17,6 +17,7 @@ from tanggap.db.base import utcnow
 from tanggap.detection import service as detection
 from tanggap.detection.engine import classifier
 from tanggap.detection.engine.language import detect_language
+from tanggap.detection.engine.minhash import Signature
 from tanggap.detection.engine.normalise import normalise
 from tanggap.detection.rules_live import LiveRules
 from tanggap.notify.service import Notifier
@@ -49,12 +50,13 @@ class DetectionPipeline:
         """Detect the language, fingerprint the text, run the rules, flag copies, match media."""
         post.language = detect_language(post.text)
         normalised = normalise(post.text)  # once, for every text matcher below
-        if detection.fingerprint(session=session, post=post, normalised=normalised) is not None:
-            self._rule_hits(session, post, normalised)
+        text = detection.fingerprint(session=session, post=post, normalised=normalised)
+        if text is not None:
+            self.apply_rules(session=session, post=post, normalised=normalised)
             self._classify(session, post, normalised)
             self._removed_copies(session, post, normalised)
-        if post.media:
-            self.match_banks(session=session, post=post)
+        if post.media or text is not None:
+            self.match_banks(session=session, post=post, text=text)
 
     def _classify(self, session: Session, post: Post, normalised: str) -> None:
         model = classifier.packaged()
@@ -70,9 +72,19 @@ class DetectionPipeline:
                 detail={"label": label, "category": CLASSIFIER_CATEGORY.get(label)},
             )
 
-    def _rule_hits(self, session: Session, post: Post, normalised: str) -> None:
+    def apply_rules(
+        self, *, session: Session, post: Post, normalised: str, only: set[str] | None = None
+    ) -> int:
+        """Run the rules in force (or only those named) on the post; record a signal per rule
+        hit not recorded before, and act on the strongest effect. Return how many were new."""
         acting = None
+        new = 0
         for hit in self.rules.fresh().match(post.text, post.language, normalised):
+            if only is not None and hit.rule.id not in only:
+                continue
+            if detection.has_signal(session=session, post_id=post.id, source=f"rule:{hit.rule.id}"):
+                continue  # matched before (at ingest, or by an earlier scan)
+            new += 1
             effect = hit.rule.effect
             detection.record_signal(
                 session=session,
@@ -89,7 +101,7 @@ class DetectionPipeline:
             if effect.kind != "flag" and (acting is None or effect.auto_remove):
                 acting = hit
         if acting is None:
-            return
+            return new
         case = cases.open_or_join(
             session=session,
             post=post,
@@ -108,6 +120,7 @@ class DetectionPipeline:
                 f"rule/{acting.rule.id}",
                 f"Matched the rule {acting.rule.id} ({acting.matched!r}).",
             )
+        return new
 
     def _decide(
         self,
@@ -131,44 +144,63 @@ class DetectionPipeline:
         )
         session.info.setdefault(QUEUED_ACTIONS, []).extend(a.id for a in result.actions)
 
-    def match_banks(self, *, session: Session, post: Post, bank_id: uuid.UUID | None = None) -> int:
-        """Match the post's media against the banks (or one bank); record the signals and act
-        on the strongest match. Return how many matches were new."""
-        strongest = None
-        found = 0
-        for media, matches in zip(
-            post.media, self.banks.match(session=session, media=post.media), strict=True
-        ):
-            for match in matches:
-                if bank_id is not None and match.bank.id != bank_id:
-                    continue
-                source = f"bank:{match.bank.name}"
-                if detection.has_signal(session=session, post_id=post.id, source=source):
-                    continue  # seen at ingest or by an earlier scan: do nothing twice
-                found += 1
-                detection.record_signal(
-                    session=session,
-                    post=post,
-                    kind="hash_match",
-                    source=source,
-                    score=match.score,
-                    detail={
-                        "bank": match.bank.name,
-                        "policy": match.bank.policy,
-                        "hash": match.kind,
-                        "distance": match.distance,
-                        "media": media.position,
-                        "category": match.bank.category,
-                    },
+    def match_banks(
+        self,
+        *,
+        session: Session,
+        post: Post,
+        bank_id: uuid.UUID | None = None,
+        text: Signature | None = None,
+        media: bool = True,
+    ) -> int:
+        """Match the post's media (and its text signature, when given) against the banks, or one
+        bank; record the signals and act on the strongest match. Return how many were new."""
+        found: list[tuple[int | None, BankMatch]] = []
+        if media and post.media:
+            for item, matches in zip(
+                post.media, self.banks.match(session=session, media=post.media), strict=True
+            ):
+                found.extend((item.position, m) for m in matches)
+        if text is not None:
+            bound = self.policy.detection.near_duplicate_similarity
+            found.extend(
+                (None, m)
+                for m in self.banks.match_text(
+                    session=session, found=text, bound=bound, bank_id=bank_id
                 )
-                if (
-                    strongest is None
-                    or POLICY_STRENGTH[match.bank.policy] > POLICY_STRENGTH[strongest.bank.policy]
-                ):
-                    strongest = match
+            )
+        strongest = None
+        new = 0
+        for position, match in found:
+            if bank_id is not None and match.bank.id != bank_id:
+                continue
+            source = f"bank:{match.bank.name}"
+            if detection.has_signal(session=session, post_id=post.id, source=source):
+                continue  # seen at ingest or by an earlier scan: do nothing twice
+            new += 1
+            detection.record_signal(
+                session=session,
+                post=post,
+                kind="hash_match",
+                source=source,
+                score=match.score,
+                detail={
+                    "bank": match.bank.name,
+                    "policy": match.bank.policy,
+                    "hash": match.kind,
+                    "distance": match.distance,
+                    "media": position,
+                    "category": match.bank.category,
+                },
+            )
+            if (
+                strongest is None
+                or POLICY_STRENGTH[match.bank.policy] > POLICY_STRENGTH[strongest.bank.policy]
+            ):
+                strongest = match
         if strongest is not None:
             self._act_on_match(session, post, strongest)
-        return found
+        return new
 
     def _act_on_match(self, session: Session, post: Post, match: BankMatch) -> None:
         bank = match.bank
@@ -190,8 +222,7 @@ class DetectionPipeline:
             outcome,
             list(bank.countries) if outcome == "geo_restrict" else [],
             f"bank/{bank.name}",
-            f"Matched an entry of the hash bank {bank.name} ({match.kind}, distance "
-            f"{match.distance}).",
+            f"Matched an entry of the hash bank {bank.name} ({match.kind}, {match.closeness}).",
         )
 
     def _automated_deadline(self, category: str) -> datetime:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tanggap.api.deps import RuntimeDep, SessionDep, Staff, require
 from tanggap.auth.schemas import Caller
+from tanggap.detection import scans
 from tanggap.detection import service as detection
 from tanggap.errors import InvalidInput, NotFound
 from tanggap.posts import service as posts
@@ -62,6 +64,10 @@ class RulesOut(BaseModel):
     rules: list[RuleOut]
     files: list[str]
     last_error: str | None
+    scan_id: uuid.UUID | None = Field(
+        default=None,
+        description="The scan of the stored posts queued for new or changed rules, if any",
+    )
 
 
 Admin = Annotated[Caller, Depends(require("admin"))]
@@ -96,10 +102,16 @@ def list_rules(caller: Staff, runtime: RuntimeDep) -> RulesOut:
 
 
 @router.post("/v1/rules/reload", response_model=RulesOut)
-def reload_rules(caller: Admin, runtime: RuntimeDep) -> RulesOut:
+def reload_rules(caller: Admin, runtime: RuntimeDep, session: SessionDep) -> RulesOut:
     """Reload the rule files now; a broken file is refused with its line and the rules in force
-    stay."""
+    stay. New or changed rules queue a scan of the posts already stored."""
     outcome = runtime.rules.reload()
     if outcome.error:
         raise InvalidInput(f"rules not reloaded: {outcome.error}", field="rules")
-    return rules_out(runtime)
+    job = scans.sync_rules(
+        session=session, rules=runtime.rules.current.rules, actor=caller.audit_actor
+    )
+    session.commit()
+    found = rules_out(runtime)
+    found.scan_id = job.id if job is not None else None
+    return found

@@ -1,42 +1,63 @@
-"""Retroactive scans: match the posts already stored against a bank, in resumable batches."""
+"""Retroactive scans: match the posts already stored against a bank, or against rules that were
+added or changed, in resumable batches."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Exists, exists, func, select
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tanggap.audit import service as audit
 from tanggap.banks.models import Bank
 from tanggap.db.base import utcnow
-from tanggap.detection.models import ScanJob
+from tanggap.detection.engine.minhash import Signature
+from tanggap.detection.engine.normalise import normalise
+from tanggap.detection.engine.rules import Rule
+from tanggap.detection.models import PostFingerprint, RuleVersion, ScanJob
 from tanggap.detection.pipeline import QUEUED_ACTIONS, DetectionPipeline
 from tanggap.errors import NotFound
 from tanggap.posts.models import Post, PostMedia
 
 BATCH = 200
 ACTIVE = ("pending", "running")
+RULES_ACTOR = "system:rules"
 
 
-def _with_media() -> Exists:
-    return exists().where(PostMedia.post_id == Post.id)
+def _with_text() -> ColumnElement[bool]:
+    return exists().where(PostFingerprint.post_id == Post.id)
+
+
+def _scope(job: ScanJob) -> ColumnElement[bool]:
+    """The posts a scan looks at: with media or text for a bank, with text for rules."""
+    if job.bank_id is None:
+        return _with_text()
+    return or_(exists().where(PostMedia.post_id == Post.id), _with_text())
+
+
+def _queue(session: Session, job: ScanJob) -> ScanJob:
+    """Fix the scan's end (the newest post now: later ones are matched on ingest) and count."""
+    job.upto_post_id = session.execute(select(func.max(Post.id))).scalar_one() or 0
+    job.total = session.execute(
+        select(func.count()).select_from(Post).where(_scope(job), Post.id <= job.upto_post_id)
+    ).scalar_one()
+    session.add(job)
+    session.flush()
+    return job
 
 
 def start(*, session: Session, bank: Bank, actor: str) -> ScanJob:
-    """Queue a scan of every stored post with media against ``bank`` (or return the one queued)."""
+    """Queue a scan of every stored post with media or text against ``bank`` (or return the
+    one queued)."""
     running = session.execute(
         select(ScanJob).where(ScanJob.bank_id == bank.id).where(ScanJob.state.in_(ACTIVE))
     ).scalar_one_or_none()
     if running is not None:
         return running
-    total = session.execute(
-        select(func.count()).select_from(Post).where(_with_media())
-    ).scalar_one()
-    job = ScanJob(bank_id=bank.id, state="pending", total=int(total))
-    session.add(job)
-    session.flush()
+    job = _queue(session, ScanJob(bank_id=bank.id, state="pending", rule_ids=[]))
     audit.record(
         session=session,
         actor=actor,
@@ -46,6 +67,60 @@ def start(*, session: Session, bank: Bank, actor: str) -> ScanJob:
         data={"scan_id": str(job.id), "posts": job.total},
     )
     return job
+
+
+def rule_digest(rule: Rule) -> str:
+    """Return a digest of everything a rule matches on and does."""
+    return hashlib.sha256(rule.model_dump_json().encode()).hexdigest()
+
+
+def sync_rules(*, session: Session, rules: list[Rule], actor: str) -> ScanJob | None:
+    """Compare the rules in force with those last scanned for; queue one scan of the stored posts
+    for the new and changed rules. Idempotent: a second process finds nothing left to do."""
+    known = dict(session.execute(select(RuleVersion.rule_id, RuleVersion.digest)).all())
+    current = {rule.id: rule_digest(rule) for rule in rules}
+    changed = sorted(rule_id for rule_id, digest in current.items() if known.get(rule_id) != digest)
+    gone = set(known) - set(current)
+    if not changed and not gone:
+        return None
+    try:
+        with session.begin_nested():
+            if gone:
+                session.execute(delete(RuleVersion).where(RuleVersion.rule_id.in_(gone)))
+            for rule_id in changed:
+                row = session.get(RuleVersion, rule_id)
+                if row is None:
+                    session.add(RuleVersion(rule_id=rule_id, digest=current[rule_id]))
+                else:
+                    row.digest, row.updated_at = current[rule_id], utcnow()
+            session.flush()
+    except IntegrityError:
+        return None  # another process recorded the same rules first, and queued their scan
+    if not changed:
+        return None
+    job = _queue(session, ScanJob(bank_id=None, state="pending", rule_ids=changed))
+    if job.total == 0:
+        job.state, job.finished_at = "done", utcnow()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="scan.queued",
+        subject_type="scan",
+        subject_id=job.id,
+        data={"scan_id": str(job.id), "rules": changed, "posts": job.total},
+    )
+    return job
+
+
+def rules_under_way(*, session: Session) -> ScanJob | None:
+    """Return the oldest rules scan waiting or under way, if any."""
+    return session.execute(
+        select(ScanJob)
+        .where(ScanJob.bank_id.is_(None))
+        .where(ScanJob.state.in_(ACTIVE))
+        .order_by(ScanJob.created_at)
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def get(*, session: Session, scan_id: uuid.UUID) -> ScanJob:
@@ -64,6 +139,33 @@ class Batch:
     matched: int
     finished: bool
     actions: list[uuid.UUID]
+
+
+def _signatures(session: Session, posts: list[Post]) -> dict[int, Signature]:
+    rows = session.execute(
+        select(PostFingerprint.post_id, PostFingerprint.minhash).where(
+            PostFingerprint.post_id.in_([p.id for p in posts])
+        )
+    ).all()
+    return {post_id: Signature.from_hex(value) for post_id, value in rows}
+
+
+def _match(session: Session, pipeline: DetectionPipeline, job: ScanJob, posts: list[Post]) -> int:
+    if job.bank_id is None:
+        only = set(job.rule_ids)
+        return sum(
+            pipeline.apply_rules(
+                session=session, post=post, normalised=normalise(post.text), only=only
+            )
+            for post in posts
+        )
+    texts = _signatures(session, posts)
+    return sum(
+        pipeline.match_banks(
+            session=session, post=post, bank_id=job.bank_id, text=texts.get(post.id)
+        )
+        for post in posts
+    )
 
 
 def run_batch(
@@ -85,18 +187,11 @@ def run_batch(
         if job is None or job.state not in ACTIVE:
             return Batch(0, 0, True, [])
         job.state = "running"
-        posts = list(
-            session.execute(
-                select(Post)
-                .where(Post.id > job.last_post_id)
-                .where(_with_media())
-                .order_by(Post.id)
-                .limit(size)
-            ).scalars()
-        )
-        matched = sum(
-            pipeline.match_banks(session=session, post=post, bank_id=job.bank_id) for post in posts
-        )
+        query = select(Post).where(Post.id > job.last_post_id).where(_scope(job))
+        if job.upto_post_id is not None:
+            query = query.where(Post.id <= job.upto_post_id)
+        posts = list(session.execute(query.order_by(Post.id).limit(size)).scalars())
+        matched = _match(session, pipeline, job, posts)
         job.scanned += len(posts)
         job.matched += matched
         if posts:
@@ -109,12 +204,21 @@ def run_batch(
                 session=session,
                 actor="system:scan",
                 action="scan.finished",
-                subject_type="bank",
-                subject_id=job.bank_id,
-                data={"scan_id": str(job.id), "scanned": job.scanned, "matched": job.matched},
+                subject_type=_subject(job),
+                subject_id=job.bank_id or job.id,
+                data={
+                    "scan_id": str(job.id),
+                    "scanned": job.scanned,
+                    "matched": job.matched,
+                    "rules": job.rule_ids,
+                },
             )
         queued = list(session.info.pop(QUEUED_ACTIONS, []))
     return Batch(len(posts), matched, finished, queued)
+
+
+def _subject(job: ScanJob) -> str:
+    return "bank" if job.bank_id is not None else "scan"
 
 
 def active(*, session: Session) -> list[uuid.UUID]:

@@ -44,5 +44,7 @@ class PostMedia(Base):
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     md5: Mapped[str | None] = mapped_column(String(32), index=True)
     pdq: Mapped[str | None] = mapped_column(String(64))
+    # PDQ quality (0-100) when Tanggap hashed the image itself; below the floor no pdq is kept.
+    pdq_quality: Mapped[int | None] = mapped_column(Integer)
     # Where the platform serves the item; the console shows it (blurred when graphic).
     url: Mapped[str | None] = mapped_column(String(2048))
