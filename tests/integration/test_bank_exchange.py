@@ -87,7 +87,7 @@ def test_a_list_written_by_threatexchange_loads_and_matches(
             conn.execute(text("SELECT kind, COUNT(*) FROM bank_entries GROUP BY kind")).all()
         )
     assert kinds == {"pdq": len(bridge), "md5": 1, "minhash": 1}
-    ingest_image(client, tokens, 1, "bridge-5-flipx.jpg")
+    ingest_image(client, tokens, runtime, 1, "bridge-5-flipx.jpg")
     assert client.get("/c/beritakita/1").status_code == 410
 
 

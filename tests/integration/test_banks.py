@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from tanggap.actions.jobs import deliver
 from tanggap.detection import scans
-from tanggap.detection.jobs import scan_round
+from tanggap.detection.jobs import media_round, scan_round
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, post_body, row_counts
 from tests.integration.test_cli import tanggap
@@ -137,10 +137,19 @@ def tanggap_free_dihedral() -> list[str]:
     return list(dict.fromkeys(variants))
 
 
-def ingest_image(client: TestClient, tokens: Tokens, message_id: int, name: str) -> None:
+def hash_media(runtime: Runtime) -> None:
+    """Run the background job that PDQ-hashes images until nothing waits."""
+    while media_round(runtime):
+        pass
+
+
+def ingest_image(
+    client: TestClient, tokens: Tokens, runtime: Runtime, message_id: int, name: str
+) -> None:
     body = post_body(message_id=message_id, text="", media=[{"data": image(name)}])
     answer = client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
     assert answer.status_code in (200, 201), answer.text
+    hash_media(runtime)
 
 
 def test_an_auto_remove_bank_takes_a_matching_upload_down_at_once_and_only_once(
@@ -148,19 +157,19 @@ def test_an_auto_remove_bank_takes_a_matching_upload_down_at_once_and_only_once(
 ) -> None:
     make_bank(client, tokens, "auto_remove")
     add_bridge(client, tokens, "auto_remove")
-    ingest_image(client, tokens, 1, "bridge-5-flipx.jpg")  # a mirror of the banked image
+    ingest_image(client, tokens, runtime, 1, "bridge-5-flipx.jpg")  # a mirror of the banked image
     assert client.get("/c/beritakita/1").status_code == 410
     signals = client.get("/v1/posts/beritakita/1/signals", headers=bearer(tokens.reviewer)).json()
     assert signals[0]["kind"] == "hash_match" and signals[0]["source"] == "bank:bank-auto_remove"
     assert signals[0]["detail"]["distance"] <= 31
-    ingest_image(client, tokens, 1, "bridge-5-flipx.jpg")  # the platform sends it again
+    ingest_image(client, tokens, runtime, 1, "bridge-5-flipx.jpg")  # the platform sends it again
     with runtime.engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM actions")).scalar_one() == 1
         row = conn.execute(text("SELECT automated, state FROM cases")).one()
         stored = conn.execute(text("SELECT sha256, pdq FROM post_media")).one()
     assert bool(row[0]) and row[1] == "decided"
     assert stored[0] and stored[1]  # hashes kept; the bytes were not (no column holds them)
-    ingest_image(client, tokens, 2, "aaa-orig.jpg")  # the same photo, plain: within 31 too
+    ingest_image(client, tokens, runtime, 2, "aaa-orig.jpg")  # the same photo, plain: within 31 too
     assert client.get("/c/beritakita/2").status_code == 410
 
 
@@ -169,7 +178,7 @@ def test_a_review_bank_queues_the_match_for_a_reviewer(
 ) -> None:
     make_bank(client, tokens, "review")
     add_bridge(client, tokens, "review")
-    ingest_image(client, tokens, 1, "bridge-3-rotate-180.jpg")
+    ingest_image(client, tokens, runtime, 1, "bridge-3-rotate-180.jpg")
     assert client.get("/c/beritakita/1").status_code == 200
     cases = client.get("/v1/cases", headers=bearer(tokens.reviewer)).json()["cases"]
     assert [c["category"] for c in cases] == ["terrorism"] and cases[0]["automated"]
@@ -270,8 +279,8 @@ def noise_data(seed: int) -> str:
 def test_adding_to_a_bank_scans_the_stored_posts_once(
     client: TestClient, tokens: Tokens, runtime: Runtime, database_url: str
 ) -> None:
-    ingest_image(client, tokens, 1, "bridge-3-rotate-180.jpg")
-    ingest_image(client, tokens, 2, "aaa-orig.jpg")
+    ingest_image(client, tokens, runtime, 1, "bridge-3-rotate-180.jpg")
+    ingest_image(client, tokens, runtime, 2, "aaa-orig.jpg")
     body = post_body(message_id=3, text="", media=[{"data": noise_data(5)}])
     assert client.post("/v1/posts", json=body, headers=bearer(tokens.platform)).status_code == 201
     make_bank(client, tokens, "auto_remove")
@@ -373,3 +382,79 @@ def test_a_text_bank_catches_edited_copies_on_ingest_and_in_stored_posts(
         assert refused.status_code == 422, refused.text
         assert refused.json()["error"]["field"] == field
     assert row_counts(runtime) == before
+
+
+def flat_png() -> str:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (120, 120, 120)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_images_are_pdq_hashed_in_the_background_and_their_bytes_dropped(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    from tanggap.detection.engine.hashing import hash_bytes
+
+    make_bank(client, tokens, "auto_remove")
+    add_bridge(client, tokens, "auto_remove")
+    exact = hash_bytes((REFERENCE / "bridge-6-flipy.jpg").read_bytes()).md5
+    client.post(
+        "/v1/banks/bank-auto_remove/entries",
+        json={"entries": [{"kind": "md5", "value": exact}]},
+        headers=bearer(tokens.admin),
+    )
+    media = [{"data": image("bridge-5-flipx.jpg")}, {"data": flat_png()}]
+    body = post_body(message_id=1, text="", media=media)
+    assert client.post("/v1/posts", json=body, headers=bearer(tokens.platform)).status_code == 201
+    exact_body = post_body(message_id=2, text="", media=[{"data": image("bridge-6-flipy.jpg")}])
+    assert (
+        client.post("/v1/posts", json=exact_body, headers=bearer(tokens.platform)).status_code
+        == 201
+    )
+    # An exact (MD5) match acts at once; the PDQ match waits for the hash.
+    assert client.get("/c/beritakita/2").status_code == 410
+    assert client.get("/c/beritakita/1").status_code == 200
+    with runtime.engine.connect() as conn:
+        waiting = conn.execute(text("SELECT COUNT(*) FROM media_hash_jobs")).scalar_one()
+        assert waiting == 3  # both images of post 1 and the one of post 2
+        assert (
+            conn.execute(text("SELECT COUNT(*) FROM post_media WHERE pdq IS NOT NULL")).scalar_one()
+            == 0
+        )
+
+    # The platform sends post 1 again meanwhile: nothing changes, nothing is queued twice.
+    again = client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
+    assert again.status_code == 200 and again.json()["changed"] == []
+    hash_media(runtime)
+    deliver(runtime)
+    assert client.get("/c/beritakita/1").status_code == 410
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM media_hash_jobs")).scalar_one() == 0
+        rows = conn.execute(
+            text("SELECT position, pdq, pdq_quality FROM post_media ORDER BY post_id, position")
+        ).all()
+        assert conn.execute(text("SELECT COUNT(*) FROM actions")).scalar_one() == 2
+    (_, bridge_pdq, bridge_q), (_, flat_pdq, flat_q), (_, exact_pdq, _) = rows
+    assert bridge_pdq and bridge_q >= 50
+    assert flat_pdq is None and flat_q is not None and flat_q < 50  # below PDQ's quality floor
+    assert exact_pdq  # hashed too, though it was already removed: the hash serves later matches
+    again = client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
+    assert again.status_code == 200 and again.json()["changed"] == []
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM media_hash_jobs")).scalar_one() == 0
+        media_id = conn.execute(text("SELECT id FROM post_media WHERE position = 1")).scalar_one()
+    with runtime.factory() as session, session.begin():
+        from tanggap.detection.models import MediaHashJob
+
+        session.add(MediaHashJob(media_id=media_id, data=b"GIF89a broken beyond repair"))
+    hash_media(runtime)
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM media_hash_jobs")).scalar_one() == 0
+        failed = conn.execute(
+            text("SELECT data FROM audit_events WHERE action = 'media.unhashable'")
+        ).scalar_one()
+    assert "not an image PDQ can read" in failed

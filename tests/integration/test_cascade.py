@@ -146,3 +146,49 @@ def test_a_reupload_of_removed_content_is_flagged_and_queued(
     assert (
         client.get("/v1/posts/kanal_e/5/signals", headers=bearer(tokens.flagger)).status_code == 403
     )
+
+
+def test_a_removal_can_fill_a_bank_so_re_uploads_are_caught_on_ingest(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    from sqlalchemy import text
+
+    made = client.post(
+        "/v1/banks",
+        json={"name": "scam-texts", "category": "fraud", "policy": "auto_remove"},
+        headers=bearer(tokens.admin),
+    )
+    assert made.status_code == 201
+    ingest(client, tokens, "kanal_a", 1, SCAM)
+    receipt = client.post(
+        "/v1/reports", json=report_body("t.me/kanal_a/1"), headers=bearer(tokens.flagger)
+    ).json()
+    case_id = receipt["case_id"]
+    client.post(f"/v1/cases/{case_id}/claim", headers=bearer(tokens.reviewer))
+    before = row_counts(runtime)
+    for bad, field, status in (
+        ({"add_to_bank": "no-such-bank"}, "add_to_bank", 422),
+        ({"outcome": "no_violation", "add_to_bank": "scam-texts"}, "add_to_bank", 422),
+    ):
+        refused = client.post(
+            f"/v1/cases/{case_id}/decision",
+            json=decision_body(**bad),
+            headers=bearer(tokens.reviewer),
+        )
+        assert refused.status_code == status, refused.text
+        assert refused.json()["error"]["field"] == field
+    assert row_counts(runtime) == before
+
+    decided = client.post(
+        f"/v1/cases/{case_id}/decision",
+        json=decision_body(add_to_bank="scam-texts"),
+        headers=bearer(tokens.reviewer),
+    )
+    assert decided.status_code == 201, decided.text
+    with runtime.engine.connect() as conn:
+        label, kind = conn.execute(text("SELECT label, kind FROM bank_entries")).one()
+    assert kind == "minhash" and label == f"case {case_id}"
+    ingest(client, tokens, "kanal_z", 5, COPY)  # a new channel re-uploads an edited copy
+    assert client.get("/c/kanal_z/5").status_code == 410
+    signals = client.get("/v1/posts/kanal_z/5/signals", headers=bearer(tokens.reviewer)).json()
+    assert any(s["source"] == "bank:scam-texts" for s in signals)

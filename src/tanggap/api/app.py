@@ -24,7 +24,7 @@ from tanggap.channels.router import router as channels_router
 from tanggap.config import Settings, get_settings
 from tanggap.console.session import CONSOLE, ConsoleLogin
 from tanggap.console.views import router as console_router
-from tanggap.detection.jobs import scan_dispatcher
+from tanggap.detection.jobs import media_dispatcher, scan_dispatcher
 from tanggap.detection.router import router as detection_router
 from tanggap.flaggers.router import router as flaggers_router
 from tanggap.metrics import RequestTimer
@@ -62,6 +62,7 @@ def create_app(
             case_jobs.triage_dispatcher(runtime),
             case_jobs.deadline_dispatcher(runtime),
             scan_dispatcher(runtime),
+            media_dispatcher(runtime),
         ]
         for dispatcher in dispatchers:
             dispatcher.start()

@@ -19,8 +19,10 @@ from tanggap.detection.engine.hashing import QUALITY_FLOOR, HashError, dihedral,
 from tanggap.detection.engine.minhash import BANDS, Signature, signature
 from tanggap.detection.engine.normalise import normalise
 from tanggap.detection.engine.pdq_index import PdqIndex
+from tanggap.detection.models import PostFingerprint
 from tanggap.errors import Conflict, InvalidInput, NotFound
 from tanggap.policy.schemas import Policy
+from tanggap.posts.models import Post
 
 
 class MediaHashes(Protocol):
@@ -169,6 +171,26 @@ def entry_values(*, session: Session, bank: Bank) -> Iterator[tuple[str, str]]:
         for _, kind, value in rows:
             yield kind, value
         last = rows[-1][0]
+
+
+def add_content(
+    *, session: Session, bank: Bank, post: Post, actor: str, case_id: uuid.UUID
+) -> tuple[int, int]:
+    """Add a removed post's hashes to a bank: its media's PDQ, MD5 and SHA-256 (those known) and
+    its text's MinHash signature. Return (added, already there)."""
+    label = f"case {case_id}"
+    entries = [
+        EntryIn(kind=kind, value=value, label=label)  # type: ignore[arg-type]
+        for media in post.media
+        for kind, value in (("pdq", media.pdq), ("md5", media.md5), ("sha256", media.sha256))
+        if value
+    ]
+    text = session.get(PostFingerprint, post.id)
+    if text is not None:
+        entries.append(EntryIn(kind="minhash", value=text.minhash, label=label))
+    if not entries:
+        return 0, 0
+    return add_entries(session=session, bank=bank, entries=entries, actor=actor)
 
 
 def entries_of_texts(texts: list[str], label: str | None = None) -> list[EntryIn]:

@@ -14,6 +14,8 @@ from tanggap.actions.models import Action
 from tanggap.appeals.models import Appeal
 from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
+from tanggap.banks import service as banks
+from tanggap.banks.models import Bank
 from tanggap.cases import cascade
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case, Decision
@@ -25,7 +27,7 @@ from tanggap.cases.schemas import (
     EscalationIn,
 )
 from tanggap.db.base import utcnow
-from tanggap.errors import Conflict, Forbidden, InvalidInput
+from tanggap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tanggap.notify.service import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.posts.models import Post
@@ -107,6 +109,7 @@ def decide_case(
     if appeal is None and data.outcome in APPEAL_OUTCOMES:
         raise InvalidInput(f"{data.outcome} answers an appeal; this case has none", field="outcome")
 
+    bank = _bank_named(session, data.add_to_bank)
     needs_approval = data.outcome in FOUR_EYES_OUTCOMES
     decision = Decision(
         case_id=case.id,
@@ -121,6 +124,7 @@ def decide_case(
         decided_at=utcnow(),
         state="pending_approval" if needs_approval else "final",
         appeal_id=appeal.id if appeal else None,
+        bank_id=bank.id if bank else None,
     )
     session.add(decision)
     case.claimed_by_id = None
@@ -133,6 +137,15 @@ def decide_case(
     if appeal is not None:
         return _answer_appeal(session, caller, case, appeal, decision, notifier)
     return _apply(session, caller.audit_actor, case, decision, notifier, policy)
+
+
+def _bank_named(session: Session, name: str | None) -> Bank | None:
+    if name is None:
+        return None
+    try:
+        return banks.get(session=session, name=name)
+    except NotFound as exc:
+        raise InvalidInput(exc.message, field="add_to_bank") from exc
 
 
 def _audit_decision(
@@ -189,6 +202,9 @@ def _apply(
     queued = actions.create_for_decision(session=session, decision=decision, post=post, actor=actor)
     if cascade_copies and decision.outcome in cascade.CASCADING_OUTCOMES:
         cascade.attach(session=session, case=case, policy=policy)
+    bank = session.get(Bank, decision.bank_id) if decision.bank_id else None
+    if bank is not None:
+        banks.add_content(session=session, bank=bank, post=post, actor=actor, case_id=case.id)
     return DecisionResult(decision=decision, actions=queued)
 
 

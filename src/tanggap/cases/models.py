@@ -75,6 +75,9 @@ class Decision(Base):
     approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principals.id"))
     approved_at: Mapped[datetime | None]
     appeal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appeals.id", use_alter=True))
+    # The hash bank the removed content's hashes go to once the decision takes effect, so that
+    # re-uploads are caught on ingest.
+    bank_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("banks.id"))
 
 
 class NearDuplicate(Base):

@@ -35,9 +35,17 @@ class DecisionIn(Input):
         description="The category found violated; the case's by default",
     )
     explanation: str = Field(min_length=1, max_length=5000)
+    add_to_bank: str | None = Field(
+        default=None,
+        max_length=64,
+        description="A hash bank to add the removed content's hashes to (media and text), so "
+        "re-uploads are caught on ingest",
+    )
 
     @model_validator(mode="after")
     def _fields_fit_outcome(self) -> DecisionIn:
+        if self.add_to_bank is not None and self.outcome not in ("remove", "geo_restrict"):
+            raise ValueError("add_to_bank: only content removed or restricted goes to a bank")
         if self.outcome == "geo_restrict":
             if not self.countries:
                 raise ValueError("countries: geo_restrict needs at least one country")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
 from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
-from tanggap.detection.engine.hashing import QUALITY_FLOOR, HashError, hash_bytes
+from tanggap.detection.engine.hashing import HashError, file_hashes
 from tanggap.detection.hook import PostInspector
+from tanggap.detection.models import MediaHashJob
 from tanggap.errors import InvalidInput
 from tanggap.posts.models import Post, PostMedia
 from tanggap.posts.schemas import MediaIn, PostIn
@@ -47,16 +48,19 @@ def get(*, session: Session, handle: str, message_id: int, lock: bool = False) -
     return session.execute(query).scalar_one_or_none()
 
 
-def hashed_media(media: list[MediaIn]) -> list[MediaIn]:
-    """Hash the files sent with a post (PDQ, MD5, SHA-256); the bytes go no further."""
+def hashed_media(media: list[MediaIn]) -> tuple[list[MediaIn], dict[int, bytes]]:
+    """Hash the files sent with a post (MD5, SHA-256 now; a corrupt image is refused here).
+    Return the items without their bytes, and the images still to be PDQ-hashed by position:
+    the background job does that, and the bytes go no further."""
     found = []
+    pending: dict[int, bytes] = {}
     for index, item in enumerate(media):
         raw = item.raw()
         if raw is None:
             found.append(item)
             continue
         try:
-            hashes = hash_bytes(raw)
+            hashes = file_hashes(raw)
         except HashError as exc:
             raise InvalidInput(f"media[{index}].data: {exc}", field=f"media.{index}.data") from exc
         for name in ("sha256", "md5"):
@@ -66,18 +70,20 @@ def hashed_media(media: list[MediaIn]) -> list[MediaIn]:
                     f"media[{index}].{name} does not match the data sent with it",
                     field=f"media.{index}.{name}",
                 )
-        usable = hashes.quality is not None and hashes.quality >= QUALITY_FLOOR
+        if hashes.image and not item.pdq:
+            pending[index] = raw
         found.append(
-            item.model_copy(
-                update={
-                    "sha256": hashes.sha256,
-                    "md5": hashes.md5,
-                    "pdq": item.pdq or (hashes.pdq if usable else None),
-                    "data": None,
-                }
-            )
+            item.model_copy(update={"sha256": hashes.sha256, "md5": hashes.md5, "data": None})
         )
-    return found
+    return found, pending
+
+
+def _queue_pdq(session: Session, post: Post, pending: dict[int, bytes]) -> None:
+    """Queue the images of a post still without a PDQ hash for the background job."""
+    for media in post.media:
+        if media.position in pending and media.pdq is None:
+            session.add(MediaHashJob(media_id=media.id, data=pending[media.position]))
+    session.flush()
 
 
 def _media_rows(media: list[MediaIn]) -> list[tuple[str | None, ...]]:
@@ -88,7 +94,8 @@ def ingest(
     *, session: Session, data: PostIn, secret_key: str, actor: str, inspector: PostInspector
 ) -> IngestResult:
     """Store a post, or update the stored copy when the platform sends it again."""
-    data = data.model_copy(update={"media": hashed_media(data.media)})
+    media, pending = hashed_media(data.media)
+    data = data.model_copy(update={"media": media})
     channel, _ = channels.ensure(session=session, handle=data.channel, actor=actor)
     author_ref = user_ref(secret_key=secret_key, platform_user_id=str(data.author_id))
     stored = (
@@ -118,7 +125,7 @@ def ingest(
         except IntegrityError:
             # The same post arrived concurrently and was stored first: treat this as a resend.
             post = session.execute(stored).scalar_one()
-            return _resend(session, post, channel, data, author_ref, actor, inspector)
+            return _resend(session, post, channel, data, author_ref, actor, inspector, pending)
         audit.record(
             session=session,
             actor=actor,
@@ -131,10 +138,11 @@ def ingest(
                 "media": len(data.media),
             },
         )
+        _queue_pdq(session, post, pending)
         inspector.inspect(session=session, post=post, created=True)
         return IngestResult(post=post, channel=channel, created=True)
 
-    return _resend(session, post, channel, data, author_ref, actor, inspector)
+    return _resend(session, post, channel, data, author_ref, actor, inspector, pending)
 
 
 def _resend(
@@ -145,10 +153,12 @@ def _resend(
     author_ref: str,
     actor: str,
     inspector: PostInspector,
+    pending: dict[int, bytes],
 ) -> IngestResult:
-    changed = _apply_changes(session, post, data, author_ref)
+    changed = _apply_changes(session, post, data, author_ref, pending)
     if changed:
         session.flush()
+        _queue_pdq(session, post, pending)
         audit.record(
             session=session,
             actor=actor,
@@ -162,7 +172,9 @@ def _resend(
     return IngestResult(post=post, channel=channel, created=False, changed=changed)
 
 
-def _apply_changes(session: Session, post: Post, data: PostIn, author_ref: str) -> list[str]:
+def _apply_changes(
+    session: Session, post: Post, data: PostIn, author_ref: str, pending: dict[int, bytes]
+) -> list[str]:
     changed: list[str] = []
     if post.text != data.text:
         post.text = data.text
@@ -177,7 +189,16 @@ def _apply_changes(session: Session, post: Post, data: PostIn, author_ref: str) 
         post.author_ref = author_ref
         changed.append("author")
     stored = [(m.sha256, m.md5, m.pdq, m.url) for m in post.media]
-    if stored != _media_rows(data.media):
+    incoming = _media_rows(data.media)
+    for position, (sha256, md5, _, url) in enumerate(incoming):
+        # An image sent again: its PDQ hash (computed in the background) is the stored one.
+        if position in pending and position < len(stored):
+            kept = stored[position]
+            if (kept[0], kept[1], kept[3]) == (sha256, md5, url):
+                incoming[position] = kept
+    if stored != incoming:
+        old = [m.id for m in post.media]
+        session.execute(delete(MediaHashJob).where(MediaHashJob.media_id.in_(old)))
         post.media.clear()
         session.flush()  # old rows go before new ones take their positions
         post.media.extend(

@@ -30,6 +30,7 @@ class MediaHashes:
     sha256: str
     pdq: str | None = None
     quality: int | None = None
+    image: bool = False
 
     def line(self, name: str) -> str:
         """Return the ``tanggap hash`` line for this file."""
@@ -42,34 +43,72 @@ def _hex(bits: np.ndarray) -> str:
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex()
 
 
-def _image(data: bytes) -> np.ndarray | None:
-    """Decode an image to RGB pixels; None when the bytes are not an image at all."""
+def _opened(data: bytes) -> Image.Image | None:
+    """Open an image after PIL's structural check; None when the bytes are not an image."""
     try:
         with Image.open(io.BytesIO(data)) as probe:
             probe.verify()
+        return Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         return None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise HashError(f"corrupt or unreadable image: {exc}") from exc
+
+
+def _image(data: bytes) -> np.ndarray | None:
+    """Decode an image to RGB pixels; None when the bytes are not an image at all."""
+    opened = _opened(data)
+    if opened is None:
+        return None
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with opened as image:
             return np.asarray(image.convert("RGB"))
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise HashError(f"corrupt or unreadable image: {exc}") from exc
 
 
-def hash_bytes(data: bytes) -> MediaHashes:
-    """Hash a media file: MD5 and SHA-256 always, PDQ when it is an image."""
+def _checked(data: bytes) -> None:
     if not data:
         raise HashError("the file is empty")
     if len(data) > MAX_BYTES:
         raise HashError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+
+
+def file_hashes(data: bytes) -> MediaHashes:
+    """Hash a media file's bytes (MD5, SHA-256) and tell whether it is an image, checked to
+    decode — cheaply: a JPEG at an eighth of its size. The PDQ hash is left to ``pdq_of``."""
+    _checked(data)
+    md5, sha256 = hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()
+    opened = _opened(data)
+    if opened is None:
+        return MediaHashes(md5=md5, sha256=sha256)
+    try:
+        with opened as image:
+            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+            image.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise HashError(f"corrupt or unreadable image: {exc}") from exc
+    return MediaHashes(md5=md5, sha256=sha256, image=True)
+
+
+def pdq_of(data: bytes) -> tuple[str, int]:
+    """Return an image's PDQ hash and quality (0-100)."""
+    pixels = _image(data)
+    if pixels is None:
+        raise HashError("not an image PDQ can read")
+    bits, quality = pdqhash.compute(pixels)
+    return _hex(bits), int(quality)
+
+
+def hash_bytes(data: bytes) -> MediaHashes:
+    """Hash a media file: MD5 and SHA-256 always, PDQ when it is an image."""
+    _checked(data)
     md5, sha256 = hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()
     pixels = _image(data)
     if pixels is None:
         return MediaHashes(md5=md5, sha256=sha256)
     bits, quality = pdqhash.compute(pixels)
-    return MediaHashes(md5=md5, sha256=sha256, pdq=_hex(bits), quality=int(quality))
+    return MediaHashes(md5=md5, sha256=sha256, pdq=_hex(bits), quality=int(quality), image=True)
 
 
 def dihedral(data: bytes) -> tuple[list[str], int]:

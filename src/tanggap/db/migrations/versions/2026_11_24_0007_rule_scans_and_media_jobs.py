@@ -1,4 +1,4 @@
-"""text bank entries, rule scans, media hash jobs
+"""text bank entries, rule scans, media hash jobs, decisions that fill a bank
 
 Revision ID: 0007
 Revises: 0006
@@ -52,6 +52,11 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("post_media", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pdq_quality", sa.Integer(), nullable=True))
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("bank_id", sa.Uuid(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_decisions_bank_id_banks"), "banks", ["bank_id"], ["id"]
+        )
     with op.batch_alter_table("scan_jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rule_ids", JSON, nullable=False, server_default="[]"))
         batch_op.add_column(sa.Column("upto_post_id", sa.BigInteger(), nullable=True))
@@ -63,6 +68,9 @@ def downgrade() -> None:
         batch_op.alter_column("bank_id", existing_type=sa.Uuid(), nullable=False)
         batch_op.drop_column("upto_post_id")
         batch_op.drop_column("rule_ids")
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_decisions_bank_id_banks"), type_="foreignkey")
+        batch_op.drop_column("bank_id")
     with op.batch_alter_table("post_media", schema=None) as batch_op:
         batch_op.drop_column("pdq_quality")
     with op.batch_alter_table("bank_entries", schema=None) as batch_op:
