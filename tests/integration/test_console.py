@@ -190,3 +190,40 @@ def test_the_case_page_shows_signals_and_applies_a_removal_to_near_copies(
     (case,) = [c for c in reupload["cases"] if c["post"]["channel"] == "kanal_z"]
     shown = client.get(f"/console/cases/{case['case_id']}").text
     assert 'id="signals"' in shown and "removed_content" in shown
+
+
+def test_a_console_removal_can_fill_a_bank(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    made = client.post(
+        "/v1/banks",
+        json={"name": "otp-scams", "category": "fraud", "policy": "review"},
+        headers=bearer(tokens.admin),
+    )
+    assert made.status_code == 201
+    case_id = reported(client, tokens)
+    run_triage(runtime)
+    csrf = console_signed_in(client, runtime, "peninjau@platform.example")
+    page = client.post("/console/next", data={"csrf_token": csrf}).text
+    assert 'name="add_to_bank"' in page and "otp-scams (review)" in page
+    form = {
+        "csrf_token": csrf,
+        "ground": "terms",
+        "policy_ref": "terms/fraud",
+        "explanation": "Penipuan OTP.",
+        "add_to_bank": "otp-scams",
+    }
+    before = row_counts(runtime)
+    wrong = client.post(
+        f"/console/cases/{case_id}/decide", data={**form, "outcome": "no_violation"}
+    )
+    assert wrong.status_code == 422 and "add_to_bank" in wrong.text
+    assert row_counts(runtime) == before
+    done = client.post(
+        f"/console/cases/{case_id}/decide",
+        data={**form, "outcome": "remove"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    banks = client.get("/v1/banks", headers=bearer(tokens.reviewer)).json()
+    assert [(b["name"], b["entries"]) for b in banks] == [("otp-scams", 1)]

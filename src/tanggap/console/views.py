@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tanggap.api.deps import RuntimeDep, SessionDep
 from tanggap.auth import web
+from tanggap.banks import service as banks
 from tanggap.cases import detail, flows, overview
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case
@@ -164,6 +165,7 @@ def _case_page(
         d=shown,
         mine=shown.case.claimed_by_id == login.caller.id,
         templates=templates,
+        banks=[bank for bank, _ in banks.list_banks(session=session)],
         lease_seconds=runtime.settings.claim_lease_seconds,
         **context,
     )
@@ -292,6 +294,7 @@ def decide(
     ground: Annotated[str, Form(max_length=10)] = "",
     policy_ref: Annotated[str, Form(max_length=200)] = "",
     explanation: Annotated[str, Form(max_length=5000)] = "",
+    add_to_bank: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Decide the case you hold; a wrong field shows the page again with the reason."""
     listed = [c.strip() for c in countries.replace(";", ",").split(",") if c.strip()]
@@ -301,6 +304,7 @@ def decide(
         "ground": ground or None,
         "policy_ref": policy_ref or None,
         "explanation": explanation,
+        "add_to_bank": add_to_bank or None,
     }
     if outcome in ("no_violation", "uphold", "reverse"):
         raw["ground"] = raw["policy_ref"] = None
