@@ -16,7 +16,7 @@ from tanggap.banks.models import Bank, BankEntry
 from tanggap.banks.schemas import BankIn, EntryIn
 from tanggap.cases.service import validate_category
 from tanggap.detection.engine.hashing import QUALITY_FLOOR, HashError, dihedral, hash_bytes
-from tanggap.detection.engine.minhash import BANDS, Signature, signature
+from tanggap.detection.engine.minhash import Signature, SignatureIndex, signature
 from tanggap.detection.engine.normalise import normalise
 from tanggap.detection.engine.pdq_index import PdqIndex
 from tanggap.detection.models import PostFingerprint
@@ -240,29 +240,6 @@ class BankMatch:
         return f"distance {self.distance}"
 
 
-class _TextIndex:
-    """The MinHash entries of every bank, by LSH band key."""
-
-    def __init__(self, rows: Sequence[tuple[int, str]]) -> None:
-        self.signatures = {entry_id: Signature.from_hex(value) for entry_id, value in rows}
-        self.by_band: dict[tuple[int, str], list[int]] = {}
-        for entry_id, found in self.signatures.items():
-            for band, key in enumerate(found.bands()):
-                self.by_band.setdefault((band, key), []).append(entry_id)
-
-    def query(self, found: Signature, bound: float) -> list[tuple[int, float]]:
-        """Return (entry id, estimated similarity) of every entry at least ``bound`` alike."""
-        candidates = {
-            entry_id
-            for band, key in zip(range(BANDS), found.bands(), strict=True)
-            for entry_id in self.by_band.get((band, key), ())
-        }
-        scored = (
-            (entry_id, found.similarity(self.signatures[entry_id])) for entry_id in candidates
-        )
-        return [(entry_id, sim) for entry_id, sim in scored if sim >= bound]
-
-
 class BankMatcher:
     """Matches media hashes and text signatures against every bank; the in-memory indexes are
     rebuilt when a bank's entries change."""
@@ -270,7 +247,7 @@ class BankMatcher:
     def __init__(self) -> None:
         self._versions: dict[str, tuple[int, int]] = {}
         self._index = PdqIndex()
-        self._text = _TextIndex([])
+        self._text = SignatureIndex([])
         self._entry_bank: dict[str, dict[int, uuid.UUID]] = {"pdq": {}, "minhash": {}}
 
     def _stale(self, session: Session, kind: str) -> list[tuple[int, str, uuid.UUID]] | None:
@@ -302,7 +279,7 @@ class BankMatcher:
         (the closest entry of each), strongest policy first."""
         rows = self._stale(session, "minhash")
         if rows is not None:
-            self._text = _TextIndex([(entry_id, value) for entry_id, value, _ in rows])
+            self._text = SignatureIndex([(entry_id, value) for entry_id, value, _ in rows])
         hits = self._text.query(found, bound)
         if not hits:
             return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tanggap.banks.service import POLICY_STRENGTH, BankMatch, BankMatcher
@@ -17,8 +17,9 @@ from tanggap.db.base import utcnow
 from tanggap.detection import service as detection
 from tanggap.detection.engine import classifier
 from tanggap.detection.engine.language import detect_language
-from tanggap.detection.engine.minhash import Signature
+from tanggap.detection.engine.minhash import Signature, SignatureIndex
 from tanggap.detection.engine.normalise import normalise
+from tanggap.detection.models import PostFingerprint
 from tanggap.detection.rules_live import LiveRules
 from tanggap.notify.service import Notifier
 from tanggap.platform.models import Restriction
@@ -44,17 +45,20 @@ class DetectionPipeline:
         self.policy = policy
         self.notifier = notifier
         self.banks = BankMatcher()
+        self.removed = RemovedContent()
         self.rules = rules
 
     def inspect(self, *, session: Session, post: Post, created: bool) -> None:
         """Detect the language, fingerprint the text, run the rules, flag copies, match media."""
         post.language = detect_language(post.text)
         normalised = normalise(post.text)  # once, for every text matcher below
-        text = detection.fingerprint(session=session, post=post, normalised=normalised)
+        text = detection.fingerprint(
+            session=session, post=post, normalised=normalised, created=created
+        )
         if text is not None:
             self.apply_rules(session=session, post=post, normalised=normalised)
             self._classify(session, post, normalised)
-            self._removed_copies(session, post, normalised)
+            self._removed_copies(session, post, normalised, text)
         if post.media or text is not None:
             self.match_banks(session=session, post=post, text=text)
 
@@ -234,25 +238,23 @@ class DetectionPipeline:
             category_id=category,
         )
 
-    def _removed_copies(self, session: Session, post: Post, normalised: str) -> None:
-        removed = (
-            select(Restriction.post_id)
-            .where(Restriction.kind == "removed")
-            .where(Restriction.lifted_at.is_(None))
-            .where(Restriction.post_id.is_not(None))
-        )
+    def _removed_copies(
+        self, session: Session, post: Post, normalised: str, text: Signature
+    ) -> None:
         bound = self.policy.detection.near_duplicate_similarity
-        copies = detection.near_copies(
-            session=session, post=post, bound=bound, among=removed, normalised=normalised
+        copies = self.removed.copies(
+            session=session, post=post, normalised=normalised, found=text, bound=bound
         )
         if not copies:
             return
-        original, similarity = copies[0]
-        case = session.execute(select(Case).where(Case.post_id == original.id)).scalar_one_or_none()
+        original_id, similarity = copies[0]
+        case = session.execute(select(Case).where(Case.post_id == original_id)).scalar_one_or_none()
         decision = reports.latest_decision(session=session, case_id=case.id) if case else None
         if case is None or decision is None:
             return
         _, handle = cases.post_of(session=session, case=case)
+        original = session.get(Post, original_id)
+        assert original is not None
         detection.record_signal(
             session=session,
             post=post,
@@ -278,3 +280,53 @@ class DetectionPipeline:
                 actor=ACTOR,
                 automated=True,
             )
+
+
+class RemovedContent:
+    """The text signatures of the posts removed and not restored, in memory, so that checking a
+    new post for a re-upload costs one small version query instead of a band search."""
+
+    def __init__(self) -> None:
+        self._version: tuple[int, int] | None = None
+        self._index = SignatureIndex([])
+
+    ACTIVE = (
+        Restriction.kind == "removed",
+        Restriction.lifted_at.is_(None),
+        Restriction.post_id.is_not(None),
+    )
+
+    def _refresh(self, session: Session) -> None:
+        count, last = session.execute(
+            select(func.count(Restriction.id), func.coalesce(func.max(Restriction.id), 0)).where(
+                *self.ACTIVE
+            )
+        ).one()
+        version = (int(count), int(last))  # a lift lowers the count, a removal raises the id
+        if version == self._version:
+            return
+        rows = session.execute(
+            select(PostFingerprint.post_id, PostFingerprint.minhash).where(
+                PostFingerprint.post_id.in_(select(Restriction.post_id).where(*self.ACTIVE))
+            )
+        ).all()
+        self._index = SignatureIndex([(post_id, minhash) for post_id, minhash in rows])
+        self._version = version
+
+    def copies(
+        self, *, session: Session, post: Post, normalised: str, found: Signature, bound: float
+    ) -> list[tuple[int, float]]:
+        """Return (post id, exact similarity) of the removed posts the text copies, closest
+        first."""
+        self._refresh(session)
+        near = self._index.query(found, bound - detection.ESTIMATE_SLACK)
+        near = [(post_id, sim) for post_id, sim in near if post_id != post.id]
+        if not near:
+            return []
+        rows = session.execute(
+            select(PostFingerprint.post_id, PostFingerprint.minhash, Post.text)
+            .join(Post, Post.id == PostFingerprint.post_id)
+            .where(PostFingerprint.post_id.in_([post_id for post_id, _ in near]))
+        ).all()
+        kept = detection.confirm(text=normalised, found=found, rows=rows, bound=bound)
+        return sorted(kept, key=lambda pair: (-pair[1], pair[0]))

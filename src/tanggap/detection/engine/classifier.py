@@ -20,20 +20,29 @@ BUCKETS = 1 << 18
 MODEL_FILE = "data/classifier.npz"
 
 
+@lru_cache(maxsize=200_000)
+def _word_grams(word: str) -> tuple[int, ...]:
+    """The CRC-32 of a word's own n-grams (the word, its character 3- and 4-grams): words
+    repeat from post to post, so they are hashed once."""
+    padded = f" {word} "
+    grams = [f"w:{word}"]
+    for n in (3, 4):
+        grams.extend(f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1))
+    return tuple(zlib.crc32(gram.encode()) for gram in grams)
+
+
 def features(text: str, normalised: str | None = None) -> dict[int, float]:
     """Return the l2-normalised, sublinear-tf hashed n-grams of a text (``normalised``: the
-    text already normalised, when the caller has it)."""
+    text already normalised, when the caller has it). N-grams are counted by their CRC-32 and
+    then folded into BUCKETS."""
     words = (normalise(text) if normalised is None else normalised).split()
-    grams: Counter[str] = Counter()
-    grams.update(f"w:{w}" for w in words)
-    grams.update(f"b:{a} {b}" for a, b in itertools.pairwise(words))
+    grams: Counter[int] = Counter()
     for word in words:
-        padded = f" {word} "
-        for n in (3, 4):
-            grams.update(f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1))
+        grams.update(_word_grams(word))
+    grams.update(zlib.crc32(f"b:{a} {b}".encode()) for a, b in itertools.pairwise(words))
     weights: dict[int, float] = {}
     for gram, count in grams.items():
-        bucket = zlib.crc32(gram.encode()) % BUCKETS
+        bucket = gram % BUCKETS
         weights[bucket] = weights.get(bucket, 0.0) + 1.0 + math.log(count)
     norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
     return {k: v / norm for k, v in weights.items()}

@@ -52,6 +52,33 @@ class Signature:
         return same / PERMUTATIONS
 
 
+class SignatureIndex:
+    """Signatures by LSH band key, in memory: the candidates for a query share a band with it,
+    and the estimate (the share of equal slots) keeps those at least ``bound`` alike."""
+
+    def __init__(self, rows: list[tuple[int, str]]) -> None:
+        self.signatures = {key: Signature.from_hex(value) for key, value in rows}
+        self.by_band: dict[tuple[int, str], list[int]] = {}
+        for key, found in self.signatures.items():
+            for band, band_key in enumerate(found.bands()):
+                self.by_band.setdefault((band, band_key), []).append(key)
+
+    def __len__(self) -> int:
+        return len(self.signatures)
+
+    def query(self, found: Signature, bound: float) -> list[tuple[int, float]]:
+        """Return (key, estimated similarity) of every signature at least ``bound`` alike."""
+        if not self.signatures:
+            return []
+        candidates = {
+            key
+            for band, band_key in enumerate(found.bands())
+            for key in self.by_band.get((band, band_key), ())
+        }
+        scored = ((key, found.similarity(self.signatures[key])) for key in candidates)
+        return [(key, similarity) for key, similarity in scored if similarity >= bound]
+
+
 def shingles(normalised: str) -> set[bytes]:
     """Return the character shingles of a normalised text (the whole text when shorter)."""
     text = normalised.strip()
