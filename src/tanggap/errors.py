@@ -43,3 +43,10 @@ class Forbidden(TanggapError):
 
     status_code = 403
     code = "forbidden"
+
+
+class Unavailable(TanggapError):
+    """Tanggap cannot take this now; the caller should retry later."""
+
+    status_code = 503
+    code = "unavailable"

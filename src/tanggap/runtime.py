@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -12,6 +13,7 @@ from tanggap.actions.adapters import BuiltinPagesAdapter, PlatformAdapter
 from tanggap.config import Settings
 from tanggap.db.session import make_engine, make_session_factory
 from tanggap.detection.hook import PostInspector
+from tanggap.detection.media import MediaHasher
 from tanggap.detection.pipeline import DetectionPipeline
 from tanggap.detection.rules_live import LiveRules
 from tanggap.notify.outbox import OutboxNotifier, lead_webhook_from
@@ -32,10 +34,17 @@ class Runtime:
     notifier: Notifier = field(default_factory=OutboxNotifier)
     rules: LiveRules = field(init=False)
     pipeline: DetectionPipeline = field(init=False)
+    media: MediaHasher = field(init=False)
 
     def __post_init__(self) -> None:
         self.rules = LiveRules(self.settings.rules_dir, self.policy)
         self.pipeline = DetectionPipeline(self.policy, self.notifier, self.rules)
+        self.media = MediaHasher(self.factory, self.pipeline, self._deliver)
+
+    def _deliver(self, action_ids: list[uuid.UUID]) -> None:
+        from tanggap.actions.jobs import deliver  # the outbox's delivery needs the runtime
+
+        deliver(self, action_ids=action_ids)
 
     @property
     def inspector(self) -> PostInspector:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from tanggap.actions.jobs import deliver
 from tanggap.detection import scans
-from tanggap.detection.jobs import media_round, scan_round
+from tanggap.detection.jobs import scan_round
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, post_body, row_counts
 from tests.integration.test_cli import tanggap
@@ -138,9 +138,8 @@ def tanggap_free_dihedral() -> list[str]:
 
 
 def hash_media(runtime: Runtime) -> None:
-    """Run the background job that PDQ-hashes images until nothing waits."""
-    while media_round(runtime):
-        pass
+    """Run the background job that PDQ-hashes images (what waits now)."""
+    runtime.media.run_once()
 
 
 def ingest_image(
@@ -394,10 +393,12 @@ def flat_png() -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def test_images_are_pdq_hashed_in_the_background_and_their_bytes_dropped(
+def test_images_are_pdq_hashed_in_the_background_and_their_bytes_never_stored(
     client: TestClient, tokens: Tokens, runtime: Runtime
 ) -> None:
     from tanggap.detection.engine.hashing import hash_bytes
+    from tanggap.detection.hook import Waiting
+    from tanggap.detection.media import MediaHasher
 
     make_bank(client, tokens, "auto_remove")
     add_bridge(client, tokens, "auto_remove")
@@ -411,29 +412,31 @@ def test_images_are_pdq_hashed_in_the_background_and_their_bytes_dropped(
     body = post_body(message_id=1, text="", media=media)
     assert client.post("/v1/posts", json=body, headers=bearer(tokens.platform)).status_code == 201
     exact_body = post_body(message_id=2, text="", media=[{"data": image("bridge-6-flipy.jpg")}])
-    assert (
-        client.post("/v1/posts", json=exact_body, headers=bearer(tokens.platform)).status_code
-        == 201
-    )
+    answer = client.post("/v1/posts", json=exact_body, headers=bearer(tokens.platform))
+    assert answer.status_code == 201
     # An exact (MD5) match acts at once; the PDQ match waits for the hash.
     assert client.get("/c/beritakita/2").status_code == 410
     assert client.get("/c/beritakita/1").status_code == 200
+    pending = "SELECT COUNT(*) FROM post_media WHERE pdq_pending"
     with runtime.engine.connect() as conn:
-        waiting = conn.execute(text("SELECT COUNT(*) FROM media_hash_jobs")).scalar_one()
-        assert waiting == 3  # both images of post 1 and the one of post 2
+        assert conn.execute(text(pending)).scalar_one() == 3
         assert (
             conn.execute(text("SELECT COUNT(*) FROM post_media WHERE pdq IS NOT NULL")).scalar_one()
             == 0
         )
+    assert runtime.media.waiting_bytes > 0  # the bytes wait in memory, in no table
 
-    # The platform sends post 1 again meanwhile: nothing changes, nothing is queued twice.
+    # The platform sends post 1 again meanwhile, once as it was and once with new views.
     again = client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
     assert again.status_code == 200 and again.json()["changed"] == []
+    viewed = client.post("/v1/posts", json={**body, "views": 101}, headers=bearer(tokens.platform))
+    assert viewed.status_code == 200 and viewed.json()["changed"] == ["views"]
     hash_media(runtime)
     deliver(runtime)
+    assert runtime.media.waiting_bytes == 0
     assert client.get("/c/beritakita/1").status_code == 410
     with runtime.engine.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM media_hash_jobs")).scalar_one() == 0
+        assert conn.execute(text(pending)).scalar_one() == 0
         rows = conn.execute(
             text("SELECT position, pdq, pdq_quality FROM post_media ORDER BY post_id, position")
         ).all()
@@ -442,19 +445,44 @@ def test_images_are_pdq_hashed_in_the_background_and_their_bytes_dropped(
     assert bridge_pdq and bridge_q >= 50
     assert flat_pdq is None and flat_q is not None and flat_q < 50  # below PDQ's quality floor
     assert exact_pdq  # hashed too, though it was already removed: the hash serves later matches
-    again = client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
-    assert again.status_code == 200 and again.json()["changed"] == []
-    with runtime.engine.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM media_hash_jobs")).scalar_one() == 0
-        media_id = conn.execute(text("SELECT id FROM post_media WHERE position = 1")).scalar_one()
-    with runtime.factory() as session, session.begin():
-        from tanggap.detection.models import MediaHashJob
 
-        session.add(MediaHashJob(media_id=media_id, data=b"GIF89a broken beyond repair"))
+    # A restart loses the bytes of what waited; the platform's next resend brings them again.
+    third = post_body(message_id=3, text="", media=[{"data": image("aaa-orig.jpg")}])
+    assert client.post("/v1/posts", json=third, headers=bearer(tokens.platform)).status_code == 201
+    runtime.media = MediaHasher(runtime.factory, runtime.pipeline, runtime._deliver)  # restart
+    assert hash_media_count(runtime) == 0
+    assert client.post("/v1/posts", json=third, headers=bearer(tokens.platform)).status_code == 200
+    assert hash_media_count(runtime) == 1
+    deliver(runtime)
+    assert client.get("/c/beritakita/3").status_code == 410  # the same photo as the bridge bank
+
+    # Bytes that will not decode leave an audit event and no hash.
+    with runtime.engine.connect() as conn:
+        media_id = conn.execute(text("SELECT id FROM post_media WHERE position = 1")).scalar_one()
+        conn.execute(
+            text("UPDATE post_media SET pdq_pending = true WHERE id = :i"), {"i": media_id}
+        )
+        conn.commit()
+    runtime.media.submit([Waiting(media_id=media_id, data=b"GIF89a broken beyond repair")])
     hash_media(runtime)
     with runtime.engine.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM media_hash_jobs")).scalar_one() == 0
+        assert conn.execute(text(pending)).scalar_one() == 0
         failed = conn.execute(
             text("SELECT data FROM audit_events WHERE action = 'media.unhashable'")
         ).scalar_one()
     assert "not an image PDQ can read" in failed
+
+
+def hash_media_count(runtime: Runtime) -> int:
+    return runtime.media.run_once()
+
+
+def test_too_many_waiting_images_ask_the_platform_to_retry(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    runtime.media.max_bytes = 1000  # a tiny queue
+    before = row_counts(runtime)
+    body = post_body(message_id=1, text="", media=[{"data": image("aaa-orig.jpg")}])
+    busy = client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
+    assert busy.status_code == 503 and busy.json()["error"]["code"] == "unavailable"
+    assert row_counts(runtime) == before

@@ -12,7 +12,6 @@ from tanggap.channels.models import Channel
 from tanggap.db.base import Base
 from tanggap.detection.models import (
     FingerprintBand,
-    MediaHashJob,
     PostFingerprint,
     RuleVersion,
     ScanJob,
@@ -43,7 +42,6 @@ __all__ = [
     "FingerprintBand",
     "FlaggerOrg",
     "IdempotencyRecord",
-    "MediaHashJob",
     "NearDuplicate",
     "Notification",
     "Post",

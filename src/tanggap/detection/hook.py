@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -22,3 +23,12 @@ class NoInspection:
     def inspect(self, *, session: Session, post: Post, created: bool) -> None:
         """Do nothing."""
         return None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An image sent with a post, waiting for its PDQ hash: the stored media row, and the bytes
+    (kept in memory only)."""
+
+    media_id: int
+    data: bytes

@@ -4,7 +4,7 @@ batch at a time."""
 from __future__ import annotations
 
 from tanggap.actions.jobs import Dispatcher, deliver
-from tanggap.detection import media, scans
+from tanggap.detection import scans
 from tanggap.runtime import Runtime
 
 SCAN_INTERVAL_SECONDS = 2.0
@@ -33,20 +33,9 @@ def scan_round(runtime: Runtime) -> int:
     return batch.scanned
 
 
-def media_round(runtime: Runtime) -> int:
-    """Hash the images waiting for their PDQ hash (a batch); return how many were done."""
-    with runtime.factory() as session:
-        found = media.waiting(session=session)
-    for job_id in found:
-        actions = media.hash_one(factory=runtime.factory, pipeline=runtime.pipeline, job_id=job_id)
-        if actions:
-            deliver(runtime, action_ids=actions)
-    return len(found)
-
-
 def media_dispatcher(runtime: Runtime) -> Dispatcher:
     """Hash images in the background."""
-    return Dispatcher("media", lambda: media_round(runtime), MEDIA_INTERVAL_SECONDS)
+    return Dispatcher("media", runtime.media.run_once, MEDIA_INTERVAL_SECONDS)
 
 
 def scan_dispatcher(runtime: Runtime) -> Dispatcher:

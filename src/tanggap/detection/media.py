@@ -1,106 +1,120 @@
 """PDQ hashes of the images sent with posts, computed in the background: decoding and hashing
-an image costs ~50 ms, too much to hold a platform's request for. The bytes wait in
-``media_hash_jobs`` and are deleted in the transaction that stores the hash and its matches."""
+an image costs ~50 ms, too much to hold a platform's request for.
+
+The bytes wait in this process's memory only, never in the database: what platforms send may be
+child sexual abuse material, and a copy in a table would live on in its write-ahead log, replicas
+and backups. A stored ``PostMedia.pdq_pending`` tells which images still wait; after a crash the
+bytes are gone and the platform's next resend of the post (with its ``data``) queues them again.
+"""
 
 from __future__ import annotations
 
+import threading
 import uuid
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tanggap.audit import service as audit
 from tanggap.detection.engine.hashing import QUALITY_FLOOR, HashError, pdq_of
-from tanggap.detection.models import MediaHashJob
+from tanggap.detection.hook import Waiting
 from tanggap.detection.pipeline import QUEUED_ACTIONS, DetectionPipeline
 from tanggap.posts.models import Post, PostMedia
 
 log = structlog.get_logger(__name__)
-BATCH = 16
-MAX_ATTEMPTS = 3
 ACTOR = "system:media"
+MAX_WAITING_BYTES = 512 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Hashed:
-    """What one image came to: its hash and quality, or why it could not be hashed."""
+class MediaHasher:
+    """A process's queue of images to hash; ``run_once`` drains it (the background job, or a
+    test, calls it)."""
 
-    pdq: str | None
-    quality: int | None
-    error: str | None
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        pipeline: DetectionPipeline,
+        deliver: Callable[[list[uuid.UUID]], None],
+        max_bytes: int = MAX_WAITING_BYTES,
+    ) -> None:
+        self.factory = factory
+        self.pipeline = pipeline
+        self.deliver = deliver
+        self.max_bytes = max_bytes
+        self._queue: deque[Waiting] = deque()
+        self._bytes = 0
+        self._lock = threading.Lock()
 
+    @property
+    def waiting_bytes(self) -> int:
+        """How many bytes wait to be hashed."""
+        return self._bytes
 
-def waiting(*, session: Session, limit: int = BATCH) -> list[int]:
-    """Return the oldest images waiting for their hash."""
-    return list(
-        session.execute(select(MediaHashJob.id).order_by(MediaHashJob.id).limit(limit)).scalars()
-    )
+    def has_room(self, incoming: int) -> bool:
+        """Tell whether ``incoming`` more bytes fit (else the platform is asked to retry)."""
+        return self._bytes + incoming <= self.max_bytes
 
+    def submit(self, items: list[Waiting]) -> None:
+        """Queue committed media rows for hashing."""
+        with self._lock:
+            self._queue.extend(items)
+            self._bytes += sum(len(item.data) for item in items)
 
-def _claim(factory: sessionmaker[Session], job_id: int) -> bytes | None:
-    """Count an attempt and return the bytes (None when another worker finished it)."""
-    with factory() as session, session.begin():
-        counted = session.execute(
-            update(MediaHashJob)
-            .where(MediaHashJob.id == job_id)
-            .values(attempts=MediaHashJob.attempts + 1)
-            .returning(MediaHashJob.data, MediaHashJob.attempts)
-        ).one_or_none()
-    if counted is None:
-        return None
-    data, attempts = counted
-    if attempts > MAX_ATTEMPTS:  # it failed every time: give up on it, loudly
-        return b""
-    return bytes(data)
+    def _next(self) -> Waiting | None:
+        with self._lock:
+            if not self._queue:
+                return None
+            item = self._queue.popleft()
+            self._bytes -= len(item.data)
+            return item
 
+    def run_once(self) -> int:
+        """Hash every image queued now; return how many."""
+        done = 0
+        while (item := self._next()) is not None:
+            actions = self.hash_one(item)
+            if actions:
+                self.deliver(actions)
+            done += 1
+        return done
 
-def _hash(data: bytes) -> Hashed:
-    if not data:
-        return Hashed(None, None, f"hashing failed {MAX_ATTEMPTS} times")
-    try:
-        pdq, quality = pdq_of(data)
-    except HashError as exc:
-        return Hashed(None, None, str(exc))
-    return Hashed(pdq, quality, None)
-
-
-def hash_one(
-    *, factory: sessionmaker[Session], pipeline: DetectionPipeline, job_id: int
-) -> list[uuid.UUID]:
-    """Hash one waiting image outside any transaction, then in one transaction store the hash,
-    drop the bytes and match the post's media against the banks. Return the actions queued."""
-    data = _claim(factory, job_id)
-    if data is None:
-        return []
-    found = _hash(data)  # the slow part, holding no lock
-    with factory() as session, session.begin():
-        job = session.execute(
-            select(MediaHashJob).where(MediaHashJob.id == job_id).with_for_update(skip_locked=True)
-        ).scalar_one_or_none()
-        if job is None:
-            return []  # finished by another worker meanwhile
-        media = session.get(PostMedia, job.media_id)
-        session.delete(job)
-        if media is None:
-            return []
-        if found.error is not None:
-            log.warning("media.unhashable", media_id=media.id, error=found.error)
-            audit.record(
-                session=session,
-                actor=ACTOR,
-                action="media.unhashable",
-                subject_type="post",
-                subject_id=media.post_id,
-                data={"media": media.position, "error": found.error[:300]},
-            )
-            return []
-        media.pdq_quality = found.quality
-        if found.quality is not None and found.quality >= QUALITY_FLOOR:
-            media.pdq = found.pdq  # below PDQ's quality floor a hash matches too much
-        session.flush()
-        post = session.get(Post, media.post_id)
-        if post is not None and media.pdq is not None:
-            pipeline.match_banks(session=session, post=post)
-        return list(session.info.pop(QUEUED_ACTIONS, []))
+    def hash_one(self, item: Waiting) -> list[uuid.UUID]:
+        """Hash one image holding no transaction, then in one transaction store the hash and
+        match the post's media against the banks. Return the actions queued."""
+        try:
+            pdq, quality = pdq_of(item.data)
+            error = None
+        except HashError as exc:
+            pdq, quality, error = None, None, str(exc)
+        with self.factory() as session, session.begin():
+            media = session.execute(
+                select(PostMedia)
+                .where(PostMedia.id == item.media_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).scalar_one_or_none()
+            if media is None or not media.pdq_pending:
+                return []  # replaced by a resend, or hashed already
+            media.pdq_pending = False
+            if error is not None:
+                log.warning("media.unhashable", media_id=media.id, error=error)
+                audit.record(
+                    session=session,
+                    actor=ACTOR,
+                    action="media.unhashable",
+                    subject_type="post",
+                    subject_id=media.post_id,
+                    data={"media": media.position, "error": error[:300]},
+                )
+                return []
+            media.pdq_quality = quality
+            if quality is not None and quality >= QUALITY_FLOOR:
+                media.pdq = pdq  # below PDQ's quality floor a hash matches too much
+            session.flush()
+            post = session.get(Post, media.post_id)
+            if post is not None and media.pdq is not None:
+                self.pipeline.match_banks(session=session, post=post)
+            return list(session.info.pop(QUEUED_ACTIONS, []))

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tanggap.db.base import Base, BigIntPK, JSONType, new_id, utcnow
@@ -77,16 +77,3 @@ class RuleVersion(Base):
     rule_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class MediaHashJob(Base):
-    """An image sent with a post, waiting for its PDQ hash. The bytes live here only until the
-    background job has hashed them; then the row is deleted."""
-
-    __tablename__ = "media_hash_jobs"
-
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    media_id: Mapped[int] = mapped_column(ForeignKey("post_media.id"), unique=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -46,5 +46,8 @@ class PostMedia(Base):
     pdq: Mapped[str | None] = mapped_column(String(64))
     # PDQ quality (0-100) when Tanggap hashed the image itself; below the floor no pdq is kept.
     pdq_quality: Mapped[int | None] = mapped_column(Integer)
+    # The image was sent as bytes and waits for its PDQ hash (in memory, never stored): still
+    # true after a restart means the bytes were lost and the platform must send them again.
+    pdq_pending: Mapped[bool] = mapped_column(default=False)
     # Where the platform serves the item; the console shows it (blurred when graphic).
     url: Mapped[str | None] = mapped_column(String(2048))

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from tanggap.api.deps import Platform, RuntimeDep, SessionDep
 from tanggap.cases.router import deliver_actions
 from tanggap.detection.pipeline import QUEUED_ACTIONS
+from tanggap.errors import Unavailable
 from tanggap.posts import service
 from tanggap.posts.schemas import PostIn, PostOut
 
@@ -17,7 +18,12 @@ router = APIRouter(prefix="/v1/posts", tags=["platform"])
 def ingest_post(
     data: PostIn, session: SessionDep, caller: Platform, runtime: RuntimeDep, response: Response
 ) -> PostOut:
-    """Ingest one public post (idempotent on channel and message id; a resend updates it)."""
+    """Ingest one public post (idempotent on channel and message id; a resend updates it).
+    Images sent as ``data`` are PDQ-hashed in the background; with too many bytes waiting the
+    answer is 503 and the platform sends the post again later."""
+    incoming = sum(len(m.data or "") * 3 // 4 for m in data.media)
+    if incoming and not runtime.media.has_room(incoming):
+        raise Unavailable("too many images wait to be hashed: send this post again in a minute")
     result = service.ingest(
         session=session,
         data=data,
@@ -26,6 +32,7 @@ def ingest_post(
         inspector=runtime.inspector,
     )
     session.commit()
+    runtime.media.submit(result.to_hash)
     # A hash bank's automatic action is committed with the post: deliver it now (the outbox
     # retries it otherwise).
     queued = session.info.pop(QUEUED_ACTIONS, [])

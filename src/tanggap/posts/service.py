@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -12,8 +12,7 @@ from tanggap.audit import service as audit
 from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
 from tanggap.detection.engine.hashing import HashError, file_hashes
-from tanggap.detection.hook import PostInspector
-from tanggap.detection.models import MediaHashJob
+from tanggap.detection.hook import PostInspector, Waiting
 from tanggap.errors import InvalidInput
 from tanggap.posts.models import Post, PostMedia
 from tanggap.posts.schemas import MediaIn, PostIn
@@ -33,6 +32,8 @@ class IngestResult:
     channel: Channel
     created: bool
     changed: list[str] = field(default_factory=list)
+    # Images to hash once the transaction commits (MediaHasher.submit).
+    to_hash: list[Waiting] = field(default_factory=list)
 
 
 def get(*, session: Session, handle: str, message_id: int, lock: bool = False) -> Post | None:
@@ -78,12 +79,15 @@ def hashed_media(media: list[MediaIn]) -> tuple[list[MediaIn], dict[int, bytes]]
     return found, pending
 
 
-def _queue_pdq(session: Session, post: Post, pending: dict[int, bytes]) -> None:
-    """Queue the images of a post still without a PDQ hash for the background job."""
-    for media in post.media:
-        if media.position in pending and media.pdq is None:
-            session.add(MediaHashJob(media_id=media.id, data=pending[media.position]))
+def _to_hash(session: Session, post: Post, pending: dict[int, bytes]) -> list[Waiting]:
+    """The images of the post waiting for their PDQ hash whose bytes came with this request
+    (new ones, or ones whose bytes a restart lost)."""
     session.flush()
+    return [
+        Waiting(media_id=media.id, data=pending[media.position])
+        for media in post.media
+        if media.pdq_pending and media.position in pending
+    ]
 
 
 def _media_rows(media: list[MediaIn]) -> list[tuple[str | None, ...]]:
@@ -115,7 +119,14 @@ def ingest(
             views=data.views,
             author_ref=author_ref,
             media=[
-                PostMedia(position=i, sha256=m.sha256, md5=m.md5, pdq=m.pdq, url=m.url)
+                PostMedia(
+                    position=i,
+                    sha256=m.sha256,
+                    md5=m.md5,
+                    pdq=m.pdq,
+                    url=m.url,
+                    pdq_pending=i in pending,
+                )
                 for i, m in enumerate(data.media)
             ],
         )
@@ -138,9 +149,10 @@ def ingest(
                 "media": len(data.media),
             },
         )
-        _queue_pdq(session, post, pending)
         inspector.inspect(session=session, post=post, created=True)
-        return IngestResult(post=post, channel=channel, created=True)
+        return IngestResult(
+            post=post, channel=channel, created=True, to_hash=_to_hash(session, post, pending)
+        )
 
     return _resend(session, post, channel, data, author_ref, actor, inspector, pending)
 
@@ -158,7 +170,6 @@ def _resend(
     changed = _apply_changes(session, post, data, author_ref, pending)
     if changed:
         session.flush()
-        _queue_pdq(session, post, pending)
         audit.record(
             session=session,
             actor=actor,
@@ -169,7 +180,13 @@ def _resend(
         )
         if {"text", "media"} & set(changed):
             inspector.inspect(session=session, post=post, created=False)
-    return IngestResult(post=post, channel=channel, created=False, changed=changed)
+    return IngestResult(
+        post=post,
+        channel=channel,
+        created=False,
+        changed=changed,
+        to_hash=_to_hash(session, post, pending),
+    )
 
 
 def _apply_changes(
@@ -197,12 +214,17 @@ def _apply_changes(
             if (kept[0], kept[1], kept[3]) == (sha256, md5, url):
                 incoming[position] = kept
     if stored != incoming:
-        old = [m.id for m in post.media]
-        session.execute(delete(MediaHashJob).where(MediaHashJob.media_id.in_(old)))
         post.media.clear()
         session.flush()  # old rows go before new ones take their positions
         post.media.extend(
-            PostMedia(position=i, sha256=m.sha256, md5=m.md5, pdq=m.pdq, url=m.url)
+            PostMedia(
+                position=i,
+                sha256=m.sha256,
+                md5=m.md5,
+                pdq=m.pdq,
+                url=m.url,
+                pdq_pending=i in pending,
+            )
             for i, m in enumerate(data.media)
         )
         changed.append("media")

@@ -1,4 +1,4 @@
-"""text bank entries, rule scans, media hash jobs, decisions that fill a bank
+"""text bank entries, rule scans, images waiting for PDQ, decisions that fill a bank
 
 Revision ID: 0007
 Revises: 0006
@@ -19,7 +19,6 @@ branch_labels = None
 depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -30,19 +29,6 @@ def upgrade() -> None:
         sa.Column("updated_at", tanggap.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("rule_id", name=op.f("pk_rule_versions")),
     )
-    op.create_table(
-        "media_hash_jobs",
-        sa.Column("id", ID, nullable=False),
-        sa.Column("media_id", ID, nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("created_at", tanggap.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["media_id"], ["post_media.id"], name=op.f("fk_media_hash_jobs_media_id_post_media")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_hash_jobs")),
-        sa.UniqueConstraint("media_id", name=op.f("uq_media_hash_jobs_media_id")),
-    )
     with op.batch_alter_table("bank_entries", schema=None) as batch_op:
         batch_op.alter_column(
             "value",
@@ -52,10 +38,20 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("post_media", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pdq_quality", sa.Integer(), nullable=True))
-    with op.batch_alter_table("decisions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("bank_id", sa.Uuid(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_decisions_bank_id_banks"), "banks", ["bank_id"], ["id"]
+        batch_op.add_column(
+            sa.Column("pdq_pending", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    # SQLite adds the column with its REFERENCES in place: a batch would copy and drop
+    # "decisions", which other tables' foreign keys point at.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE decisions ADD COLUMN bank_id CHAR(32) "
+            "CONSTRAINT fk_decisions_bank_id_banks REFERENCES banks (id)"
+        )
+    else:
+        op.add_column("decisions", sa.Column("bank_id", sa.Uuid(), nullable=True))
+        op.create_foreign_key(
+            op.f("fk_decisions_bank_id_banks"), "decisions", "banks", ["bank_id"], ["id"]
         )
     with op.batch_alter_table("scan_jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rule_ids", JSON, nullable=False, server_default="[]"))
@@ -72,6 +68,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("fk_decisions_bank_id_banks"), type_="foreignkey")
         batch_op.drop_column("bank_id")
     with op.batch_alter_table("post_media", schema=None) as batch_op:
+        batch_op.drop_column("pdq_pending")
         batch_op.drop_column("pdq_quality")
     with op.batch_alter_table("bank_entries", schema=None) as batch_op:
         batch_op.alter_column(
@@ -80,5 +77,4 @@ def downgrade() -> None:
             type_=sa.String(length=64),
             existing_nullable=False,
         )
-    op.drop_table("media_hash_jobs")
     op.drop_table("rule_versions")
