@@ -486,3 +486,38 @@ def test_too_many_waiting_images_ask_the_platform_to_retry(
     busy = client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
     assert busy.status_code == 503 and busy.json()["error"]["code"] == "unavailable"
     assert row_counts(runtime) == before
+
+
+def test_two_transactions_adding_the_same_hash_both_succeed(
+    client: TestClient, tokens: Tokens, runtime: Runtime, database_url: str
+) -> None:
+    """The second waits for the first (PostgreSQL) and then finds the hash there: no error."""
+    import threading
+
+    import pytest
+
+    from tanggap.banks import service as banks
+    from tanggap.banks.schemas import EntryIn
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: no two adds overlap")
+    make_bank(client, tokens, "review")
+    entry = [EntryIn(kind="md5", value="ab" * 16)]
+    results: list[tuple[int, int]] = []
+    with runtime.factory() as first, first.begin():
+        bank = banks.get(session=first, name="bank-review")
+        results.append(banks.add_entries(session=first, bank=bank, entries=entry, actor="t:1"))
+
+        def second() -> None:
+            with runtime.factory() as other, other.begin():
+                found = banks.get(session=other, name="bank-review")
+                results.append(
+                    banks.add_entries(session=other, bank=found, entries=entry, actor="t:2")
+                )
+
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join(timeout=1)
+        assert worker.is_alive()  # waiting on the first transaction's row
+    worker.join(timeout=30)
+    assert results == [(1, 0), (0, 1)]

@@ -153,12 +153,13 @@ def test_a_removal_can_fill_a_bank_so_re_uploads_are_caught_on_ingest(
 ) -> None:
     from sqlalchemy import text
 
-    made = client.post(
-        "/v1/banks",
-        json={"name": "scam-texts", "category": "fraud", "policy": "auto_remove"},
-        headers=bearer(tokens.admin),
-    )
-    assert made.status_code == 201
+    for name, policy in (("scam-texts", "review"), ("scam-auto", "auto_remove")):
+        made = client.post(
+            "/v1/banks",
+            json={"name": name, "category": "fraud", "policy": policy},
+            headers=bearer(tokens.admin),
+        )
+        assert made.status_code == 201
     ingest(client, tokens, "kanal_a", 1, SCAM)
     receipt = client.post(
         "/v1/reports", json=report_body("t.me/kanal_a/1"), headers=bearer(tokens.flagger)
@@ -169,6 +170,12 @@ def test_a_removal_can_fill_a_bank_so_re_uploads_are_caught_on_ingest(
     for bad, field, status in (
         ({"add_to_bank": "no-such-bank"}, "add_to_bank", 422),
         ({"outcome": "no_violation", "add_to_bank": "scam-texts"}, "add_to_bank", 422),
+        (
+            {"outcome": "geo_restrict", "countries": ["ID"], "add_to_bank": "scam-texts"},
+            "add_to_bank",
+            422,
+        ),
+        ({"add_to_bank": "scam-auto"}, "add_to_bank", 403),  # removes on sight: a lead's call
     ):
         refused = client.post(
             f"/v1/cases/{case_id}/decision",
@@ -189,6 +196,54 @@ def test_a_removal_can_fill_a_bank_so_re_uploads_are_caught_on_ingest(
         label, kind = conn.execute(text("SELECT label, kind FROM bank_entries")).one()
     assert kind == "minhash" and label == f"case {case_id}"
     ingest(client, tokens, "kanal_z", 5, COPY)  # a new channel re-uploads an edited copy
-    assert client.get("/c/kanal_z/5").status_code == 410
     signals = client.get("/v1/posts/kanal_z/5/signals", headers=bearer(tokens.reviewer)).json()
     assert any(s["source"] == "bank:scam-texts" for s in signals)
+
+    # The removal is appealed and reversed: what it put into the bank comes out again.
+    client.post(
+        "/v1/appeals",
+        json={"channel": "kanal_a", "message_id": 1, "reason": "A real prize."},
+        headers=bearer(tokens.platform),
+    )
+    client.post(f"/v1/cases/{case_id}/claim", headers=bearer(tokens.reviewer2))
+    reversed_ = client.post(
+        f"/v1/cases/{case_id}/decision",
+        json={"outcome": "reverse", "explanation": "The draw is real."},
+        headers=bearer(tokens.reviewer2),
+    )
+    assert reversed_.status_code == 201, reversed_.text
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM bank_entries")).scalar_one() == 0
+
+
+def test_a_short_caption_does_not_go_into_a_bank(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    from sqlalchemy import text
+
+    client.post(
+        "/v1/banks",
+        json={"name": "imgs", "category": "fraud", "policy": "review"},
+        headers=bearer(tokens.admin),
+    )
+    answer = client.post(
+        "/v1/posts",
+        json=post_body(
+            channel="kanal_a", message_id=1, text="Selamat pagi semua", media=[{"md5": "ab" * 16}]
+        ),
+        headers=bearer(tokens.platform),
+    )
+    assert answer.status_code == 201
+    receipt = client.post(
+        "/v1/reports", json=report_body("t.me/kanal_a/1"), headers=bearer(tokens.flagger)
+    ).json()
+    client.post(f"/v1/cases/{receipt['case_id']}/claim", headers=bearer(tokens.reviewer))
+    decided = client.post(
+        f"/v1/cases/{receipt['case_id']}/decision",
+        json=decision_body(add_to_bank="imgs"),
+        headers=bearer(tokens.reviewer),
+    )
+    assert decided.status_code == 201, decided.text
+    with runtime.engine.connect() as conn:
+        kinds = [k for (k,) in conn.execute(text("SELECT kind FROM bank_entries"))]
+    assert kinds == ["md5"]  # the image's hash, not the three-word caption

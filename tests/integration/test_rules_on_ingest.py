@@ -154,7 +154,7 @@ def test_a_new_rule_scans_the_stored_posts_once(
     from tanggap.detection.jobs import scan_round
 
     runtime, client, rules_dir = ruled
-    while scan_round(runtime):  # the rules in force at start: their (empty) scan
+    while scan_round(runtime):  # the first look records the rules in force, scanning nothing
         pass
     ingest(client, tokens, 1, "Selamat! Anda menang undian berhadiah mobil, hubungi kami")
     ingest(client, tokens, 2, "Ada sabu murah, pesan lewat DM")
@@ -178,7 +178,9 @@ def test_a_new_rule_scans_the_stored_posts_once(
         pass
     deliver(runtime)
     status = client.get(f"/v1/scans/{scan_id}", headers=bearer(tokens.reviewer)).json()
-    assert (status["state"], status["scanned"], status["matched"]) == ("done", 3, 1)
+    # Post 4 came within the minute the other processes may take to reload: scanned, and
+    # already matched on ingest, so not counted again.
+    assert (status["state"], status["scanned"], status["matched"]) == ("done", 4, 1)
     assert client.get("/c/beritakita/1").status_code == 410
     assert client.get("/c/beritakita/4").status_code == 410
     assert client.get("/c/beritakita/3").status_code == 200

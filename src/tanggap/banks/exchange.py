@@ -46,6 +46,9 @@ IMPORTS = {
     "video_sha256": "sha256",
     "sha256": "sha256",
     "hash_sha256": "sha256",
+    "hash_video_md5": "md5",
+    "hash_video_sha256": "sha256",
+    "text_string": "text",
     "tanggap_minhash": "minhash",
     "raw_text": "text",
 }
@@ -63,7 +66,7 @@ class Parsed:
 
 def _lines(content: str) -> Iterator[tuple[int, str, str, str | None]]:
     """Yield (line number, signal type, signal, label) from the one-per-line format."""
-    for number, line in enumerate(content.splitlines(), start=1):
+    for number, line in enumerate(content.split("\n"), start=1):  # as readlines() splits
         stripped = line.strip()
         if not stripped:
             continue
@@ -92,8 +95,9 @@ def _csv_rows(content: str, parsed: Parsed) -> Iterator[tuple[int, str, str, str
 
 def detect(content: str) -> Literal["te", "te-csv"]:
     """Tell the dataset CSV (it starts with its header) from the one-per-line format."""
-    first = content.lstrip("\ufeff").split("\n", 1)[0].strip().lower()
-    return "te-csv" if first.startswith("signal_type,") else "te"
+    first = content.lstrip("\ufeff").split("\n", 1)[0].strip().lower().replace('"', "")
+    columns = {column.strip() for column in first.split(",")}
+    return "te-csv" if {"signal_type", "signal_str"} <= columns else "te"
 
 
 def parse(content: str, *, fmt: Format = "auto", skip_unsupported: bool = False) -> Parsed:
@@ -129,13 +133,14 @@ def parse(content: str, *, fmt: Format = "auto", skip_unsupported: bool = False)
 def _entry(number: int, kind: str, signal: str, label: str | None) -> EntryIn:
     if not signal:
         raise InvalidInput(f"line {number}: a {kind} line without its signal", field="file")
+    label = label[:200] if label else None
     if kind == "text":
         found = signature(normalise(signal))
         if found is None:
             raise InvalidInput(f"line {number}: raw_text has no words to match", field="file")
-        return EntryIn(kind="minhash", value=found.hex(), label=label)
+        kind, signal = "minhash", found.hex()
     try:
-        return EntryIn(kind=kind, value=signal, label=label[:200] if label else None)  # type: ignore[arg-type]
+        return EntryIn(kind=kind, value=signal, label=label)  # type: ignore[arg-type]
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
         raise InvalidInput(f"line {number}: {reason}", field="file") from exc

@@ -94,9 +94,16 @@ async def import_entries(
 ) -> Imported:
     """Import a hash list in threatexchange's formats (the body is the file); a malformed line
     adds nothing. Queues a scan of the stored posts when something was added."""
-    body = await request.body()
-    if len(body) > MAX_IMPORT_BYTES:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
         raise InvalidInput("the file is larger than 200 MiB", field="body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_IMPORT_BYTES:
+            raise InvalidInput("the file is larger than 200 MiB", field="body")
+        chunks.append(chunk)
+    body = b"".join(chunks)
     try:
         content = body.decode("utf-8")
     except UnicodeDecodeError as exc:

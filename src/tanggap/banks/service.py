@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
@@ -15,6 +18,7 @@ from tanggap.banks import exchange
 from tanggap.banks.models import Bank, BankEntry
 from tanggap.banks.schemas import BankIn, EntryIn
 from tanggap.cases.service import validate_category
+from tanggap.db.base import utcnow
 from tanggap.detection.engine.hashing import QUALITY_FLOOR, HashError, dihedral, hash_bytes
 from tanggap.detection.engine.minhash import Signature, SignatureIndex, signature
 from tanggap.detection.engine.normalise import normalise
@@ -34,6 +38,10 @@ class MediaHashes(Protocol):
 
 
 # Of several banks matching, the strongest policy decides what happens.
+INSERT_CHUNK = 1_000
+# A removed post's text joins a bank only when this long: a short caption ("Selamat pagi
+# semua") is not specific to the content.
+MIN_BANK_TEXT_WORDS = 8
 POLICY_STRENGTH = {"review": 0, "auto_geo_restrict": 1, "auto_remove": 2}
 
 
@@ -70,36 +78,38 @@ def get(*, session: Session, name: str) -> Bank:
     return bank
 
 
+def all_banks(*, session: Session) -> list[Bank]:
+    """Return every bank, by name."""
+    return list(session.execute(select(Bank).order_by(Bank.name)).scalars())
+
+
 def list_banks(*, session: Session) -> list[tuple[Bank, int]]:
     """Return every bank with its number of entries."""
     counts = dict(
         session.execute(select(BankEntry.bank_id, func.count()).group_by(BankEntry.bank_id)).all()
     )
-    banks = session.execute(select(Bank).order_by(Bank.name)).scalars()
-    return [(bank, int(counts.get(bank.id, 0))) for bank in banks]
+    return [(bank, int(counts.get(bank.id, 0))) for bank in all_banks(session=session)]
 
 
 def add_entries(
     *, session: Session, bank: Bank, entries: list[EntryIn], actor: str
 ) -> tuple[int, int]:
-    """Add hashes to a bank; return (added, already there). Duplicates are not an error."""
-    seen: set[tuple[str, str]] = {
-        (kind, value)
-        for kind, value in session.execute(
-            select(BankEntry.kind, BankEntry.value).where(BankEntry.bank_id == bank.id)
-        ).all()
-    }
+    """Add hashes to a bank; return (added, already there). Duplicates are not an error, also
+    when another transaction adds the same hash at the same time (the insert skips conflicts)."""
+    unique = {(e.kind, e.value): e for e in reversed(entries)}  # the first label of a repeat
+    rows = [
+        {"bank_id": bank.id, "kind": kind, "value": value, "label": e.label, "created_at": utcnow()}
+        for (kind, value), e in reversed(unique.items())
+    ]
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     added = 0
-    for entry in entries:
-        key = (entry.kind, entry.value)
-        if key in seen:
-            continue
-        seen.add(key)
-        session.add(
-            BankEntry(bank_id=bank.id, kind=entry.kind, value=entry.value, label=entry.label)
+    for start in range(0, len(rows), INSERT_CHUNK):
+        statement = (
+            insert(BankEntry)
+            .on_conflict_do_nothing(index_elements=["bank_id", "kind", "value"])
+            .returning(BankEntry.id)
         )
-        added += 1
-    session.flush()
+        added += len(session.execute(statement, rows[start : start + INSERT_CHUNK]).all())
     audit.record(
         session=session,
         actor=actor,
@@ -186,11 +196,31 @@ def add_content(
         if value
     ]
     text = session.get(PostFingerprint, post.id)
-    if text is not None:
+    if text is not None and len(normalise(post.text).split()) >= MIN_BANK_TEXT_WORDS:
         entries.append(EntryIn(kind="minhash", value=text.minhash, label=label))
     if not entries:
         return 0, 0
     return add_entries(session=session, bank=bank, entries=entries, actor=actor)
+
+
+def remove_case_entries(
+    *, session: Session, bank_id: uuid.UUID, case_id: uuid.UUID, actor: str
+) -> int:
+    """Take out of a bank what a decision on ``case_id`` put there (its appeal succeeded)."""
+    removed = session.execute(
+        delete(BankEntry)
+        .where(BankEntry.bank_id == bank_id)
+        .where(BankEntry.label == f"case {case_id}")
+    ).rowcount  # type: ignore[attr-defined]
+    audit.record(
+        session=session,
+        actor=actor,
+        action="bank.entries_removed",
+        subject_type="bank",
+        subject_id=bank_id,
+        data={"case_id": str(case_id), "removed": removed},
+    )
+    return int(removed)
 
 
 def entries_of_texts(texts: list[str], label: str | None = None) -> list[EntryIn]:
@@ -249,9 +279,11 @@ class BankMatcher:
         self._index = PdqIndex()
         self._text = SignatureIndex([])
         self._entry_bank: dict[str, dict[int, uuid.UUID]] = {"pdq": {}, "minhash": {}}
+        self._lock = threading.Lock()
 
-    def _stale(self, session: Session, kind: str) -> list[tuple[int, str, uuid.UUID]] | None:
-        """Return the entries of ``kind`` when they changed since the last build, else None."""
+    def _stale(self, session: Session, kind: str) -> tuple[tuple[int, int], list[Any]] | None:
+        """Return the version and the entries of ``kind`` when they changed since the last
+        build, else None."""
         count, last = session.execute(
             select(func.count(BankEntry.id), func.coalesce(func.max(BankEntry.id), 0)).where(
                 BankEntry.kind == kind
@@ -263,23 +295,35 @@ class BankMatcher:
         rows = session.execute(
             select(BankEntry.id, BankEntry.value, BankEntry.bank_id).where(BankEntry.kind == kind)
         ).all()
-        self._versions[kind] = key
-        self._entry_bank[kind] = {entry_id: bank_id for entry_id, _, bank_id in rows}
-        return [(entry_id, value, bank_id) for entry_id, value, bank_id in rows]
+        return key, list(rows)
+
+    def _rebuild(self, session: Session, kind: str) -> None:
+        """Rebuild an in-memory index when its entries changed: built aside, then swapped in
+        (owners first, so a concurrent lookup never meets an entry without its bank)."""
+        if (found := self._stale(session, kind)) is None:
+            return
+        with self._lock:
+            key, rows = found
+            if self._versions.get(kind) == key:
+                return  # another thread built it meanwhile
+            owners = {entry_id: bank_id for entry_id, _, bank_id in rows}
+            self._entry_bank[kind] = {**self._entry_bank[kind], **owners}
+            if kind == "pdq":
+                self._index = PdqIndex.build((value, entry_id) for entry_id, value, _ in rows)
+            else:
+                self._text = SignatureIndex([(entry_id, value) for entry_id, value, _ in rows])
+            self._entry_bank[kind] = owners
+            self._versions[kind] = key
 
     def _refresh(self, session: Session) -> None:
-        rows = self._stale(session, "pdq")
-        if rows is not None:
-            self._index = PdqIndex.build((value, entry_id) for entry_id, value, _ in rows)
+        self._rebuild(session, "pdq")
 
     def match_text(
         self, *, session: Session, found: Signature, bound: float, bank_id: uuid.UUID | None = None
     ) -> list[BankMatch]:
         """Return every bank whose MinHash entries the text's signature is ``bound`` alike to
         (the closest entry of each), strongest policy first."""
-        rows = self._stale(session, "minhash")
-        if rows is not None:
-            self._text = SignatureIndex([(entry_id, value) for entry_id, value, _ in rows])
+        self._rebuild(session, "minhash")
         hits = self._text.query(found, bound)
         if not hits:
             return []

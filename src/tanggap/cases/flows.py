@@ -13,7 +13,7 @@ from tanggap.actions import service as actions
 from tanggap.actions.models import Action
 from tanggap.appeals.models import Appeal
 from tanggap.audit import service as audit
-from tanggap.auth.schemas import Caller
+from tanggap.auth.schemas import LEAD_ROLES, Caller
 from tanggap.banks import service as banks
 from tanggap.banks.models import Bank
 from tanggap.cases import cascade
@@ -109,7 +109,7 @@ def decide_case(
     if appeal is None and data.outcome in APPEAL_OUTCOMES:
         raise InvalidInput(f"{data.outcome} answers an appeal; this case has none", field="outcome")
 
-    bank = _bank_named(session, data.add_to_bank)
+    bank = _bank_named(session, data.add_to_bank, caller)
     needs_approval = data.outcome in FOUR_EYES_OUTCOMES
     decision = Decision(
         case_id=case.id,
@@ -139,13 +139,21 @@ def decide_case(
     return _apply(session, caller.audit_actor, case, decision, notifier, policy)
 
 
-def _bank_named(session: Session, name: str | None) -> Bank | None:
+def _bank_named(session: Session, name: str | None, caller: Caller) -> Bank | None:
+    """The bank a decision fills: one whose matches a reviewer reviews, or any for a lead (an
+    automatic bank removes on sight, a lead's call)."""
     if name is None:
         return None
     try:
-        return banks.get(session=session, name=name)
+        bank = banks.get(session=session, name=name)
     except NotFound as exc:
         raise InvalidInput(exc.message, field="add_to_bank") from exc
+    if bank.policy != "review" and caller.role not in LEAD_ROLES:
+        raise Forbidden(
+            f"the bank {name!r} acts automatically ({bank.policy}): only a lead may fill it",
+            field="add_to_bank",
+        )
+    return bank
 
 
 def _audit_decision(
@@ -298,6 +306,13 @@ def _answer_appeal(
     queued: list[Action] = []
     if decision.outcome == "reverse":
         appealed = session.get(Decision, appeal.appealed_decision_id)
+        if appealed is not None and appealed.bank_id is not None:
+            banks.remove_case_entries(
+                session=session,
+                bank_id=appealed.bank_id,
+                case_id=appealed.case_id,
+                actor=caller.audit_actor,
+            )
         post = session.get(Post, case.post_id)
         assert appealed is not None and post is not None
         queued = actions.create_restore(

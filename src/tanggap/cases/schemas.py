@@ -38,14 +38,15 @@ class DecisionIn(Input):
     add_to_bank: str | None = Field(
         default=None,
         max_length=64,
-        description="A hash bank to add the removed content's hashes to (media and text), so "
-        "re-uploads are caught on ingest",
+        description="A hash bank to add the removed content's hashes to (its media, and its text "
+        "when long enough to be specific), so re-uploads are caught on ingest; reviewers may "
+        "choose banks with the review policy, leads any bank",
     )
 
     @model_validator(mode="after")
     def _fields_fit_outcome(self) -> DecisionIn:
-        if self.add_to_bank is not None and self.outcome not in ("remove", "geo_restrict"):
-            raise ValueError("add_to_bank: only content removed or restricted goes to a bank")
+        if self.add_to_bank is not None and self.outcome != "remove":
+            raise ValueError("add_to_bank: only removed content goes to a bank")
         if self.outcome == "geo_restrict":
             if not self.countries:
                 raise ValueError("countries: geo_restrict needs at least one country")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -172,6 +173,8 @@ def bank_export(
             else:
                 with output.open("w", encoding="utf-8") as sink:
                     sink.writelines(chunks)
+        except BrokenPipeError:  # the reader stopped early (`| head`): not an error
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python's exit flush quiet
         except OSError as exc:
             fail(f"--output {output}: {exc.strerror or exc}", code=2)
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tanggap.api.deps import RuntimeDep, SessionDep
 from tanggap.auth import web
+from tanggap.auth.schemas import LEAD_ROLES
 from tanggap.banks import service as banks
 from tanggap.cases import detail, flows, overview
 from tanggap.cases import service as cases
@@ -165,7 +166,11 @@ def _case_page(
         d=shown,
         mine=shown.case.claimed_by_id == login.caller.id,
         templates=templates,
-        banks=[bank for bank, _ in banks.list_banks(session=session)],
+        banks=[
+            bank
+            for bank in banks.all_banks(session=session)
+            if bank.policy == "review" or login.caller.role in LEAD_ROLES
+        ],
         lease_seconds=runtime.settings.claim_lease_seconds,
         **context,
     )

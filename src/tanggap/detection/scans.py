@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from tanggap.audit import service as audit
@@ -25,6 +27,7 @@ from tanggap.posts.models import Post, PostMedia
 BATCH = 200
 ACTIVE = ("pending", "running")
 RULES_ACTOR = "system:rules"
+RULES_SETTLE = timedelta(seconds=60)
 
 
 def _with_text() -> ColumnElement[bool]:
@@ -76,29 +79,41 @@ def rule_digest(rule: Rule) -> str:
 
 def sync_rules(*, session: Session, rules: list[Rule], actor: str) -> ScanJob | None:
     """Compare the rules in force with those last scanned for; queue one scan of the stored posts
-    for the new and changed rules. Idempotent: a second process finds nothing left to do."""
+    for the new and changed rules. Each version change is a conditional write, so of several
+    processes noticing the same change only the one whose write lands queues the scan. The very
+    first look records the rules without scanning: they were applied on ingest all along."""
     known = dict(session.execute(select(RuleVersion.rule_id, RuleVersion.digest)).all())
     current = {rule.id: rule_digest(rule) for rule in rules}
-    changed = sorted(rule_id for rule_id, digest in current.items() if known.get(rule_id) != digest)
+    first_look = not known
+    claimed: list[str] = []
+    for rule_id, digest in sorted(current.items()):
+        if known.get(rule_id) == digest:
+            continue
+        if rule_id in known:
+            moved = session.execute(
+                update(RuleVersion)
+                .where(RuleVersion.rule_id == rule_id, RuleVersion.digest == known[rule_id])
+                .values(digest=digest, updated_at=utcnow())
+            )
+            won = moved.rowcount == 1  # type: ignore[attr-defined]
+        else:
+            won = _insert_version(session, rule_id, digest)
+        if won:
+            claimed.append(rule_id)
     gone = set(known) - set(current)
-    if not changed and not gone:
+    if gone:
+        session.execute(delete(RuleVersion).where(RuleVersion.rule_id.in_(gone)))
+    if not claimed or first_look:
         return None
-    try:
-        with session.begin_nested():
-            if gone:
-                session.execute(delete(RuleVersion).where(RuleVersion.rule_id.in_(gone)))
-            for rule_id in changed:
-                row = session.get(RuleVersion, rule_id)
-                if row is None:
-                    session.add(RuleVersion(rule_id=rule_id, digest=current[rule_id]))
-                else:
-                    row.digest, row.updated_at = current[rule_id], utcnow()
-            session.flush()
-    except IntegrityError:
-        return None  # another process recorded the same rules first, and queued their scan
-    if not changed:
-        return None
-    job = _queue(session, ScanJob(bank_id=None, state="pending", rule_ids=changed))
+    job = ScanJob(bank_id=None, state="pending", rule_ids=claimed, upto_post_id=None)
+    # Every post stored so far, and those ingested in the next minute (signals are never recorded
+    # twice): a post ingested under the old rules while this commits, or by a process that has
+    # not reloaded its rule files yet, is not missed.
+    job.total = session.execute(
+        select(func.count()).select_from(Post).where(_with_text())
+    ).scalar_one()
+    session.add(job)
+    session.flush()
     if job.total == 0:
         job.state, job.finished_at = "done", utcnow()
     audit.record(
@@ -107,9 +122,21 @@ def sync_rules(*, session: Session, rules: list[Rule], actor: str) -> ScanJob | 
         action="scan.queued",
         subject_type="scan",
         subject_id=job.id,
-        data={"scan_id": str(job.id), "rules": changed, "posts": job.total},
+        data={"scan_id": str(job.id), "rules": claimed, "posts": job.total},
     )
     return job
+
+
+def _insert_version(session: Session, rule_id: str, digest: str) -> bool:
+    """Record a new rule's digest unless another process just did; tell whether this one did."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    done = session.execute(
+        insert(RuleVersion)
+        .values(rule_id=rule_id, digest=digest, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["rule_id"])
+        .returning(RuleVersion.rule_id)
+    ).first()
+    return done is not None
 
 
 def rules_under_way(*, session: Session) -> ScanJob | None:
@@ -190,6 +217,8 @@ def run_batch(
         query = select(Post).where(Post.id > job.last_post_id).where(_scope(job))
         if job.upto_post_id is not None:
             query = query.where(Post.id <= job.upto_post_id)
+        if job.bank_id is None:  # every process runs the new rules on ingest within a minute
+            query = query.where(Post.ingested_at <= job.created_at + RULES_SETTLE)
         posts = list(session.execute(query.order_by(Post.id).limit(size)).scalars())
         matched = _match(session, pipeline, job, posts)
         job.scanned += len(posts)
