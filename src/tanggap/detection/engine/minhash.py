@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -27,6 +28,10 @@ class Signature:
 
     def hex(self) -> str:
         """Return the signature as 512 hex characters (stored with the post)."""
+        return self._hex
+
+    @cached_property
+    def _hex(self) -> str:
         return b"".join(s.to_bytes(4, "big") for s in self.slots).hex()
 
     @classmethod
@@ -39,6 +44,10 @@ class Signature:
 
     def bands(self) -> list[str]:
         """Return the LSH band keys: texts sharing one are candidates."""
+        return self._bands
+
+    @cached_property
+    def _bands(self) -> list[str]:
         return [
             hashlib.blake2b(
                 repr(self.slots[b * ROWS : (b + 1) * ROWS]).encode(), digest_size=8
