@@ -199,3 +199,12 @@ def test_bad_lists_are_refused_naming_the_line_and_write_nothing(
     fmt = tanggap("bank", "export", "bank-review", "--format", "xml", database_url=database_url)
     assert fmt.returncode == 2 and "--format" in fmt.stderr
     assert row_counts(runtime) == before
+
+
+def test_a_quoted_csv_header_in_any_column_order_is_read_as_csv() -> None:
+    from tanggap.banks import exchange
+
+    pdq = tanggap_free_dihedral()[0]
+    content = f'"collab","signal_str","signal_type"\r\nx,{pdq},pdq\r\n'
+    parsed = exchange.parse(content)
+    assert [(e.kind, e.value) for e in parsed.entries] == [("pdq", pdq)]

@@ -97,7 +97,7 @@ def detect(content: str) -> Literal["te", "te-csv"]:
     """Tell the dataset CSV (it starts with its header) from the one-per-line format."""
     first = content.lstrip("\ufeff").split("\n", 1)[0].strip().lower().replace('"', "")
     columns = {column.strip() for column in first.split(",")}
-    return "te-csv" if {"signal_type", "signal_str"} <= columns else "te"
+    return "te-csv" if "," in first and "signal_type" in columns else "te"
 
 
 def parse(content: str, *, fmt: Format = "auto", skip_unsupported: bool = False) -> Parsed:
