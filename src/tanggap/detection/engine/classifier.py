@@ -43,7 +43,7 @@ def features(text: str, normalised: str | None = None) -> dict[int, float]:
     weights: dict[int, float] = {}
     for gram, count in grams.items():
         bucket = gram % BUCKETS
-        weights[bucket] = weights.get(bucket, 0.0) + 1.0 + math.log(count)
+        weights[bucket] = weights.get(bucket, 0.0) + 1.0 + (math.log(count) if count > 1 else 0.0)
     norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
     return {k: v / norm for k, v in weights.items()}
 

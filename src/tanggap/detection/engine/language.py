@@ -43,7 +43,7 @@ def _detector() -> LanguageDetector:
 
 def detect_language(text: str) -> str | None:
     """Return the ISO 639-1 code of the text's language, or None when it cannot be told."""
-    if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+    if sum(map(str.isalpha, text)) < MIN_LETTERS:
         return None
     language = _detector().detect_language_of(text)
     if language is None:

@@ -43,6 +43,8 @@ def slang() -> dict[str, str]:
 def fold(text: str) -> str:
     """Lower-case, strip diacritics and fold look-alike letters of other scripts."""
     decomposed = unicodedata.normalize("NFKD", text.lower().translate(HOMOGLYPHS))
+    if decomposed.isascii():  # most posts: nothing to strip or fold
+        return decomposed
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.translate(HOMOGLYPHS)
 
@@ -56,7 +58,15 @@ def _word(token: str, dictionary: dict[str, str]) -> str:
     return dictionary.get(token, token)
 
 
+@lru_cache(maxsize=200_000)
+def _packaged_word(token: str) -> str:
+    """A token through the packaged dictionary: words repeat, so each is worked out once."""
+    return _word(token, slang())
+
+
 def normalise(text: str, dictionary: dict[str, str] | None = None) -> str:
     """Return the text as matching sees it: folded, de-leeted, slang resolved, one space apart."""
-    words = dictionary if dictionary is not None else slang()
-    return " ".join(_word(token, words) for token in _WORD.findall(fold(text)))
+    tokens = _WORD.findall(fold(text))
+    if dictionary is None:
+        return " ".join(_packaged_word(token) for token in tokens)
+    return " ".join(_word(token, dictionary) for token in tokens)
