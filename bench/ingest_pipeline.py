@@ -53,8 +53,8 @@ from tanggap.detection.engine.normalise import normalise
 from tanggap.detection.hook import NoInspection, PostInspector
 from tanggap.detection.models import Signal
 from tanggap.platform.models import Restriction
-from tanggap.posts.router import ingest_post
-from tanggap.posts.schemas import PostIn
+from tanggap.posts.router import ingest_post, ingest_posts
+from tanggap.posts.schemas import PostIn, PostsIn
 from tanggap.runtime import Runtime, build_runtime
 from tests.factories import bearer, decision_body, make_tokens, post_body, report_body
 
@@ -64,6 +64,7 @@ CHANNELS = 100
 WARMUP = 300
 REMOVED = 50
 REUPLOAD_EVERY = 50
+BATCH = 100  # posts per transaction on the batched side
 PROFILED = 1000
 
 
@@ -119,6 +120,26 @@ def ingest(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> None:
             runtime=runtime,
             response=Response(),
         )
+
+
+def batched(runtime: Runtime, caller: Caller, size: int) -> Callable[[dict[str, Any]], None]:
+    """Ingest posts as ``POST /v1/posts/batch`` does, ``size`` per transaction (the block size is
+    a multiple of ``size``, so every measured post is stored inside its block)."""
+    waiting: list[dict[str, Any]] = []
+
+    def side(body: dict[str, Any]) -> None:
+        waiting.append(body)
+        if len(waiting) == size:
+            with runtime.factory() as session:
+                ingest_posts(
+                    data=PostsIn.model_validate({"posts": waiting}),
+                    session=session,
+                    caller=caller,
+                    runtime=runtime,
+                )
+            waiting.clear()
+
+    return side
 
 
 def remove(runtime: Runtime, bodies: list[dict[str, Any]]) -> int:
@@ -200,6 +221,7 @@ def main() -> None:
             ("text engines only, no database", engines),
             ("ingest, detection off (baseline)", lambda b: ingest(plain, plain_caller, b)),
             ("ingest with detection", lambda b: ingest(full, full_caller, b)),
+            (f"same, {BATCH} posts per batch", batched(full, full_caller, BATCH)),
         ]
         removed = []
         for _, side in sides:
@@ -207,6 +229,9 @@ def main() -> None:
                 side(body)
         for runtime in (plain, full):
             removed.append(remove(runtime, warmup[:REMOVED]))
+        measured_batched = bodies_of(
+            corpus[WARMUP : WARMUP + args.posts], 900_000, [b["text"] for b in warmup[:REMOVED]]
+        )
 
         seconds: dict[str, list[float]] = {name: [] for name, _ in sides}
         sizes = []
@@ -215,8 +240,10 @@ def main() -> None:
                 block = measured[at : at + args.block]
                 sizes.append(len(block))
                 for name, side in sides:
+                    # the batched side stores the same texts under other message ids
+                    posts = measured_batched[at : at + args.block] if "batch" in name else block
                     started = time.perf_counter()
-                    for body in block:
+                    for body in posts:
                         side(body)
                     seconds[name].append(time.perf_counter() - started)
             if args.profile:
@@ -230,7 +257,7 @@ def main() -> None:
         print(
             f"database: {full.engine.dialect.name}; {len(measured):,} posts"
             f" ({len(measured) // REUPLOAD_EVERY} re-uploads of removed content) in blocks of"
-            f" {args.block}, the three sides alternating; pinned to core {core}"
+            f" {args.block}, the sides alternating; pinned to core {core}"
         )
         print(
             f"set-up: {WARMUP} warm-up posts per side, {removed[1]} removed through a report and a"

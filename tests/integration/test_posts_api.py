@@ -176,3 +176,65 @@ def test_post_text_is_kept_exactly_as_sent(client: TestClient, tokens: Tokens) -
     client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
     again = client.post("/v1/posts", json=body, headers=bearer(tokens.platform))
     assert again.json()["changed"] == []
+
+
+def test_a_batch_is_stored_in_one_go_and_resent_safely(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    posts = [
+        post_body(channel="kanal_a", message_id=1, text="Harga cabai naik lagi di pasar"),
+        post_body(
+            channel="kanal_b",
+            message_id=2,
+            text="Bocoran p0la gacooor malam ini, depo pulsa bisa bosku",
+        ),
+        post_body(channel="kanal_a", message_id=1, text="Harga cabai naik lagi di pasar!"),
+    ]
+    done = client.post("/v1/posts/batch", json={"posts": posts}, headers=bearer(tokens.platform))
+    assert done.status_code == 200, done.text
+    body = done.json()
+    # The same post twice in a batch: the second is a resend that edits it.
+    assert (body["created"], body["updated"], body["unchanged"]) == (2, 1, 0)
+    assert [(p["channel"], p["created"], p["changed"]) for p in body["posts"]] == [
+        ("kanal_a", True, []),
+        ("kanal_b", True, []),
+        ("kanal_a", False, ["text"]),
+    ]
+    assert body["posts"][1]["language"] == "id"
+    signals = client.get("/v1/posts/kanal_b/2/signals", headers=bearer(tokens.reviewer)).json()
+    assert [s["source"] for s in signals if s["kind"] == "rule"] == ["rule:gambling.slot-promo"]
+    again = client.post(
+        "/v1/posts/batch", json={"posts": posts[:2]}, headers=bearer(tokens.platform)
+    )
+    assert again.json()["unchanged"] == 1 and again.json()["updated"] == 1  # kanal_a's text back
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM posts")).scalar_one() == 2
+
+
+def test_a_bad_post_refuses_the_whole_batch_naming_it(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    good = post_body(channel="kanal_a", message_id=1, text="Baik")
+    before = row_counts(runtime)
+    cases: list[tuple[Any, str]] = [
+        ({"posts": [good, {**good, "message_id": -1}]}, "posts.1.message_id"),
+        ({"posts": []}, "posts"),
+        ({"posts": [good] * 501}, "posts"),
+        (
+            {
+                "posts": [
+                    good,
+                    post_body(message_id=2, media=[{"data": "aGVsbG8=", "md5": "0" * 32}]),
+                ]
+            },
+            "posts.1.media.0.md5",
+        ),
+    ]
+    for payload, field in cases:
+        refused = client.post("/v1/posts/batch", json=payload, headers=bearer(tokens.platform))
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["field"] == field
+    assert row_counts(runtime) == before
+    flagger = client.post("/v1/posts/batch", json={"posts": [good]}, headers=bearer(tokens.flagger))
+    assert flagger.status_code == 403
+    assert row_counts(runtime) == before

@@ -115,3 +115,21 @@ class PostOut(BaseModel):
     media_count: int
     created: bool = False
     changed: list[str] = Field(default_factory=list)
+
+
+MAX_BATCH = 500
+
+
+class PostsIn(Input):
+    """Many posts at once, stored in one transaction: all or none."""
+
+    posts: list[PostIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class PostsOut(BaseModel):
+    """What a batch did, and each post as stored (in the order sent)."""
+
+    created: int
+    updated: int
+    unchanged: int
+    posts: list[PostOut]

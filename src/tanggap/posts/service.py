@@ -13,7 +13,7 @@ from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
 from tanggap.detection.engine.hashing import HashError, file_hashes
 from tanggap.detection.hook import PostInspector, Waiting
-from tanggap.errors import InvalidInput
+from tanggap.errors import InvalidInput, TanggapError
 from tanggap.posts.models import Post, PostMedia
 from tanggap.posts.schemas import MediaIn, PostIn
 from tanggap.pseudonyms import user_ref
@@ -155,6 +155,35 @@ def ingest(
         )
 
     return _resend(session, post, channel, data, author_ref, actor, inspector, pending)
+
+
+def ingest_many(
+    *,
+    session: Session,
+    posts: list[PostIn],
+    secret_key: str,
+    actor: str,
+    inspector: PostInspector,
+) -> list[IngestResult]:
+    """Store many posts in the caller's transaction; the first that cannot be stored stops the
+    batch, its error naming ``posts.N``, and nothing of the batch is kept (the caller rolls back).
+    The same post twice in a batch is a resend of itself."""
+    results = []
+    for index, data in enumerate(posts):
+        try:
+            results.append(
+                ingest(
+                    session=session,
+                    data=data,
+                    secret_key=secret_key,
+                    actor=actor,
+                    inspector=inspector,
+                )
+            )
+        except TanggapError as exc:
+            field = f"posts.{index}.{exc.field}" if exc.field else f"posts.{index}"
+            raise type(exc)(f"posts[{index}]: {exc.message}", field=field) from exc
+    return results
 
 
 def _resend(
