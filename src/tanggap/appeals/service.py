@@ -12,6 +12,7 @@ from tanggap.appeals.models import Appeal
 from tanggap.appeals.schemas import AppealIn, AppealOut, Redress, StatementOfReasons
 from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
+from tanggap.cases import service as cases
 from tanggap.cases.models import Case, Decision
 from tanggap.cases.schemas import RESTRICTING_OUTCOMES
 from tanggap.db.base import utcnow
@@ -63,12 +64,7 @@ def file(*, session: Session, caller: Caller, data: AppealIn, policy: Policy) ->
     """File an appeal against the decision restricting a post; it becomes a case again, for a
     reviewer other than the decision's author."""
     post = _post(session, data.channel, data.message_id)
-    case = session.execute(
-        select(Case)
-        .where(Case.post_id == post.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    case = cases.lock_of_post(session=session, post_id=post.id)
     decision = _standing_decision(session, case.id) if case else None
     if case is None or decision is None or decision.outcome not in RESTRICTING_OUTCOMES:
         raise InvalidInput(

@@ -130,15 +130,21 @@ def parse(content: str, *, fmt: Format = "auto", skip_unsupported: bool = False)
     return parsed
 
 
+def text_entry(text: str, label: str | None) -> EntryIn | None:
+    """A text as a bank keeps it: its MinHash signature (None for a text without words)."""
+    found = signature(normalise(text))
+    return None if found is None else EntryIn(kind="minhash", value=found.hex(), label=label)
+
+
 def _entry(number: int, kind: str, signal: str, label: str | None) -> EntryIn:
     if not signal:
         raise InvalidInput(f"line {number}: a {kind} line without its signal", field="file")
     label = label[:200] if label else None
     if kind == "text":
-        found = signature(normalise(signal))
-        if found is None:
+        entry = text_entry(signal, label)
+        if entry is None:
             raise InvalidInput(f"line {number}: raw_text has no words to match", field="file")
-        kind, signal = "minhash", found.hex()
+        return entry
     try:
         return EntryIn(kind=kind, value=signal, label=label)  # type: ignore[arg-type]
     except ValidationError as exc:

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
@@ -18,9 +16,9 @@ from tanggap.banks import exchange
 from tanggap.banks.models import Bank, BankEntry
 from tanggap.banks.schemas import BankIn, EntryIn
 from tanggap.cases.service import validate_category
-from tanggap.db.base import utcnow
+from tanggap.db.base import insert_skipping_conflicts, utcnow
 from tanggap.detection.engine.hashing import QUALITY_FLOOR, HashError, dihedral, hash_bytes
-from tanggap.detection.engine.minhash import Signature, SignatureIndex, signature
+from tanggap.detection.engine.minhash import Signature, SignatureIndex
 from tanggap.detection.engine.normalise import normalise
 from tanggap.detection.engine.pdq_index import PdqIndex
 from tanggap.detection.models import PostFingerprint
@@ -101,14 +99,10 @@ def add_entries(
         {"bank_id": bank.id, "kind": kind, "value": value, "label": e.label, "created_at": utcnow()}
         for (kind, value), e in reversed(unique.items())
     ]
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    statement = insert_skipping_conflicts(session, BankEntry, "bank_id", "kind", "value")
+    statement = statement.returning(BankEntry.id)
     added = 0
     for start in range(0, len(rows), INSERT_CHUNK):
-        statement = (
-            insert(BankEntry)
-            .on_conflict_do_nothing(index_elements=["bank_id", "kind", "value"])
-            .returning(BankEntry.id)
-        )
         added += len(session.execute(statement, rows[start : start + INSERT_CHUNK]).all())
     audit.record(
         session=session,
@@ -227,10 +221,10 @@ def entries_of_texts(texts: list[str], label: str | None = None) -> list[EntryIn
     """Turn texts into MinHash entries (near-duplicate text); the texts themselves are not kept."""
     found = []
     for index, text in enumerate(texts):
-        sig = signature(normalise(text))
-        if sig is None:
+        entry = exchange.text_entry(text, label)
+        if entry is None:
             raise InvalidInput(f"texts[{index}] has no words to match", field=f"texts.{index}")
-        found.append(EntryIn(kind="minhash", value=sig.hex(), label=label))
+        found.append(entry)
     return found
 
 
@@ -315,9 +309,6 @@ class BankMatcher:
             self._entry_bank[kind] = owners
             self._versions[kind] = key
 
-    def _refresh(self, session: Session) -> None:
-        self._rebuild(session, "pdq")
-
     def match_text(
         self, *, session: Session, found: Signature, bound: float, bank_id: uuid.UUID | None = None
     ) -> list[BankMatch]:
@@ -346,7 +337,7 @@ class BankMatcher:
         if not banks:
             return [[] for _ in media]
         if any(item.pdq for item in media):
-            self._refresh(session)
+            self._rebuild(session, "pdq")
         widest = max(bank.pdq_threshold for bank in banks.values())
         return [self._match_one(session, banks, widest, item) for item in media]
 

@@ -96,12 +96,7 @@ def open_target(
     """Return the (locked) case of a near-duplicate ready for the decision, or why it is not."""
     post = session.get(Post, link.post_id)
     assert post is not None
-    case = session.execute(
-        select(Case)
-        .where(Case.post_id == post.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    case = cases.lock_of_post(session=session, post_id=post.id)
     now = utcnow()
     if case is None:
         case = Case(

@@ -40,6 +40,16 @@ def _more_severe(policy: Policy, current: str, candidate: str) -> str:
     return candidate if candidate_cat.severity > current_cat.severity else current
 
 
+def lock_of_post(*, session: Session, post_id: int) -> Case | None:
+    """Return the case of a post, locked for this transaction, or None."""
+    return session.execute(
+        select(Case)
+        .where(Case.post_id == post_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
 def open_or_join(
     *,
     session: Session,
@@ -51,12 +61,7 @@ def open_or_join(
     automated: bool = False,
 ) -> Case:
     """Return the case of ``post``, opening it, joining it or reopening it for a new report."""
-    case = session.execute(
-        select(Case)
-        .where(Case.post_id == post.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    case = lock_of_post(session=session, post_id=post.id)
     if case is None:
         case = Case(
             post_id=post.id,

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, TypeDecorator, Uuid
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.sql.dml import Insert
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -59,6 +61,13 @@ class Base(DeclarativeBase):
         list[str]: JSONType,
         str: String(),
     }
+
+
+def insert_skipping_conflicts(session: Session, model: type[Any], *columns: str) -> Insert:
+    """``INSERT … ON CONFLICT (columns) DO NOTHING`` for the session's database (SQLite or
+    PostgreSQL): a row another transaction stored first is skipped, not an error."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    return dialect.insert(model).on_conflict_do_nothing(index_elements=list(columns))
 
 
 def utcnow() -> datetime:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -106,15 +105,7 @@ class DetectionPipeline:
                 acting = hit
         if acting is None:
             return new
-        case = cases.open_or_join(
-            session=session,
-            post=post,
-            category=acting.rule.category,
-            deadline=self._automated_deadline(acting.rule.category),
-            policy=self.policy,
-            actor=ACTOR,
-            automated=True,
-        )
+        case = self._automated_case(session, post, acting.rule.category)
         if acting.rule.effect.auto_remove and case.state in OPEN_STATES:
             self._decide(
                 session,
@@ -155,12 +146,11 @@ class DetectionPipeline:
         post: Post,
         bank_id: uuid.UUID | None = None,
         text: Signature | None = None,
-        media: bool = True,
     ) -> int:
         """Match the post's media (and its text signature, when given) against the banks, or one
         bank; record the signals and act on the strongest match. Return how many were new."""
         found: list[tuple[int | None, BankMatch]] = []
-        if media and post.media:
+        if post.media:
             for item, matches in zip(
                 post.media, self.banks.match(session=session, media=post.media), strict=True
             ):
@@ -208,15 +198,7 @@ class DetectionPipeline:
 
     def _act_on_match(self, session: Session, post: Post, match: BankMatch) -> None:
         bank = match.bank
-        case = cases.open_or_join(
-            session=session,
-            post=post,
-            category=bank.category,
-            deadline=self._automated_deadline(bank.category),
-            policy=self.policy,
-            actor=ACTOR,
-            automated=True,
-        )
+        case = self._automated_case(session, post, bank.category)
         if bank.policy == "review" or case.state not in OPEN_STATES:
             return  # a reviewer decides; a decided case is not decided twice
         outcome = "remove" if bank.policy == "auto_remove" else "geo_restrict"
@@ -229,13 +211,23 @@ class DetectionPipeline:
             f"Matched an entry of the hash bank {bank.name} ({match.kind}, {match.closeness}).",
         )
 
-    def _automated_deadline(self, category: str) -> datetime:
-        return compute_deadline(
+    def _automated_case(self, session: Session, post: Post, category: str) -> Case:
+        """Open (or join) the post's case as detection's: automated, with its category's
+        deadline counted from now."""
+        return cases.open_or_join(
+            session=session,
+            post=post,
+            category=category,
+            deadline=compute_deadline(
+                policy=self.policy,
+                received_at=utcnow(),
+                source="automated",
+                order_type="notice",
+                category_id=category,
+            ),
             policy=self.policy,
-            received_at=utcnow(),
-            source="automated",
-            order_type="notice",
-            category_id=category,
+            actor=ACTOR,
+            automated=True,
         )
 
     def _removed_copies(
@@ -271,15 +263,7 @@ class DetectionPipeline:
         if session.execute(select(Case.id).where(Case.post_id == post.id)).first() is None:
             # A re-upload of removed content waits for a reviewer (an automated case); hash
             # banks with an auto_remove policy are the route to removing on sight.
-            cases.open_or_join(
-                session=session,
-                post=post,
-                category=decision.category,
-                deadline=self._automated_deadline(decision.category),
-                policy=self.policy,
-                actor=ACTOR,
-                automated=True,
-            )
+            self._automated_case(session, post, decision.category)
 
 
 class RemovedContent:

@@ -9,13 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from tanggap.audit import service as audit
 from tanggap.banks.models import Bank
-from tanggap.db.base import utcnow
+from tanggap.db.base import insert_skipping_conflicts, utcnow
 from tanggap.detection.engine.minhash import Signature
 from tanggap.detection.engine.normalise import normalise
 from tanggap.detection.engine.rules import Rule
@@ -42,10 +40,12 @@ def _scope(job: ScanJob) -> ColumnElement[bool]:
 
 
 def _queue(session: Session, job: ScanJob) -> ScanJob:
-    """Fix the scan's end (the newest post now: later ones are matched on ingest) and count."""
-    job.upto_post_id = session.execute(select(func.max(Post.id))).scalar_one() or 0
+    """Store the scan with its count of posts. A bank scan ends at the newest post now (later
+    ones are matched on ingest); a rules scan has no such end (see ``RULES_SETTLE``)."""
+    last = session.execute(select(func.max(Post.id))).scalar_one() or 0
+    job.upto_post_id = last if job.bank_id is not None else None
     job.total = session.execute(
-        select(func.count()).select_from(Post).where(_scope(job), Post.id <= job.upto_post_id)
+        select(func.count()).select_from(Post).where(_scope(job), Post.id <= last)
     ).scalar_one()
     session.add(job)
     session.flush()
@@ -105,15 +105,10 @@ def sync_rules(*, session: Session, rules: list[Rule], actor: str) -> ScanJob | 
         session.execute(delete(RuleVersion).where(RuleVersion.rule_id.in_(gone)))
     if not claimed or first_look:
         return None
-    job = ScanJob(bank_id=None, state="pending", rule_ids=claimed, upto_post_id=None)
     # Every post stored so far, and those ingested in the next minute (signals are never recorded
     # twice): a post ingested under the old rules while this commits, or by a process that has
     # not reloaded its rule files yet, is not missed.
-    job.total = session.execute(
-        select(func.count()).select_from(Post).where(_with_text())
-    ).scalar_one()
-    session.add(job)
-    session.flush()
+    job = _queue(session, ScanJob(bank_id=None, state="pending", rule_ids=claimed))
     if job.total == 0:
         job.state, job.finished_at = "done", utcnow()
     audit.record(
@@ -129,11 +124,9 @@ def sync_rules(*, session: Session, rules: list[Rule], actor: str) -> ScanJob | 
 
 def _insert_version(session: Session, rule_id: str, digest: str) -> bool:
     """Record a new rule's digest unless another process just did; tell whether this one did."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     done = session.execute(
-        insert(RuleVersion)
+        insert_skipping_conflicts(session, RuleVersion, "rule_id")
         .values(rule_id=rule_id, digest=digest, updated_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["rule_id"])
         .returning(RuleVersion.rule_id)
     ).first()
     return done is not None

@@ -90,6 +90,16 @@ def _to_hash(session: Session, post: Post, pending: dict[int, bytes]) -> list[Wa
     ]
 
 
+def _new_media(media: list[MediaIn], pending: dict[int, bytes]) -> list[PostMedia]:
+    """The stored rows of a post's media; those whose bytes came wait for their PDQ hash."""
+    return [
+        PostMedia(
+            position=i, sha256=m.sha256, md5=m.md5, pdq=m.pdq, url=m.url, pdq_pending=i in pending
+        )
+        for i, m in enumerate(media)
+    ]
+
+
 def _media_rows(media: list[MediaIn]) -> list[tuple[str | None, ...]]:
     return [(m.sha256, m.md5, m.pdq, m.url) for m in media]
 
@@ -118,17 +128,7 @@ def ingest(
             posted_at=data.posted_at,
             views=data.views,
             author_ref=author_ref,
-            media=[
-                PostMedia(
-                    position=i,
-                    sha256=m.sha256,
-                    md5=m.md5,
-                    pdq=m.pdq,
-                    url=m.url,
-                    pdq_pending=i in pending,
-                )
-                for i, m in enumerate(data.media)
-            ],
+            media=_new_media(data.media, pending),
         )
         try:
             with session.begin_nested():
@@ -245,16 +245,6 @@ def _apply_changes(
     if stored != incoming:
         post.media.clear()
         session.flush()  # old rows go before new ones take their positions
-        post.media.extend(
-            PostMedia(
-                position=i,
-                sha256=m.sha256,
-                md5=m.md5,
-                pdq=m.pdq,
-                url=m.url,
-                pdq_pending=i in pending,
-            )
-            for i, m in enumerate(data.media)
-        )
+        post.media.extend(_new_media(data.media, pending))
         changed.append("media")
     return changed
