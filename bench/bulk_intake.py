@@ -18,12 +18,12 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tanggap import logs
-from tanggap.api.app import create_app
 from tanggap.config import Settings
 from tanggap.db.migrate import upgrade
 from tanggap.posts import service as posts
 from tanggap.posts.schemas import PostIn
 from tanggap.runtime import build_runtime
+from tanggap.server import create_app
 from tests.factories import bearer, make_tokens, post_body, report_body
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
@@ -55,7 +55,7 @@ def main() -> None:
                     data=PostIn(**post_body(channel="benchchannel", message_id=message_id)),
                     secret_key=SECRET,
                     actor="bench",
-                    inspector=runtime.inspector,
+                    inspector=runtime.pipeline,
                 )
         app = create_app(runtime=runtime, run_dispatcher=False)
         bulk_seconds, single_seconds, next_id = [], [], 1

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tanggap.config import DEFAULT_RULES_DIR
-from tanggap.detection.engine import classifier
-from tanggap.detection.engine.language import detect_language
-from tanggap.detection.engine.minhash import signature
-from tanggap.detection.engine.normalise import normalise
-from tanggap.detection.engine.rules import load_dir
+from tanggap.detectors import classifier
+from tanggap.detectors.language import detect_language
+from tanggap.detectors.minhash import signature
+from tanggap.detectors.normalise import normalise
+from tanggap.detectors.rules import load_dir
 
 DATA = Path(__file__).parents[2] / "shared" / "data"
 

@@ -4,7 +4,7 @@ Usage: PYTHONPATH=. .venv/bin/python bench/ingest_pipeline.py [--posts 5000] [--
        [--postgres | --database-url URL] [--profile]
 
 Each post goes through what ``POST /v1/posts`` does minus HTTP: the router's function
-(``posts.router.ingest_post``: the post validated into ``PostIn``, ``posts.service.ingest`` with
+(``api.posts.ingest_post``: the post validated into ``PostIn``, ``posts.service.ingest`` with
 its audit event, the detection pipeline — language, normalisation, MinHash fingerprint and bands,
 rules, classifier, the near-copy check against removed content, the hash banks (none are
 configured here, so only their staleness check runs) — the commit, and the delivery of any
@@ -38,24 +38,27 @@ from bench.near_dup_corpus import edited
 from fastapi import Response
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tanggap import logs
-from tanggap.api.app import create_app
+from tanggap.api.posts import ingest_post, ingest_posts
 from tanggap.auth import service as auth
 from tanggap.auth.schemas import Caller
+from tanggap.builtin_pages.models import Restriction
 from tanggap.cases.models import Case
 from tanggap.config import Settings
 from tanggap.db.migrate import upgrade
-from tanggap.detection.engine import classifier
-from tanggap.detection.engine.language import detect_language
-from tanggap.detection.engine.minhash import signature
-from tanggap.detection.engine.normalise import normalise
-from tanggap.detection.hook import NoInspection, PostInspector
 from tanggap.detection.models import Signal
-from tanggap.platform.models import Restriction
-from tanggap.posts.router import ingest_post, ingest_posts
+from tanggap.detectors import classifier
+from tanggap.detectors.language import detect_language
+from tanggap.detectors.minhash import signature
+from tanggap.detectors.normalise import normalise
+from tanggap.posts.inspection import Inspection
+from tanggap.posts.models import Post
 from tanggap.posts.schemas import PostIn, PostsIn
 from tanggap.runtime import Runtime, build_runtime
+from tanggap.screening.pipeline import DetectionPipeline
+from tanggap.server import create_app
 from tests.factories import bearer, decision_body, make_tokens, post_body, report_body
 
 DATA = Path(__file__).parents[2] / "shared" / "data"
@@ -68,13 +71,12 @@ BATCH = 100  # posts per transaction on the batched side
 PROFILED = 1000
 
 
-class PlainRuntime(Runtime):
-    """The same runtime with the detection pipeline switched off."""
+class NoDetection(DetectionPipeline):
+    """The detection pipeline switched off: it looks at nothing."""
 
-    @property
-    def inspector(self) -> PostInspector:
-        """Look at nothing."""
-        return NoInspection()
+    def inspect(self, *, session: Session, post: Post, created: bool) -> Inspection:
+        """Do nothing."""
+        return Inspection()
 
 
 def texts(seed: int) -> list[str]:
@@ -94,16 +96,9 @@ def texts(seed: int) -> list[str]:
 def runtime_for(url: str, detect: bool) -> tuple[Runtime, Caller]:
     """Migrate the database; return a runtime (with or without detection) and a platform caller."""
     upgrade(url)
-    built = build_runtime(Settings(env="test", database_url=url, secret_key=SECRET))
-    runtime = built
+    runtime = build_runtime(Settings(env="test", database_url=url, secret_key=SECRET))
     if not detect:
-        runtime = PlainRuntime(
-            settings=built.settings,
-            engine=built.engine,
-            factory=built.factory,
-            policy=built.policy,
-            notifier=built.notifier,
-        )
+        runtime.pipeline = NoDetection(runtime.policy, runtime.notifier, runtime.rules)
     with runtime.factory() as session, session.begin():
         platform = auth.create_principal(session=session, role="platform", name="bench platform")
         caller = Caller(id=platform.id, role="platform", name=platform.name, org_id=None)

@@ -18,11 +18,11 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tanggap import logs
-from tanggap.api.app import create_app
 from tanggap.audit import service as audit
 from tanggap.config import Settings
 from tanggap.db.migrate import upgrade
 from tanggap.runtime import build_runtime
+from tanggap.server import create_app
 from tests.factories import bearer, make_tokens, post_body, report_body
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"

@@ -15,9 +15,9 @@ from sqlalchemy import Engine, create_engine, event, insert, text
 
 from tanggap.channels.models import Channel
 from tanggap.db.session import normalise_url
-from tanggap.detection.engine.minhash import jaccard, signature
-from tanggap.detection.engine.normalise import normalise, slang
 from tanggap.detection.models import FingerprintBand
+from tanggap.detectors.minhash import jaccard, signature
+from tanggap.detectors.normalise import normalise, slang
 from tanggap.posts.models import Post
 from tanggap.pseudonyms import user_ref
 

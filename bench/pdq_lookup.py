@@ -31,7 +31,7 @@ from functools import partial
 
 import numpy as np
 
-from tanggap.detection.engine.pdq_index import PdqIndex
+from tanggap.detectors.pdq_index import PdqIndex
 
 THRESHOLD = 31
 # Beyond what 16 chunks cover with one flipped bit: 47 probes two bits a chunk, 64 scans it all.

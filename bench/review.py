@@ -34,7 +34,7 @@ from tanggap.auth.passwords import hash_password
 from tanggap.config import Settings
 from tanggap.db.migrate import upgrade
 from tanggap.demo import service as demo
-from tanggap.reviewers import service as reviewers
+from tanggap.review import team
 from tanggap.reviewers.schemas import ReviewerIn
 from tanggap.runtime import Runtime, build_runtime
 from tests.factories import bearer, run_triage, seed_cases
@@ -61,7 +61,7 @@ def seed(runtime: Runtime, reviewer_count: int) -> list[str]:
             session=session,
             secret_key=SECRET,
             policy=runtime.policy,
-            inspector=runtime.inspector,
+            inspector=runtime.pipeline,
             notifier=runtime.notifier,
         )
     seed_cases(runtime, 200, channel="antrianbench")
@@ -69,7 +69,7 @@ def seed(runtime: Runtime, reviewer_count: int) -> list[str]:
     tokens = []
     with runtime.factory() as session, session.begin():
         for n in range(reviewer_count + 1):
-            created = reviewers.create(
+            created = team.add_reviewer(
                 session=session,
                 data=ReviewerIn(email=f"r{n}@bench.example", languages=["id", "ms", "en"]),
                 policy=runtime.policy,

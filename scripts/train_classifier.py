@@ -20,9 +20,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_fscore_support
 from sklearn.model_selection import cross_val_predict
 
-from tanggap.detection.engine.classifier import BUCKETS, MODEL_FILE, Model, features
+from tanggap.detectors.classifier import BUCKETS, MODEL_FILE, Model, features
 
-OUT = Path(__file__).parents[1] / "src" / "tanggap" / "detection" / MODEL_FILE
+OUT = Path(__file__).parents[1] / "src" / "tanggap" / "detectors" / MODEL_FILE
 C = 4.0
 
 
@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--evaluate-only", action="store_true")
     args = parser.parse_args()
     if args.evaluate_only:
-        from tanggap.detection.engine.classifier import packaged
+        from tanggap.detectors.classifier import packaged
 
         model = packaged()
         assert model is not None, "no packaged model; train it first"

@@ -15,12 +15,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tanggap.api.app import create_app
 from tanggap.config import Settings
 from tanggap.db.migrate import upgrade
-from tanggap.db.models import Base
 from tanggap.db.session import make_engine
 from tanggap.runtime import Runtime, build_runtime
+from tanggap.server import create_app
+from tanggap.tables import Base
 from tests.factories import Tokens, make_tokens
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"

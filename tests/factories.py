@@ -12,18 +12,18 @@ from sqlalchemy.orm import Session
 
 from tanggap.auth import service as auth
 from tanggap.auth.schemas import STAFF_ROLES, Caller, Role
-from tanggap.cases import triage
-from tanggap.db.models import Base
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn
 from tanggap.posts import service as posts
 from tanggap.posts.schemas import PostIn
 from tanggap.reports import service as reports
 from tanggap.reports.schemas import ReportIn
+from tanggap.review import team, triage
 from tanggap.reviewers import service as reviewers
 from tanggap.reviewers.models import ReviewerClearance, ReviewerLanguage
 from tanggap.reviewers.schemas import ReviewerIn
 from tanggap.runtime import Runtime
+from tanggap.tables import Base
 
 POSTED_AT = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
 
@@ -169,7 +169,7 @@ def new_reviewer(
     role: str = "reviewer",
 ) -> reviewers.NewReviewer:
     """Create a console account through the product's service (one-time password included)."""
-    return reviewers.create(
+    return team.add_reviewer(
         session=session,
         data=ReviewerIn(
             email=email,
@@ -226,7 +226,7 @@ def seed_cases(runtime: Runtime, count: int, channel: str = "antrian") -> list[s
                 ),
                 secret_key=runtime.settings.secret_key,
                 actor=caller.audit_actor,
-                inspector=runtime.inspector,
+                inspector=runtime.pipeline,
             )
             intake = reports.submit(
                 session=session,

@@ -1,25 +1,38 @@
-"""Everything a running process shares: settings, database, policy, engines behind interfaces."""
+"""Everything a running process shares, assembled once: settings, database, policy, and the
+engines behind their interfaces (platform adapter, notifier, detection pipeline, image hasher).
+The composition root: nothing below the edges and the jobs imports it."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+import httpx
+import structlog
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-import tanggap.db.models  # noqa: F401  (every table, so foreign keys resolve)
-from tanggap.actions.adapters import BuiltinPagesAdapter, PlatformAdapter
+import tanggap.tables  # noqa: F401  (every table, so foreign keys resolve)
+from tanggap.actions.delivery import ActionDelivery
+from tanggap.actions.platform import PlatformAdapter
+from tanggap.audit import service as audit
+from tanggap.builtin_pages.adapter import BuiltinPagesAdapter
 from tanggap.config import Settings
 from tanggap.db.session import make_engine, make_session_factory
-from tanggap.detection.hook import PostInspector
-from tanggap.detection.media import MediaHasher
-from tanggap.detection.pipeline import DetectionPipeline
 from tanggap.detection.rules_live import LiveRules
-from tanggap.notify.outbox import OutboxNotifier, lead_webhook_from
-from tanggap.notify.service import Notifier
+from tanggap.notify.port import Notifier
+from tanggap.notify.webhooks import OutboxNotifier, WebhookDelivery, lead_webhook_from
+from tanggap.outbox import deliver_due
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import load_policy
+from tanggap.reports import service as reports
+from tanggap.reports.present import describe
+from tanggap.screening.media import MediaHasher
+from tanggap.screening.pipeline import DetectionPipeline
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -30,8 +43,8 @@ class Runtime:
     engine: Engine
     factory: sessionmaker[Session]
     policy: Policy
-    adapter: PlatformAdapter = field(default_factory=BuiltinPagesAdapter)
-    notifier: Notifier = field(default_factory=OutboxNotifier)
+    adapter: PlatformAdapter
+    notifier: Notifier
     rules: LiveRules = field(init=False)
     pipeline: DetectionPipeline = field(init=False)
     media: MediaHasher = field(init=False)
@@ -39,31 +52,71 @@ class Runtime:
     def __post_init__(self) -> None:
         self.rules = LiveRules(self.settings.rules_dir, self.policy)
         self.pipeline = DetectionPipeline(self.policy, self.notifier, self.rules)
-        self.media = MediaHasher(self.factory, self.pipeline, self._deliver)
+        self.media = MediaHasher(self.factory, self.pipeline, self.deliver_actions)
 
-    def _deliver(self, action_ids: list[uuid.UUID]) -> None:
-        from tanggap.actions.jobs import deliver  # the outbox's delivery needs the runtime
+    def deliver_actions(
+        self, action_ids: Iterable[uuid.UUID] | None = None, now: datetime | None = None
+    ) -> int:
+        """Deliver the due actions (or only those named) through the platform adapter, outside
+        any transaction; return how many the platform applied."""
+        kind = ActionDelivery(
+            adapter=self.adapter,
+            policy=self.policy,
+            retry_seconds=self.settings.action_retry_seconds,
+            max_attempts=self.settings.action_max_attempts,
+            on_decision_delivered=self._settle_reports,
+        )
+        return deliver_due(kind, factory=self.factory, now=now, only=action_ids)
 
-        deliver(self, action_ids=action_ids)
+    def deliver_now(self, action_ids: Iterable[uuid.UUID], reason: str) -> None:
+        """Deliver just-committed actions at once; whatever fails stays in the outbox for the
+        background job."""
+        ids = list(action_ids)
+        if not ids:
+            return
+        try:
+            self.deliver_actions(action_ids=ids)
+        except Exception:  # the outbox keeps them: the job retries
+            log.exception("actions.delivery_deferred", of=reason)
 
-    @property
-    def inspector(self) -> PostInspector:
-        """What looks at every ingested post: the detection pipeline."""
-        return self.pipeline
+    def send_webhooks(self, client: httpx.Client, now: datetime | None = None) -> int:
+        """Send the due webhooks; return how many were delivered."""
+        settings = self.settings
+        kind = WebhookDelivery(
+            client=client,
+            retry_seconds=settings.webhook_retry_seconds,
+            give_up_after=timedelta(hours=settings.webhook_give_up_hours),
+            timeout_seconds=settings.webhook_timeout_seconds,
+            lead_webhook=lead_webhook_from(settings),
+        )
+        return deliver_due(kind, factory=self.factory, now=now)
+
+    def _settle_reports(self, session: Session, case_id: uuid.UUID, decision_id: uuid.UUID) -> None:
+        # Every action of the decision reached the platform: its reports are actioned.
+        reports.settle_actioned(
+            session=session,
+            case_id=case_id,
+            decision_id=decision_id,
+            actor=audit.SYSTEM_ACTOR,
+            notifier=self.notifier,
+        )
 
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Build the runtime for ``settings``: engine, session factory, validated policy."""
+def build_runtime(settings: Settings, adapter: PlatformAdapter | None = None) -> Runtime:
+    """Build the runtime for ``settings``: engine, session factory, validated policy; the
+    built-in pages as the platform unless ``adapter`` says otherwise."""
     policy = load_policy(settings.policy_file)
     engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
     return Runtime(
         settings=settings,
         engine=engine,
-        factory=make_session_factory(engine),
+        factory=factory,
         policy=policy,
-        notifier=OutboxNotifier(lead_webhook=lead_webhook_from(settings)),
+        adapter=adapter or BuiltinPagesAdapter(factory),
+        notifier=OutboxNotifier(describe_report=describe, lead_webhook=lead_webhook_from(settings)),
     )

@@ -10,10 +10,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tanggap.actions.jobs import deliver
-from tanggap.detection import scans
-from tanggap.detection.jobs import scan_round
+from tanggap.jobs import scan_round
 from tanggap.runtime import Runtime
+from tanggap.screening.scans import run_batch
 from tests.factories import Tokens, bearer, post_body, row_counts
 from tests.integration.test_cli import tanggap
 from tests.shared_data import PDQ_REFERENCE as REFERENCE
@@ -131,7 +130,7 @@ def add_bridge(client: TestClient, tokens: Tokens, policy: str) -> None:
 
 
 def tanggap_free_dihedral() -> list[str]:
-    from tanggap.detection.engine.hashing import dihedral
+    from tanggap.detectors.hashing import dihedral
 
     variants, _ = dihedral((REFERENCE / "bridge-1-original.jpg").read_bytes())
     return list(dict.fromkeys(variants))
@@ -294,7 +293,7 @@ def test_adding_to_a_bank_scans_the_stored_posts_once(
         client.get("/c/beritakita/1").status_code == 200
     )  # not yet: the scan runs in the background
 
-    first = scans.run_batch(
+    first = run_batch(
         factory=runtime.factory,
         pipeline=runtime.pipeline,
         scan_id=uuid.UUID(added["scan_id"]),
@@ -303,7 +302,8 @@ def test_adding_to_a_bank_scans_the_stored_posts_once(
     assert (first.scanned, first.finished) == (1, False)  # then the process stops: resume
     while scan_round(runtime):
         pass
-    deliver(runtime)  # the action dispatcher's round: the stopped batch's action was in the outbox
+    # The action dispatcher's round: the stopped batch's action was in the outbox.
+    runtime.deliver_actions()
     status = client.get(f"/v1/scans/{added['scan_id']}", headers=bearer(tokens.reviewer)).json()
     assert (status["state"], status["total"], status["scanned"], status["matched"]) == (
         "done",
@@ -361,7 +361,7 @@ def test_a_text_bank_catches_edited_copies_on_ingest_and_in_stored_posts(
     assert client.get("/c/beritakita/1").status_code == 200  # stored before: the scan's work
     while scan_round(runtime):
         pass
-    deliver(runtime)
+    runtime.deliver_actions()
     assert client.get("/c/beritakita/1").status_code == 410
     assert client.get("/c/beritakita/2").status_code == 200
     signals = client.get("/v1/posts/beritakita/1/signals", headers=bearer(tokens.reviewer)).json()
@@ -396,9 +396,9 @@ def flat_png() -> str:
 def test_images_are_pdq_hashed_in_the_background_and_their_bytes_never_stored(
     client: TestClient, tokens: Tokens, runtime: Runtime
 ) -> None:
-    from tanggap.detection.engine.hashing import hash_bytes
-    from tanggap.detection.hook import Waiting
-    from tanggap.detection.media import MediaHasher
+    from tanggap.detectors.hashing import hash_bytes
+    from tanggap.posts.inspection import Waiting
+    from tanggap.screening.media import MediaHasher
 
     make_bank(client, tokens, "auto_remove")
     add_bridge(client, tokens, "auto_remove")
@@ -432,7 +432,7 @@ def test_images_are_pdq_hashed_in_the_background_and_their_bytes_never_stored(
     viewed = client.post("/v1/posts", json={**body, "views": 101}, headers=bearer(tokens.platform))
     assert viewed.status_code == 200 and viewed.json()["changed"] == ["views"]
     hash_media(runtime)
-    deliver(runtime)
+    runtime.deliver_actions()
     assert runtime.media.waiting_bytes == 0
     assert client.get("/c/beritakita/1").status_code == 410
     with runtime.engine.connect() as conn:
@@ -449,11 +449,13 @@ def test_images_are_pdq_hashed_in_the_background_and_their_bytes_never_stored(
     # A restart loses the bytes of what waited; the platform's next resend brings them again.
     third = post_body(message_id=3, text="", media=[{"data": image("aaa-orig.jpg")}])
     assert client.post("/v1/posts", json=third, headers=bearer(tokens.platform)).status_code == 201
-    runtime.media = MediaHasher(runtime.factory, runtime.pipeline, runtime._deliver)  # restart
+    runtime.media = MediaHasher(
+        runtime.factory, runtime.pipeline, runtime.deliver_actions
+    )  # restart
     assert hash_media_count(runtime) == 0
     assert client.post("/v1/posts", json=third, headers=bearer(tokens.platform)).status_code == 200
     assert hash_media_count(runtime) == 1
-    deliver(runtime)
+    runtime.deliver_actions()
     assert client.get("/c/beritakita/3").status_code == 410  # the same photo as the bridge bank
 
     # Bytes that will not decode leave an audit event and no hash.

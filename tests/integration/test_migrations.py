@@ -12,9 +12,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from tanggap.db.migrate import upgrade
-from tanggap.db.models import Base
 from tanggap.db.session import make_engine
 from tanggap.runtime import Runtime
+from tanggap.tables import Base
 
 
 def test_migrated_schema_matches_the_models(runtime: Runtime) -> None:

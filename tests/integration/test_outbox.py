@@ -9,11 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from tanggap.actions import jobs
-from tanggap.actions.adapters import BuiltinPagesAdapter, PlatformAction, RecordingAdapter
-from tanggap.actions.service import backoff
+from tanggap import jobs
+from tanggap.actions.platform import PlatformAction, RecordingAdapter
+from tanggap.builtin_pages.adapter import BuiltinPagesAdapter
+from tanggap.builtin_pages.models import Restriction
 from tanggap.db.base import utcnow
-from tanggap.platform.models import Restriction
+from tanggap.outbox import backoff
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, decision_body, post_body, report_body
 
@@ -35,7 +36,7 @@ def decided(client: TestClient, tokens: Tokens, runtime: Runtime) -> dict[str, A
 
 
 def deliver(runtime: Runtime, *, later: timedelta = timedelta(0)) -> int:
-    return jobs.deliver(runtime, now=utcnow() + later)
+    return runtime.deliver_actions(now=utcnow() + later)
 
 
 def action_row(runtime: Runtime) -> Any:
@@ -102,16 +103,14 @@ def test_the_builtin_pages_apply_each_key_once_even_across_crashes(
     client: TestClient, tokens: Tokens, runtime: Runtime
 ) -> None:
     client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
-    adapter = BuiltinPagesAdapter()
+    adapter = BuiltinPagesAdapter(runtime.factory)
     action = PlatformAction(
         idempotency_key="action-1", kind="remove_post", channel="beritakita", message_id=1
     )
-    # The first delivery applies, then its transaction dies before the outbox row is marked.
-    with runtime.factory() as session, session.begin():
-        adapter.apply(action, session=session)
+    # The first delivery applies, then the process dies before the outbox row is marked.
+    adapter.apply(action)
     for _ in range(2):  # redelivered after the crash, and once more
-        with runtime.factory() as session, session.begin():
-            adapter.apply(action, session=session)
+        adapter.apply(action)
     with runtime.factory() as session:
         assert session.execute(select(func.count()).select_from(Restriction)).scalar_one() == 1
 
@@ -120,15 +119,10 @@ def test_restore_lifts_the_restrictions(
     client: TestClient, tokens: Tokens, runtime: Runtime
 ) -> None:
     client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
-    adapter = BuiltinPagesAdapter()
-    with runtime.factory() as session, session.begin():
-        adapter.apply(
-            PlatformAction("a1", "remove_post", "beritakita", 1, policy_name="Fraud"),
-            session=session,
-        )
+    adapter = BuiltinPagesAdapter(runtime.factory)
+    adapter.apply(PlatformAction("a1", "remove_post", "beritakita", 1, policy_name="Fraud"))
     assert client.get("/c/beritakita/1").status_code == 410
-    with runtime.factory() as session, session.begin():
-        adapter.apply(PlatformAction("a2", "restore_post", "beritakita", 1), session=session)
+    adapter.apply(PlatformAction("a2", "restore_post", "beritakita", 1))
     assert client.get("/c/beritakita/1").status_code == 200
 
 

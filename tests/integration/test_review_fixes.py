@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tanggap.auth import web
+from tanggap.auth import logins as web
 from tanggap.auth.models import Principal
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, decision_body, post_body, report_body, row_counts

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tanggap.api.app import create_app
 from tanggap.config import Settings
 from tanggap.runtime import Runtime, build_runtime
+from tanggap.server import create_app
 from tests.factories import Tokens, bearer, post_body, row_counts, run_triage
 from tests.integration.test_cli import tanggap
 
@@ -150,8 +150,7 @@ def rule_sources(client: TestClient, tokens: Tokens, message_id: int) -> list[st
 def test_a_new_rule_scans_the_stored_posts_once(
     ruled: tuple[Runtime, TestClient, Path], tokens: Tokens, database_url: str
 ) -> None:
-    from tanggap.actions.jobs import deliver
-    from tanggap.detection.jobs import scan_round
+    from tanggap.jobs import scan_round
 
     runtime, client, rules_dir = ruled
     while scan_round(runtime):  # the first look records the rules in force, scanning nothing
@@ -176,7 +175,7 @@ def test_a_new_rule_scans_the_stored_posts_once(
     ingest(client, tokens, 4, "undian berhadiah mobil lagi")  # after the reload: caught on ingest
     while scan_round(runtime):
         pass
-    deliver(runtime)
+    runtime.deliver_actions()
     status = client.get(f"/v1/scans/{scan_id}", headers=bearer(tokens.reviewer)).json()
     # Post 4 came within the minute the other processes may take to reload: scanned, and
     # already matched on ingest, so not counted again.

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tanggap.audit.models import AuditEvent
-from tanggap.cases.jobs import watch_deadlines
 from tanggap.cases.models import Case
+from tanggap.review.deadlines import watch_deadlines
 from tanggap.runtime import Runtime
 from tests.factories import (
     REMOVAL_ORDER,

@@ -11,13 +11,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tanggap.actions import jobs
-from tanggap.api.app import create_app
-from tanggap.cases.jobs import watch_deadlines
 from tanggap.config import Settings
 from tanggap.db.base import utcnow
 from tanggap.notify.signing import sign, verify
+from tanggap.review.deadlines import watch_deadlines
 from tanggap.runtime import Runtime, build_runtime
+from tanggap.server import create_app
 from tests.factories import REMOVAL_ORDER, Tokens, bearer, decision_body, post_body, report_body
 from tests.privacy import WEBHOOK, paths
 from tests.webhook_receiver import Receiver, serve
@@ -67,7 +66,7 @@ def take_down(client: TestClient, tokens: Tokens, desk: dict[str, str], message_
 
 
 def flush(runtime: Runtime, http: httpx.Client, later: timedelta) -> int:
-    return jobs.notify(runtime, http, now=utcnow() + later)
+    return runtime.send_webhooks(http, now=utcnow() + later)
 
 
 def test_a_receiver_down_for_an_hour_gets_everything_once_in_order(
@@ -213,7 +212,7 @@ def test_leads_are_alerted_through_their_own_signed_webhook(
         )
         assert watched.escalated == 1
         with httpx.Client(timeout=10) as http:
-            assert jobs.notify(with_leads, http) == 2
+            assert with_leads.send_webhooks(http) == 2
         assert hook.bad_signatures == 0
         alerts = [r.payload for r in hook.accepted]
         assert [a["event"] for a in alerts] == ["case.escalated", "case.escalated"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tanggap.detection.engine.classifier import BUCKETS, features, packaged
+from tanggap.detectors.classifier import BUCKETS, features, packaged
 
 
 def test_features_are_normalised_hashed_ngrams() -> None:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tanggap.detection.engine.hashing import HashError, dihedral, hamming, hash_bytes
-from tanggap.detection.engine.pdq_index import PdqIndex
+from tanggap.detectors.hashing import HashError, dihedral, hamming, hash_bytes
+from tanggap.detectors.pdq_index import PdqIndex
 from tests.shared_data import PDQ_REFERENCE as REFERENCE
 
 EXPECTED = dict(

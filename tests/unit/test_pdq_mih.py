@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from tanggap.detection.engine.pdq_index import MULTI_INDEX_MIN_SIZE, PdqIndex
+from tanggap.detectors.pdq_index import MULTI_INDEX_MIN_SIZE, PdqIndex
 
 BANK_SIZE = 50_000
 Hits = list[tuple[int, int]]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tanggap.config import DEFAULT_RULES_DIR, Settings
-from tanggap.detection.engine.rules import RuleError, load_dir, load_file
 from tanggap.detection.rules_live import LiveRules
+from tanggap.detectors.rules import RuleError, load_dir, load_file
 from tanggap.policy.service import load_policy
 
 POLICY = load_policy(Settings().policy_file)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from tanggap.detection.engine.minhash import Signature, jaccard, signature
-from tanggap.detection.engine.normalise import fold, normalise, slang
+from tanggap.detectors.minhash import Signature, jaccard, signature
+from tanggap.detectors.normalise import fold, normalise, slang
 
 
 def test_slang_leetspeak_homoglyphs_and_stretching_fold_to_one_form() -> None:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tanggap.db.base import Base, new_id, utcnow
+from tanggap.db.base import Base, StrEnumType, new_id, utcnow
+from tanggap.outbox import DeliveryState
+
+ActionKind = Literal[
+    "remove_post", "geo_restrict_post", "ban_channel", "restore_post", "restore_channel"
+]
 
 
 class Action(Base):
@@ -20,13 +26,15 @@ class Action(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decisions.id"), index=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[ActionKind] = mapped_column(String(24))
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
     countries: Mapped[list[str]] = mapped_column(default=list)
-    ground: Mapped[str | None] = mapped_column(String(8))
+    ground: Mapped[Literal["law", "terms"] | None] = mapped_column(String(8))
     policy_ref: Mapped[str | None] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[DeliveryState] = mapped_column(
+        StrEnumType(DeliveryState, 16), default=DeliveryState.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)

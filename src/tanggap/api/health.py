@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from tanggap.api.deps import RuntimeDep, require
 from tanggap.auth.schemas import Caller
 from tanggap.db.migrate import pending
+from tanggap.http.deps import RuntimeDep, require
 from tanggap.metrics import REGISTRY
 
 router = APIRouter(tags=["health"])

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tanggap.db.base import Base, new_id, utcnow
+from tanggap.db.base import Base, StrEnumType, new_id, utcnow
+
+
+class AppealState(StrEnum):
+    """An appeal waits for a reviewer, then the decision is upheld or reversed."""
+
+    OPEN = "open"
+    UPHELD = "upheld"
+    REVERSED = "reversed"
 
 
 class Appeal(Base):
@@ -21,7 +30,9 @@ class Appeal(Base):
     appealed_decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decisions.id"), unique=True)
     reason: Mapped[str] = mapped_column(Text)
     filed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("principals.id"))
-    state: Mapped[str] = mapped_column(String(16), default="open")
+    state: Mapped[AppealState] = mapped_column(
+        StrEnumType(AppealState, 16), default=AppealState.OPEN
+    )
     filed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline: Mapped[datetime]
     decided_at: Mapped[datetime | None]

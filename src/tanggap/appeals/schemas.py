@@ -8,9 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from tanggap.appeals.models import AppealState
 from tanggap.validation import Handle, Input
 
-AppealState = Literal["open", "upheld", "reversed"]
+Restriction = Literal[
+    "removal", "geo_restriction", "channel_suspension", "none", "restriction_lifted"
+]
 
 
 class AppealIn(Input):
@@ -50,9 +53,7 @@ class StatementOfReasons(BaseModel):
     channel: str
     message_id: int
     url: str
-    restriction: Literal[
-        "removal", "geo_restriction", "channel_suspension", "none", "restriction_lifted"
-    ]
+    restriction: Restriction
     decision_visibility: str | None
     decision_account: str | None
     territorial_scope: list[str]

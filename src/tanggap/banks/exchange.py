@@ -28,11 +28,14 @@ from typing import Literal
 from pydantic import ValidationError
 
 from tanggap.banks.schemas import EntryIn
-from tanggap.detection.engine.minhash import signature
-from tanggap.detection.engine.normalise import normalise
+from tanggap.detectors.minhash import signature
+from tanggap.detectors.normalise import normalise
 from tanggap.errors import InvalidInput
 
 Format = Literal["auto", "te", "te-csv"]
+ExportFormat = Literal["te", "te-csv"]
+FORMATS: dict[str, Format] = {"auto": "auto", "te": "te", "te-csv": "te-csv"}
+EXPORT_FORMATS: dict[str, ExportFormat] = {"te": "te", "te-csv": "te-csv"}
 CSV_HEADER = ["signal_type", "signal_str", "collab", "category", "tags"]
 MAX_ENTRIES = 5_000_000
 

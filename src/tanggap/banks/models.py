@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tanggap.db.base import Base, BigIntPK, new_id, utcnow
+
+BankPolicy = Literal["review", "auto_remove", "auto_geo_restrict"]
+HashKind = Literal["pdq", "md5", "sha256", "minhash"]
 
 
 class Bank(Base):
@@ -19,8 +23,7 @@ class Bank(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     category: Mapped[str] = mapped_column(String(64))
-    # review | auto_remove | auto_geo_restrict
-    policy: Mapped[str] = mapped_column(String(20))
+    policy: Mapped[BankPolicy] = mapped_column(String(20))
     countries: Mapped[list[str]] = mapped_column(default=list)
     pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -38,7 +41,7 @@ class BankEntry(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     bank_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("banks.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[HashKind] = mapped_column(String(8))
     value: Mapped[str] = mapped_column(String(512))
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from tanggap.banks.models import BankPolicy, HashKind
+from tanggap.detection.models import ScanState
 from tanggap.validation import CountryCode, Input
 
-BankPolicy = Literal["review", "auto_remove", "auto_geo_restrict"]
-HashKind = Literal["pdq", "md5", "sha256", "minhash"]
 HEX_LENGTH = {"pdq": 64, "md5": 32, "sha256": 64, "minhash": 512}
 
 
@@ -102,7 +101,7 @@ class ScanOut(BaseModel):
     scan_id: uuid.UUID
     bank: str | None = Field(description="The bank scanned for, or none for a rules scan")
     rules: list[str] = Field(description="The new or changed rules scanned for")
-    state: Literal["pending", "running", "done", "failed"]
+    state: ScanState
     total: int
     scanned: int
     matched: int

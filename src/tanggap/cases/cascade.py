@@ -9,17 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
+from tanggap.cases import decisions, states
 from tanggap.cases import service as cases
-from tanggap.cases.models import Case, Decision, NearDuplicate
-from tanggap.cases.routing import UNDETERMINED_LANGUAGE
-from tanggap.cases.schemas import OPEN_STATES
+from tanggap.cases.models import Case, Decision, LinkState, NearDuplicate
+from tanggap.cases.states import CaseState
 from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.detection import service as detection
 from tanggap.errors import Conflict, InvalidInput
 from tanggap.policy.schemas import Policy
 from tanggap.posts.models import Post
-from tanggap.reports import service as reports
 
 CASCADING_OUTCOMES = frozenset({"remove"})
 
@@ -75,8 +74,12 @@ def targets(
     *, session: Session, case: Case, link_ids: list[uuid.UUID] | None
 ) -> tuple[Decision, list[NearDuplicate]]:
     """Return the removal standing on ``case`` and the attached links it should cover."""
-    decision = reports.latest_decision(session=session, case_id=case.id)
-    if case.state != "decided" or decision is None or decision.outcome not in CASCADING_OUTCOMES:
+    decision = decisions.in_force(session=session, case_id=case.id)
+    if (
+        case.state != CaseState.DECIDED
+        or decision is None
+        or decision.outcome not in CASCADING_OUTCOMES
+    ):
         raise Conflict(f"case {case.id} has no removal to apply; decide it first", field="case_id")
     links = [link for link, _, _ in near_duplicates(session=session, case_id=case.id)]
     if link_ids is not None:
@@ -87,7 +90,7 @@ def targets(
                 field="link_ids",
             )
         links = [link for link in links if link.id in set(link_ids)]
-    return decision, [link for link in links if link.state == "attached"]
+    return decision, [link for link in links if link.state == LinkState.ATTACHED]
 
 
 def open_target(
@@ -99,24 +102,15 @@ def open_target(
     case = cases.lock_of_post(session=session, post_id=post.id)
     now = utcnow()
     if case is None:
-        case = Case(
-            post_id=post.id,
-            state="open",
-            category=decision.category,
-            language=post.language or UNDETERMINED_LANGUAGE,
-            queue=cases.provisional_queue(post.language, decision.category),
-            deadline=now,
-            near_at=now,
-            rank_at=now,
-            report_count=0,
-            automated=True,
-            triage_due=False,
+        case = cases.new_case(
+            post=post, category=decision.category, deadline=now, report_count=0, automated=True
         )
+        case.triage_due = False  # decided at once: nothing to triage
         session.add(case)
         session.flush()
         cases.audit_case(session, actor, "case.opened", case, cascade_from=str(source.id))
         return case, None
-    if case.state not in OPEN_STATES:
+    if case.state not in states.OPEN_STATES:
         return None, f"already {case.state}"
     held = case.claimed_by_id and case.lease_expires_at and case.lease_expires_at > now
     if held:
@@ -124,12 +118,15 @@ def open_target(
     return case, None
 
 
-def record(session: Session, actor: str, source: Case, link: NearDuplicate, outcome: str) -> None:
-    """Audit what the cascade did with one link."""
+def settle(
+    session: Session, actor: str, source: Case, link: NearDuplicate, state: LinkState
+) -> None:
+    """Mark what the cascade did with one link, audited."""
+    link.state = state
     audit.record(
         session=session,
         actor=actor,
-        action=f"cascade.{outcome}",
+        action=f"cascade.{state}",
         subject_type="case",
         subject_id=source.id,
         data={"link_id": str(link.id), "post_id": link.post_id, "similarity": link.similarity},

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from tanggap.db.base import Base, JSONType, new_id, utcnow
+from tanggap.cases import states
+from tanggap.cases.states import CaseState
+from tanggap.db.base import Base, JSONType, StrEnumType, new_id, utcnow
+
+Outcome = Literal["remove", "geo_restrict", "ban_channel", "no_violation", "uphold", "reverse"]
+Ground = Literal["law", "terms"]
+
+
+class DecisionState(StrEnum):
+    """A decision in force, waiting for a second reviewer (four eyes), or rejected by one."""
+
+    FINAL = "final"
+    PENDING_APPROVAL = "pending_approval"
+    REJECTED = "rejected"
+
+
+class LinkState(StrEnum):
+    """A near-duplicate attached to a case: waiting, covered by its decision, or left alone."""
+
+    ATTACHED = "attached"
+    APPLIED = "applied"
+    SKIPPED = "skipped"
 
 
 class Case(Base):
@@ -23,7 +45,7 @@ class Case(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), unique=True)
-    state: Mapped[str] = mapped_column(String(20), default="open")
+    state: Mapped[CaseState] = mapped_column(StrEnumType(CaseState, 20), default=states.INITIAL)
     category: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8), default="und")
     queue: Mapped[str] = mapped_column(String(80), index=True)
@@ -53,6 +75,12 @@ class Case(Base):
     decided_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    @validates("state")
+    def _legal_move(self, _key: str, target: CaseState) -> CaseState:
+        # Every assignment, wherever it is written, obeys the one transition table.
+        states.check(self.state, CaseState(target))
+        return CaseState(target)
+
 
 class Decision(Base):
     """What a reviewer (or an automated rule) decided on a case, and why."""
@@ -61,17 +89,18 @@ class Decision(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
-    outcome: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[Outcome] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(64))
     countries: Mapped[list[str]] = mapped_column(default=list)
-    ground: Mapped[str | None] = mapped_column(String(8))
+    ground: Mapped[Ground | None] = mapped_column(String(8))
     policy_ref: Mapped[str | None] = mapped_column(String(200))
     explanation: Mapped[str] = mapped_column(Text)
     automated: Mapped[bool] = mapped_column(default=False)
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principals.id"))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # final, or pending_approval / rejected for outcomes that need a second reviewer (four eyes)
-    state: Mapped[str] = mapped_column(String(20), default="final")
+    state: Mapped[DecisionState] = mapped_column(
+        StrEnumType(DecisionState, 20), default=DecisionState.FINAL
+    )
     approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principals.id"))
     approved_at: Mapped[datetime | None]
     appeal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appeals.id", use_alter=True))
@@ -91,7 +120,6 @@ class NearDuplicate(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     similarity: Mapped[float] = mapped_column(Float)
-    # attached, applied (the decision now covers it), or skipped (decided otherwise already)
-    state: Mapped[str] = mapped_column(String(16), default="attached")
+    state: Mapped[LinkState] = mapped_column(StrEnumType(LinkState, 16), default=LinkState.ATTACHED)
     applied_decision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decisions.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,8 +16,9 @@ from typing import Any, Literal
 from tanggap.policy.schemas import Triage
 
 PrioritySource = Literal["removal_order", "flagger", "user", "automated"]
+Band = Literal["overdue", "near_deadline", "within_deadline"]
 OVERDUE, NEAR, LATER = 0, 1, 2
-BAND_NAMES = {OVERDUE: "overdue", NEAR: "near_deadline", LATER: "within_deadline"}
+BAND_NAMES: dict[int, Band] = {OVERDUE: "overdue", NEAR: "near_deadline", LATER: "within_deadline"}
 
 
 @dataclass(frozen=True)

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from tanggap.cases.models import DecisionState, Ground, LinkState, Outcome
+from tanggap.cases.priority import Band
+from tanggap.cases.states import CaseState
 from tanggap.validation import CountryCode, Input
 
-CaseState = Literal[
-    "open", "in_review", "awaiting_approval", "decided", "objected", "closed", "appealed"
-]
-OPEN_STATES: tuple[str, ...] = ("open", "in_review")
-Outcome = Literal["remove", "geo_restrict", "ban_channel", "no_violation", "uphold", "reverse"]
 RESTRICTING_OUTCOMES: frozenset[str] = frozenset({"remove", "geo_restrict", "ban_channel"})
 APPEAL_OUTCOMES: frozenset[str] = frozenset({"uphold", "reverse"})
 # Outcomes that take effect only once a second reviewer approves them (four eyes).
 FOUR_EYES_OUTCOMES: frozenset[str] = frozenset({"ban_channel"})
-Ground = Literal["law", "terms"]
 
 
 class DecisionIn(Input):
@@ -99,7 +95,7 @@ class PriorityFactor(BaseModel):
 class PriorityOut(BaseModel):
     """Why a case sits where it does (docs/triage.md)."""
 
-    band: Literal["overdue", "near_deadline", "within_deadline"]
+    band: Band
     head_start_minutes: float
     rank_at: datetime
     near_deadline_at: datetime
@@ -163,7 +159,7 @@ class DecisionOut(BaseModel):
     explanation: str
     automated: bool
     decided_at: datetime
-    state: Literal["final", "pending_approval", "rejected"]
+    state: DecisionState
     approved_at: datetime | None
     actions: list[ActionOut]
 
@@ -177,7 +173,7 @@ class NearDuplicateOut(BaseModel):
     url: str
     text: str
     similarity: float
-    state: Literal["attached", "applied", "skipped"]
+    state: LinkState
 
 
 class CascadeIn(Input):
@@ -190,7 +186,7 @@ class CascadeResult(BaseModel):
     """What the cascade did with one near-duplicate."""
 
     link_id: uuid.UUID
-    state: Literal["attached", "applied", "skipped"]
+    state: LinkState
     case_id: uuid.UUID | None
     decision_id: uuid.UUID | None
     reason: str | None

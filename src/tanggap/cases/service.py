@@ -1,35 +1,34 @@
-"""Cases: open or join one per reported post, list, claim, release."""
+"""Cases: one per reported post. Open, join or reopen a post's case; find and lock cases; record
+triage's verdict."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select, update
-from sqlalchemy import case as sql_case
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
-from tanggap.auth.schemas import Caller
-from tanggap.cases import priority
-from tanggap.cases.models import Case, Decision
-from tanggap.cases.routing import UNDETERMINED_LANGUAGE, may_see, may_take
-from tanggap.cases.schemas import OPEN_STATES
+from tanggap.cases import decisions, states
+from tanggap.cases.models import Case
+from tanggap.cases.priority import Priority
+from tanggap.cases.routing import FALLBACK, UNDETERMINED_LANGUAGE, may_see
+from tanggap.cases.states import CaseState
 from tanggap.channels.models import Channel
-from tanggap.db.base import utcnow
-from tanggap.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tanggap.db.base import rowcount
+from tanggap.errors import NotFound
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import find_category
 from tanggap.posts.models import Post
 from tanggap.reviewers.schemas import Skills
 
+# Outcomes after which a new report on the post is a fresh question for a reviewer.
 REVIEW_AGAIN_AFTER = frozenset({"no_violation", "geo_restrict", "reverse"})
 
 
 def provisional_queue(language: str | None, category: str) -> str:
     """Name a case's queue until triage settles it (``<language>:<category>``)."""
-    # Triage (cases/triage.py) settles the queue once it knows who reads the language.
     return f"{language or UNDETERMINED_LANGUAGE}:{category}"
 
 
@@ -50,6 +49,25 @@ def lock_of_post(*, session: Session, post_id: int) -> Case | None:
     ).scalar_one_or_none()
 
 
+def new_case(
+    *, post: Post, category: str, deadline: datetime, report_count: int, automated: bool
+) -> Case:
+    """A case for ``post``, open in its provisional queue until triage (the caller adds it)."""
+    return Case(
+        post_id=post.id,
+        state=states.INITIAL,
+        category=category,
+        language=post.language or UNDETERMINED_LANGUAGE,
+        queue=provisional_queue(post.language, category),
+        deadline=deadline,
+        near_at=deadline,
+        rank_at=deadline,
+        triage_due=True,
+        report_count=report_count,
+        automated=automated,
+    )
+
+
 def open_or_join(
     *,
     session: Session,
@@ -63,18 +81,8 @@ def open_or_join(
     """Return the case of ``post``, opening it, joining it or reopening it for a new report."""
     case = lock_of_post(session=session, post_id=post.id)
     if case is None:
-        case = Case(
-            post_id=post.id,
-            state="open",
-            category=category,
-            language=post.language or UNDETERMINED_LANGUAGE,
-            queue=provisional_queue(post.language, category),
-            deadline=deadline,
-            near_at=deadline,
-            rank_at=deadline,
-            triage_due=True,
-            report_count=1,
-            automated=automated,
+        case = new_case(
+            post=post, category=category, deadline=deadline, report_count=1, automated=automated
         )
         session.add(case)
         session.flush()
@@ -83,18 +91,18 @@ def open_or_join(
 
     case.report_count += 1
     case.triage_due = True
-    if case.state == "objected":
+    if case.state == CaseState.OBJECTED:
         # A new report on a post whose earlier report was objected to needs a reviewer again.
-        case.state = "open"
-    if case.state in OPEN_STATES:
+        states.move(case, CaseState.OPEN)
+    if case.state in states.OPEN_STATES:
         case.category = _more_severe(policy, case.category, category)
         case.queue = provisional_queue(case.language, case.category)
         case.deadline = min(case.deadline, deadline)
         audit_case(session, actor, "case.report_joined", case, deadline=case.deadline)
-    elif case.state == "decided" and _last_outcome(session, case) in REVIEW_AGAIN_AFTER:
+    elif case.state == CaseState.DECIDED and _asks_again(session, case):
         # A new report on a post once found fine, or only restricted in some countries, is a
         # fresh question (a removal order for the whole post, say): it gets its own clock.
-        case.state = "open"
+        states.move(case, CaseState.OPEN)
         case.category = category
         case.queue = provisional_queue(case.language, category)
         case.deadline = deadline
@@ -104,8 +112,6 @@ def open_or_join(
         case.lead_only = False
         case.escalation_reason = None
         case.decided_at = None
-        case.claimed_by_id = None
-        case.lease_expires_at = None
         audit_case(session, actor, "case.reopened", case, deadline=deadline, category=category)
     else:
         audit_case(session, actor, "case.report_joined", case, deadline=case.deadline)
@@ -113,15 +119,9 @@ def open_or_join(
     return case
 
 
-def _last_outcome(session: Session, case: Case) -> str | None:
-    return session.execute(
-        select(Decision.outcome)
-        .where(Decision.case_id == case.id)
-        .where(Decision.state == "final")
-        .where(Decision.outcome != "uphold")  # an upheld decision stands as it was
-        .order_by(Decision.decided_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+def _asks_again(session: Session, case: Case) -> bool:
+    decision = decisions.in_force(session=session, case_id=case.id)
+    return decision is not None and decision.outcome in REVIEW_AGAIN_AFTER
 
 
 def audit_case(session: Session, actor: str, action: str, case: Case, **data: object) -> None:
@@ -153,121 +153,6 @@ def get(
     return case
 
 
-def urgency(now: datetime) -> ColumnElement[int]:
-    """The urgency band of a case as SQL (see cases/priority.py): overdue, near, later."""
-    return sql_case(
-        (Case.deadline <= now, priority.OVERDUE),
-        (Case.near_at <= now, priority.NEAR),
-        else_=priority.LATER,
-    )
-
-
-def queue_order(now: datetime) -> tuple[Any, ...]:
-    """The order in which cases are handed out."""
-    return (urgency(now), Case.rank_at, Case.opened_at, Case.id)
-
-
-def list_cases(
-    *,
-    session: Session,
-    skills: Skills,
-    policy: Policy,
-    states: list[str],
-    category: str | None,
-    language: str | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[Case], int]:
-    """Return the cases ``skills`` may see in ``states``, in hand-out order, with the total."""
-    query = select(Case).where(Case.state.in_(states)).where(may_see(skills, policy))
-    if category:
-        query = query.where(Case.category == category)
-    if language:
-        query = query.where(Case.language == language)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(*queue_order(utcnow())).limit(limit).offset(offset)
-    ).scalars()
-    return list(rows), total
-
-
-def _free(now: datetime, holder: uuid.UUID | None = None) -> ColumnElement[bool]:
-    free = or_(Case.claimed_by_id.is_(None), Case.lease_expires_at < now)
-    return or_(free, Case.claimed_by_id == holder) if holder is not None else free
-
-
-def next_case(
-    *, session: Session, caller: Caller, skills: Skills, policy: Policy, lease: timedelta
-) -> Case | None:
-    """Claim the most urgent case ``skills`` may take, or return None when nothing waits."""
-    if skills.paused:
-        raise Conflict("you paused; resume to be handed cases", code="paused")
-    now = utcnow()
-    # PostgreSQL: rows another claimer is locking are skipped, so parallel claimers fan out
-    # over the queue instead of queueing behind one row. SQLite: the transaction holds the
-    # single write lock (BEGIN IMMEDIATE), so select-then-update cannot interleave.
-    picked = session.execute(
-        select(Case.id)
-        .where(Case.state.in_(OPEN_STATES))
-        .where(Case.triaged_at.is_not(None))
-        .where(_free(now))
-        .where(may_take(skills, policy))
-        .order_by(*queue_order(now))
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    ).scalar_one_or_none()
-    if picked is None:
-        return None
-    return claim(
-        session=session, caller=caller, case_id=picked, lease=lease, skills=skills, policy=policy
-    )
-
-
-def claim(
-    *,
-    session: Session,
-    caller: Caller,
-    case_id: uuid.UUID,
-    lease: timedelta,
-    skills: Skills,
-    policy: Policy,
-) -> Case:
-    """Hand the case to ``caller`` under a lease; nobody else holds it until the lease ends."""
-    now = utcnow()
-    # One conditional UPDATE: of concurrent claimers only one matches the row.
-    result = session.execute(
-        update(Case)
-        .where(Case.id == case_id)
-        .where(Case.state.in_(OPEN_STATES))
-        .where(_free(now, holder=caller.id))
-        .where(may_take(skills, policy))
-        .values(claimed_by_id=caller.id, lease_expires_at=now + lease, state="in_review")
-        .execution_options(synchronize_session=False)
-    )
-    claimed = result.rowcount  # type: ignore[attr-defined]
-    case = session.get(Case, case_id, populate_existing=True)
-    if case is None:
-        raise NotFound(f"no case {case_id}", field="case_id")
-    if claimed != 1:
-        _refuse_claim(session, case, skills, policy)
-    audit_case(
-        session, caller.audit_actor, "case.claimed", case, lease_expires_at=case.lease_expires_at
-    )
-    return case
-
-
-def _refuse_claim(session: Session, case: Case, skills: Skills, policy: Policy) -> NoReturn:
-    visible = select(Case.id).where(Case.id == case.id).where(may_see(skills, policy))
-    if session.execute(visible).first() is None:
-        raise NotFound(f"no case {case.id}", field="case_id")
-    if case.excluded_reviewer_id == skills.principal_id:
-        raise Forbidden(f"case {case.id} appeals your own decision; another reviewer decides it")
-    if case.state not in OPEN_STATES:
-        raise Conflict(f"case {case.id} is {case.state}; only open cases can be claimed")
-    until = case.lease_expires_at.isoformat() if case.lease_expires_at else "further notice"
-    raise Conflict(f"case {case.id} is claimed by another reviewer until {until}")
-
-
 def lock(*, session: Session, case_id: uuid.UUID) -> Case:
     """Return the case with its row locked until the transaction ends; raise NotFound."""
     case = session.execute(
@@ -281,43 +166,6 @@ def lock(*, session: Session, case_id: uuid.UUID) -> Case:
     return case
 
 
-def release(*, session: Session, caller: Caller, case_id: uuid.UUID) -> Case:
-    """Give a claimed case back to its queue."""
-    case = lock(session=session, case_id=case_id)
-    require_claim(case=case, caller=caller)
-    case.claimed_by_id = None
-    case.lease_expires_at = None
-    case.state = "open"
-    session.flush()
-    audit_case(session, caller.audit_actor, "case.released", case)
-    return case
-
-
-def require_claim(*, case: Case, caller: Caller) -> None:
-    """Raise Conflict unless ``caller`` holds a live claim on ``case``."""
-    if case.state not in OPEN_STATES:
-        raise Conflict(f"case {case.id} is {case.state}", field="case_id")
-    if case.claimed_by_id != caller.id:
-        raise Conflict(
-            f"case {case.id} is not claimed by you; claim it first",
-            field="case_id",
-            code="not_claimed",
-        )
-    if case.lease_expires_at is None or case.lease_expires_at < utcnow():
-        raise Conflict(
-            f"your claim on case {case.id} expired; claim it again",
-            field="case_id",
-            code="not_claimed",
-        )
-
-
-def validate_category(*, policy: Policy, category: str, field: str = "category") -> None:
-    """Raise InvalidInput unless ``category`` is one of the policy's."""
-    if find_category(policy, category) is None:
-        known = ", ".join(c.id for c in policy.categories)
-        raise InvalidInput(f"unknown category {category!r}; known: {known}", field=field)
-
-
 def post_of(*, session: Session, case: Case) -> tuple[Post, str]:
     """Return the case's post and its channel's handle."""
     row = session.execute(
@@ -328,11 +176,43 @@ def post_of(*, session: Session, case: Case) -> tuple[Post, str]:
     return row[0], row[1]
 
 
-def set_state(*, session: Session, case: Case, state: str, actor: str) -> None:
-    """Move a case to ``state`` (releasing any claim), audited."""
-    previous = case.state
-    case.state = state
-    case.claimed_by_id = None
-    case.lease_expires_at = None
+def move(*, session: Session, case: Case, state: CaseState, actor: str) -> None:
+    """Move a case to ``state`` (releasing any claim), audited as a plain state change."""
+    previous = states.move(case, state)
     session.flush()
     audit_case(session, actor, "case.state_changed", case, previous=previous, state=state)
+
+
+def record_triage(
+    *, session: Session, case: Case, scored: Priority, queue: str, now: datetime, actor: str
+) -> None:
+    """Settle a case's queue and priority as triage found them; audit only a change."""
+    changed = (
+        queue != case.queue
+        or scored.head_start_minutes != case.priority
+        or scored.rank_at != case.rank_at
+        or case.triaged_at is None
+    )
+    case.queue = queue
+    case.priority = scored.head_start_minutes
+    case.priority_factors = scored.factor_dicts()
+    case.near_at = scored.near_at
+    case.rank_at = scored.rank_at
+    case.triaged_at = now
+    session.flush()
+    if changed:
+        audit_case(session, actor, "case.triaged", case, queue=queue, priority=case.priority)
+
+
+def retriage_fallback(*, session: Session, languages: list[str]) -> int:
+    """Send cases waiting in the fallback queue back to triage once someone reads their language."""
+    return rowcount(
+        session.execute(
+            update(Case)
+            .where(Case.state.in_(states.OPEN_STATES))
+            .where(Case.queue.like(f"{FALLBACK}:%"))
+            .where(Case.language.in_(languages))
+            .values(triage_due=True)
+            .execution_options(synchronize_session=False)
+        )
+    )

@@ -69,3 +69,8 @@ def upsert(*, session: Session, data: ChannelIn, actor: str) -> tuple[Channel, b
             data={"changed": changes},
         )
     return channel, created
+
+
+def list_channels(*, session: Session) -> list[Channel]:
+    """Return every channel, by handle."""
+    return list(session.execute(select(Channel).order_by(Channel.handle)).scalars())

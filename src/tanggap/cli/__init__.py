@@ -37,7 +37,7 @@ def serve(
 
     load_settings()  # refuse bad settings before uvicorn starts
     uvicorn.run(
-        "tanggap.api.asgi:app",
+        "tanggap.asgi:app",
         host=host,
         port=port,
         workers=workers,
@@ -77,7 +77,7 @@ def demo_load() -> None:
             session=session,
             secret_key=settings.secret_key,
             policy=runtime.policy,
-            inspector=runtime.inspector,
+            inspector=runtime.pipeline,
             notifier=runtime.notifier,
         )
     if result.loaded:

@@ -13,6 +13,7 @@ from tanggap.auth.schemas import ROLES, STAFF_ROLES
 from tanggap.cli.common import CLI_ACTOR, fail, option_error, runtime_for, transaction
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn, MemberIn
+from tanggap.review import team
 from tanggap.reviewers import service as reviewers
 from tanggap.reviewers.schemas import ReviewerIn
 
@@ -177,7 +178,7 @@ def reviewer_create(
     except ValidationError as exc:
         option_error(exc)
     with runtime_for() as runtime, transaction(runtime) as session:
-        created = reviewers.create(
+        created = team.add_reviewer(
             session=session, data=data, policy=runtime.policy, actor=CLI_ACTOR
         )
     typer.echo(created.one_time_password)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tanggap import logs
 from tanggap.config import Settings
-from tanggap.detection.engine.rules import RuleError
+from tanggap.detectors.rules import RuleError
 from tanggap.errors import TanggapError
 from tanggap.policy.service import PolicyError
 from tanggap.runtime import Runtime, build_runtime

@@ -15,8 +15,8 @@ from tanggap.banks import service as banks
 from tanggap.banks.schemas import BankIn
 from tanggap.cli.common import CLI_ACTOR, fail, option_error, runtime_for, transaction
 from tanggap.detection import scans
-from tanggap.detection.engine.hashing import MAX_BYTES, HashError, hash_bytes
 from tanggap.detection.models import ScanJob
+from tanggap.detectors.hashing import MAX_BYTES, HashError, hash_bytes
 
 bank_app = typer.Typer(help="Hash banks: known violating content, by hash.")
 rules_app = typer.Typer(help="Detection rules (YAML files).")
@@ -93,7 +93,7 @@ def bank_add(
         added, there = banks.add_entries(
             session=session, bank=bank, entries=entries, actor=CLI_ACTOR
         )
-        job = scans.start(session=session, bank=bank, actor=CLI_ACTOR) if added else None
+        job = scans.start(session=session, bank_id=bank.id, actor=CLI_ACTOR) if added else None
     typer.echo(f"{name}: {added} hashes added, {there} already there ({len(files)} files)")
     _queued(job, name)
 
@@ -119,7 +119,8 @@ def bank_import(
     ] = False,
 ) -> None:
     """Import a hash list in threatexchange's formats; a malformed line adds nothing."""
-    if format not in ("auto", "te", "te-csv"):
+    fmt = exchange.FORMATS.get(format)
+    if fmt is None:
         fail(f"--format: {format!r} is not one of auto, te, te-csv", code=2)
     try:
         content = file.read_text(encoding="utf-8")
@@ -133,11 +134,11 @@ def bank_import(
             session=session,
             bank=bank,
             content=content,
-            fmt=format,  # type: ignore[arg-type]
+            fmt=fmt,
             skip_unsupported=skip_unsupported,
             actor=CLI_ACTOR,
         )
-        job = scans.start(session=session, bank=bank, actor=CLI_ACTOR) if done.added else None
+        job = scans.start(session=session, bank_id=bank.id, actor=CLI_ACTOR) if done.added else None
     skipped = ", ".join(f"{n} {kind}" for kind, n in sorted(done.unsupported.items()))
     typer.echo(
         f"{name}: {done.added} added, {done.already_there} already there"
@@ -156,13 +157,14 @@ def bank_export(
     ] = None,
 ) -> None:
     """Export a bank in threatexchange's formats (stdout, or --output FILE)."""
-    if format not in ("te", "te-csv"):
+    fmt = exchange.EXPORT_FORMATS.get(format)
+    if fmt is None:
         fail(f"--format: {format!r} is not one of te, te-csv", code=2)
     with runtime_for() as runtime, transaction(runtime) as session:
         bank = banks.get(session=session, name=name)
         chunks = exchange.export(
             banks.entry_values(session=session, bank=bank),
-            fmt=format,  # type: ignore[arg-type]
+            fmt=fmt,
             collab=bank.name,
             tags=bank.category,
         )
@@ -191,8 +193,8 @@ def bank_list() -> None:
 def rules_check(files: Annotated[list[Path], typer.Argument(help="Rule files to check.")]) -> None:
     """Check rule files as the server would load them: syntax, fields, regexes, categories."""
     from tanggap.config import Settings
-    from tanggap.detection.engine.rules import RuleError, RuleSet, load_file
     from tanggap.detection.rules_live import check_categories
+    from tanggap.detectors.rules import RuleError, RuleSet, load_file
     from tanggap.policy.service import PolicyError, load_policy
 
     try:
@@ -221,8 +223,8 @@ def scan(
 ) -> None:
     """Match every stored post against a bank (or the rules added or changed since the last
     scan) now, with a progress bar; resumes a scan that was interrupted."""
-    from tanggap.actions.jobs import deliver
     from tanggap.detection import scans as scan_jobs
+    from tanggap.screening.scans import run_batch
 
     if (bank is None) == (not rules):
         fail("give either --bank NAME or --rules", code=2)
@@ -230,7 +232,9 @@ def scan(
         with transaction(runtime) as session:
             if bank is not None:
                 job = scan_jobs.start(
-                    session=session, bank=banks.get(session=session, name=bank), actor=CLI_ACTOR
+                    session=session,
+                    bank_id=banks.get(session=session, name=bank).id,
+                    actor=CLI_ACTOR,
                 )
             else:
                 rules_job = scan_jobs.sync_rules(
@@ -246,13 +250,12 @@ def scan(
         with typer.progressbar(length=max(total, 1), label=label, file=sys.stderr) as bar:
             bar.update(done)
             while True:
-                batch = scan_jobs.run_batch(
+                batch = run_batch(
                     factory=runtime.factory, pipeline=runtime.pipeline, scan_id=scan_id
                 )
                 matched += batch.matched
                 bar.update(batch.scanned)
-                if batch.actions:
-                    deliver(runtime, action_ids=batch.actions)
+                runtime.deliver_now(batch.actions, reason=f"scan {scan_id}")
                 if batch.finished:
                     break
     typer.echo(f"scan {scan_id}: {total} posts, {matched} new matches")

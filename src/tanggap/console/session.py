@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from tanggap.auth import web
+from tanggap.auth import logins
 from tanggap.web.accounts import Area, login_dependency
 
 CONSOLE = Area(
@@ -16,4 +16,4 @@ CONSOLE = Area(
     cookie="tanggap_console",
     home="/console/queues",
 )
-ConsoleLogin = Annotated[web.WebLogin, Depends(login_dependency(CONSOLE))]
+ConsoleLogin = Annotated[logins.WebLogin, Depends(login_dependency(CONSOLE))]

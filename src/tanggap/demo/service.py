@@ -18,12 +18,12 @@ from tanggap.auth.schemas import Caller, Role
 from tanggap.channels import service as channels
 from tanggap.channels.schemas import ChannelIn
 from tanggap.db.base import utcnow
-from tanggap.detection.hook import PostInspector
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn
-from tanggap.notify.service import Notifier
+from tanggap.notify.port import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.posts import service as posts
+from tanggap.posts.inspection import PostInspector
 from tanggap.posts.schemas import PostIn
 from tanggap.reports import service as reports
 from tanggap.reports.schemas import ReportIn, TargetRef

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tanggap.db.base import Base, BigIntPK, JSONType, new_id, utcnow
+from tanggap.db.base import Base, BigIntPK, JSONType, StrEnumType, new_id, utcnow
+
+
+class ScanState(StrEnum):
+    """Where a retroactive scan stands."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class PostFingerprint(Base):
@@ -57,8 +67,9 @@ class ScanJob(Base):
     bank_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("banks.id"), index=True)
     rule_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
     upto_post_id: Mapped[int | None] = mapped_column(BigInteger)
-    # pending | running | done | failed
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    state: Mapped[ScanState] = mapped_column(
+        StrEnumType(ScanState, 16), default=ScanState.PENDING, index=True
+    )
     last_post_id: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     scanned: Mapped[int] = mapped_column(Integer, default=0)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import structlog
 
-from tanggap.detection.engine.rules import RuleError, RuleSet, load_dir
+from tanggap.detectors.rules import RuleError, RuleSet, load_dir
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import find_category
 

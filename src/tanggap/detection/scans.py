@@ -1,29 +1,26 @@
-"""Retroactive scans: match the posts already stored against a bank, or against rules that were
-added or changed, in resumable batches."""
+"""Retroactive scans: the record of a scan of the posts already stored (against a bank, or
+against rules that were added or changed), its cursor and its batches of posts. The matching
+itself is the detection pipeline's (``screening.scans``)."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
-from tanggap.banks.models import Bank
-from tanggap.db.base import insert_skipping_conflicts, utcnow
-from tanggap.detection.engine.minhash import Signature
-from tanggap.detection.engine.normalise import normalise
-from tanggap.detection.engine.rules import Rule
-from tanggap.detection.models import PostFingerprint, RuleVersion, ScanJob
-from tanggap.detection.pipeline import QUEUED_ACTIONS, DetectionPipeline
+from tanggap.db.base import insert_skipping_conflicts, rowcount, utcnow
+from tanggap.detection.models import PostFingerprint, RuleVersion, ScanJob, ScanState
+from tanggap.detectors.minhash import Signature
+from tanggap.detectors.rules import Rule
 from tanggap.errors import NotFound
 from tanggap.posts.models import Post, PostMedia
 
 BATCH = 200
-ACTIVE = ("pending", "running")
+ACTIVE = (ScanState.PENDING, ScanState.RUNNING)
 RULES_ACTOR = "system:rules"
 RULES_SETTLE = timedelta(seconds=60)
 
@@ -52,21 +49,21 @@ def _queue(session: Session, job: ScanJob) -> ScanJob:
     return job
 
 
-def start(*, session: Session, bank: Bank, actor: str) -> ScanJob:
-    """Queue a scan of every stored post with media or text against ``bank`` (or return the
-    one queued)."""
+def start(*, session: Session, bank_id: uuid.UUID, actor: str) -> ScanJob:
+    """Queue a scan of every stored post with media or text against a bank (or return the one
+    queued)."""
     running = session.execute(
-        select(ScanJob).where(ScanJob.bank_id == bank.id).where(ScanJob.state.in_(ACTIVE))
+        select(ScanJob).where(ScanJob.bank_id == bank_id).where(ScanJob.state.in_(ACTIVE))
     ).scalar_one_or_none()
     if running is not None:
         return running
-    job = _queue(session, ScanJob(bank_id=bank.id, state="pending", rule_ids=[]))
+    job = _queue(session, ScanJob(bank_id=bank_id, state=ScanState.PENDING, rule_ids=[]))
     audit.record(
         session=session,
         actor=actor,
         action="scan.queued",
         subject_type="bank",
-        subject_id=bank.id,
+        subject_id=bank_id,
         data={"scan_id": str(job.id), "posts": job.total},
     )
     return job
@@ -95,7 +92,7 @@ def sync_rules(*, session: Session, rules: list[Rule], actor: str) -> ScanJob | 
                 .where(RuleVersion.rule_id == rule_id, RuleVersion.digest == known[rule_id])
                 .values(digest=digest, updated_at=utcnow())
             )
-            won = moved.rowcount == 1  # type: ignore[attr-defined]
+            won = rowcount(moved) == 1
         else:
             won = _insert_version(session, rule_id, digest)
         if won:
@@ -108,9 +105,9 @@ def sync_rules(*, session: Session, rules: list[Rule], actor: str) -> ScanJob | 
     # Every post stored so far, and those ingested in the next minute (signals are never recorded
     # twice): a post ingested under the old rules while this commits, or by a process that has
     # not reloaded its rule files yet, is not missed.
-    job = _queue(session, ScanJob(bank_id=None, state="pending", rule_ids=claimed))
+    job = _queue(session, ScanJob(bank_id=None, state=ScanState.PENDING, rule_ids=claimed))
     if job.total == 0:
-        job.state, job.finished_at = "done", utcnow()
+        job.state, job.finished_at = ScanState.DONE, utcnow()
     audit.record(
         session=session,
         actor=actor,
@@ -151,17 +148,32 @@ def get(*, session: Session, scan_id: uuid.UUID) -> ScanJob:
     return job
 
 
-@dataclass
-class Batch:
-    """What one batch did."""
+def lock_active(*, session: Session, scan_id: uuid.UUID) -> ScanJob | None:
+    """Return the scan, locked, when it still has posts to go through; it is now running."""
+    job = session.execute(
+        select(ScanJob)
+        .where(ScanJob.id == scan_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if job is None or job.state not in ACTIVE:
+        return None
+    job.state = ScanState.RUNNING
+    return job
 
-    scanned: int
-    matched: int
-    finished: bool
-    actions: list[uuid.UUID]
+
+def next_posts(*, session: Session, job: ScanJob, size: int) -> list[Post]:
+    """Return the next ``size`` posts the scan has not looked at, by id."""
+    query = select(Post).where(Post.id > job.last_post_id).where(_scope(job))
+    if job.upto_post_id is not None:
+        query = query.where(Post.id <= job.upto_post_id)
+    if job.bank_id is None:  # every process runs the new rules on ingest within a minute
+        query = query.where(Post.ingested_at <= job.created_at + RULES_SETTLE)
+    return list(session.execute(query.order_by(Post.id).limit(size)).scalars())
 
 
-def _signatures(session: Session, posts: list[Post]) -> dict[int, Signature]:
+def signatures(*, session: Session, posts: list[Post]) -> dict[int, Signature]:
+    """Return the stored text signatures of ``posts`` (those with text), by post id."""
     rows = session.execute(
         select(PostFingerprint.post_id, PostFingerprint.minhash).where(
             PostFingerprint.post_id.in_([p.id for p in posts])
@@ -170,73 +182,32 @@ def _signatures(session: Session, posts: list[Post]) -> dict[int, Signature]:
     return {post_id: Signature.from_hex(value) for post_id, value in rows}
 
 
-def _match(session: Session, pipeline: DetectionPipeline, job: ScanJob, posts: list[Post]) -> int:
-    if job.bank_id is None:
-        only = set(job.rule_ids)
-        return sum(
-            pipeline.apply_rules(
-                session=session, post=post, normalised=normalise(post.text), only=only
-            )
-            for post in posts
-        )
-    texts = _signatures(session, posts)
-    return sum(
-        pipeline.match_banks(
-            session=session, post=post, bank_id=job.bank_id, text=texts.get(post.id)
-        )
-        for post in posts
+def advance(*, session: Session, job: ScanJob, posts: list[Post], matched: int, size: int) -> bool:
+    """Move the scan's cursor past ``posts`` (in the transaction that recorded their matches,
+    so a crash resumes after the last committed batch); finish it after a short batch. Return
+    whether it finished."""
+    job.scanned += len(posts)
+    job.matched += matched
+    if posts:
+        job.last_post_id = posts[-1].id
+    if len(posts) >= size:
+        return False
+    job.state = ScanState.DONE
+    job.finished_at = utcnow()
+    audit.record(
+        session=session,
+        actor="system:scan",
+        action="scan.finished",
+        subject_type=_subject(job),
+        subject_id=job.bank_id or job.id,
+        data={
+            "scan_id": str(job.id),
+            "scanned": job.scanned,
+            "matched": job.matched,
+            "rules": job.rule_ids,
+        },
     )
-
-
-def run_batch(
-    *,
-    factory: sessionmaker[Session],
-    pipeline: DetectionPipeline,
-    scan_id: uuid.UUID,
-    size: int = BATCH,
-) -> Batch:
-    """Scan the next batch of posts in one transaction: matches and cursor commit together, so a
-    crash resumes after the last committed batch and nothing is matched twice."""
-    with factory() as session, session.begin():
-        job = session.execute(
-            select(ScanJob)
-            .where(ScanJob.id == scan_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-        if job is None or job.state not in ACTIVE:
-            return Batch(0, 0, True, [])
-        job.state = "running"
-        query = select(Post).where(Post.id > job.last_post_id).where(_scope(job))
-        if job.upto_post_id is not None:
-            query = query.where(Post.id <= job.upto_post_id)
-        if job.bank_id is None:  # every process runs the new rules on ingest within a minute
-            query = query.where(Post.ingested_at <= job.created_at + RULES_SETTLE)
-        posts = list(session.execute(query.order_by(Post.id).limit(size)).scalars())
-        matched = _match(session, pipeline, job, posts)
-        job.scanned += len(posts)
-        job.matched += matched
-        if posts:
-            job.last_post_id = posts[-1].id
-        finished = len(posts) < size
-        if finished:
-            job.state = "done"
-            job.finished_at = utcnow()
-            audit.record(
-                session=session,
-                actor="system:scan",
-                action="scan.finished",
-                subject_type=_subject(job),
-                subject_id=job.bank_id or job.id,
-                data={
-                    "scan_id": str(job.id),
-                    "scanned": job.scanned,
-                    "matched": job.matched,
-                    "rules": job.rule_ids,
-                },
-            )
-        queued = list(session.info.pop(QUEUED_ACTIONS, []))
-    return Batch(len(posts), matched, finished, queued)
+    return True
 
 
 def _subject(job: ScanJob) -> str:

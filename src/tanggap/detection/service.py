@@ -9,9 +9,9 @@ import numpy as np
 from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
-from tanggap.detection.engine.minhash import PERMUTATIONS, Signature, jaccard, signature
-from tanggap.detection.engine.normalise import normalise
 from tanggap.detection.models import FingerprintBand, PostFingerprint, Signal
+from tanggap.detectors.minhash import PERMUTATIONS, Signature, jaccard, signature
+from tanggap.detectors.normalise import normalise
 from tanggap.posts.models import Post
 
 MAX_CANDIDATES = 500

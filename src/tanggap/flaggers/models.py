@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,7 +20,7 @@ class FlaggerOrg(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     country: Mapped[str] = mapped_column(String(2))
-    trust: Mapped[str] = mapped_column(String(16), default="normal")
+    trust: Mapped[Literal["high", "normal"]] = mapped_column(String(16), default="normal")
     contact_email: Mapped[str | None] = mapped_column(String(320))
     # Portal language for the organisation's members: Indonesian for Indonesian organisations.
     language: Mapped[str] = mapped_column(String(8), default="en")

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
+from tanggap.auth import logins
 from tanggap.auth import service as auth
-from tanggap.auth import web
 from tanggap.auth.models import ApiToken, Principal
 from tanggap.errors import Conflict, NotFound
 from tanggap.flaggers.models import FlaggerOrg
@@ -105,7 +105,7 @@ def add_member(
     *, session: Session, org: FlaggerOrg, data: MemberIn, actor: str = audit.SYSTEM_ACTOR
 ) -> NewMember:
     """Create a portal member of ``org`` with a one-time password they must change."""
-    email = web.require_free_email(session=session, email=data.email)
+    email = logins.require_free_email(session=session, email=data.email)
     principal = auth.create_principal(
         session=session,
         role="flagger",
@@ -115,7 +115,7 @@ def add_member(
         actor=actor,
     )
     principal.language = org.language
-    password = web.grant_login(session=session, principal=principal)
+    password = logins.grant_login(session=session, principal=principal)
     return NewMember(principal=principal, one_time_password=password)
 
 

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tanggap.db.base import Base, new_id, utcnow
+from tanggap.db.base import Base, StrEnumType, new_id, utcnow
+from tanggap.outbox import DeliveryState
 
 
 class Notification(Base):
@@ -28,7 +29,9 @@ class Notification(Base):
     event: Mapped[str] = mapped_column(String(48))
     # The exact body sent, so every retry carries the same bytes.
     body: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[DeliveryState] = mapped_column(
+        StrEnumType(DeliveryState, 16), default=DeliveryState.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_status: Mapped[int | None] = mapped_column(Integer)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from tanggap.errors import InvalidInput
 from tanggap.policy.schemas import Category, OrderType, Policy, Source
 
 
@@ -34,12 +34,6 @@ def load_policy(path: Path) -> Policy:
         raise PolicyError(f"policy file {path}: {problems}") from exc
 
 
-@lru_cache(maxsize=8)
-def cached_policy(path: Path) -> Policy:
-    """Return the policy at ``path``, loaded once per process."""
-    return load_policy(path)
-
-
 def category_ids(policy: Policy) -> list[str]:
     """Return the ids of the policy's categories, in file order."""
     return [category.id for category in policy.categories]
@@ -48,6 +42,15 @@ def category_ids(policy: Policy) -> list[str]:
 def find_category(policy: Policy, category_id: str) -> Category | None:
     """Return the category with ``category_id``, or None."""
     return next((c for c in policy.categories if c.id == category_id), None)
+
+
+def require_category(*, policy: Policy, category: str, field: str = "category") -> Category:
+    """Return the policy's category ``category``, or raise InvalidInput naming ``field``."""
+    found = find_category(policy, category)
+    if found is None:
+        known = ", ".join(c.id for c in policy.categories)
+        raise InvalidInput(f"unknown category {category!r}; known: {known}", field=field)
+    return found
 
 
 def compute_deadline(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from tanggap.auth import web
+from tanggap.auth import logins
 from tanggap.web.accounts import Area, login_dependency
 
 PORTAL = Area(
@@ -16,4 +16,4 @@ PORTAL = Area(
     cookie="tanggap_session",
     home="/portal/reports",
 )
-PortalLogin = Annotated[web.WebLogin, Depends(login_dependency(PORTAL))]
+PortalLogin = Annotated[logins.WebLogin, Depends(login_dependency(PORTAL))]

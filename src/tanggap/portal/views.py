@@ -9,20 +9,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
-from tanggap.api import idempotent
-from tanggap.api.deps import RuntimeDep, SessionDep
-from tanggap.auth import web
+from tanggap.auth import logins
 from tanggap.errors import InvalidInput, TanggapError
+from tanggap.http import idempotent
+from tanggap.http.deps import RuntimeDep, SessionDep
 from tanggap.portal import intake
 from tanggap.portal.session import PortalLogin
-from tanggap.reports import bulk, service
+from tanggap.reports import bulk, service, threads
+from tanggap.reports.models import ReportMessage
 from tanggap.reports.present import present
-from tanggap.reports.schemas import REPORT_STATUSES, BulkLine, ReportOut
-from tanggap.threads import service as threads
-from tanggap.threads.schemas import MessageIn
+from tanggap.reports.schemas import REPORT_STATUSES, BulkLine, MessageIn, ReportOut
+from tanggap.runtime import Runtime
 from tanggap.web import i18n
 from tanggap.web.accounts import NotFoundPage, check_csrf, render
 
@@ -38,7 +40,7 @@ EXPORT_COLUMNS = (
 def page(
     request: Request,
     name: str,
-    login: web.WebLogin | None,
+    login: logins.WebLogin | None,
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
@@ -197,13 +199,16 @@ async def submit(
     except InvalidInput as exc:
         return _submit_again(request, runtime, login, exc.message)
     try:
-        results = _submit_lines(runtime, login, lines, submission_id)
+        # In a worker thread: a thousand lines take seconds, and the event loop serves others.
+        results = await run_in_threadpool(_submit_lines, runtime, login, lines, submission_id)
     except InvalidInput as exc:  # the form was sent again with other content
         return _submit_again(request, runtime, login, exc.message)
     return page(request, "results.html", login, results=results, lines=lines)
 
 
-def _submit_again(request: Request, runtime: Any, login: web.WebLogin, error: str) -> HTMLResponse:
+def _submit_again(
+    request: Request, runtime: Runtime, login: logins.WebLogin, error: str
+) -> HTMLResponse:
     """The submission page again, with the reason and a fresh form id."""
     return page(
         request,
@@ -217,7 +222,7 @@ def _submit_again(request: Request, runtime: Any, login: web.WebLogin, error: st
 
 
 def _submit_lines(
-    runtime: Any, login: web.WebLogin, lines: list[dict[str, Any]], submission_id: str
+    runtime: Runtime, login: logins.WebLogin, lines: list[dict[str, Any]], submission_id: str
 ) -> list[BulkLine]:
     with runtime.factory() as session:
 
@@ -248,12 +253,14 @@ def _submit_lines(
 def report_page(
     request: Request, report_id: str, session: SessionDep, login: PortalLogin
 ) -> HTMLResponse:
-    """One report: its status and clock, the decision, and the thread."""
-    report, messages = _with_thread(session, login, report_id)
+    """One report: its status and clock, the decision, and the thread (the page then fetches
+    the thread with a form of its own, which marks it read)."""
+    report = _visible(session, login, report_id)
+    messages = threads.thread(session=session, caller=login.caller, report_id=report.report_id)
     return page(request, "report.html", login, report=report, messages=messages)
 
 
-def _visible(session: Any, login: web.WebLogin, report_id: str) -> ReportOut:
+def _visible(session: Session, login: logins.WebLogin, report_id: str) -> ReportOut:
     try:
         parsed = uuid.UUID(report_id)
         found = service.get_visible(session=session, caller=login.caller, report_id=parsed)
@@ -262,12 +269,13 @@ def _visible(session: Any, login: web.WebLogin, report_id: str) -> ReportOut:
     return present(session=session, reports=[found])[0]
 
 
-def _with_thread(session: Any, login: web.WebLogin, report_id: str) -> tuple[ReportOut, list[Any]]:
-    """The report and its thread; reading the thread marks the platform's messages read."""
-    report = _visible(session, login, report_id)
-    messages = threads.messages(session=session, caller=login.caller, report_id=report.report_id)
+def _read_thread(
+    session: Session, login: logins.WebLogin, report: ReportOut
+) -> list[ReportMessage]:
+    """The thread, its platform messages marked read (the flagger has it in front of them)."""
+    threads.mark_read(session=session, caller=login.caller, report_id=report.report_id)
     session.commit()
-    return report, messages
+    return threads.thread(session=session, caller=login.caller, report_id=report.report_id)
 
 
 @router.get("/reports/{report_id}/status", response_class=HTMLResponse)
@@ -279,12 +287,19 @@ def report_status(
     return page(request, "_status.html", login, report=report)
 
 
-@router.get("/reports/{report_id}/thread", response_class=HTMLResponse)
+@router.post("/reports/{report_id}/thread", response_class=HTMLResponse)
 def report_thread(
-    request: Request, report_id: str, session: SessionDep, login: PortalLogin
+    request: Request,
+    report_id: str,
+    session: SessionDep,
+    login: PortalLogin,
+    csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    """The thread alone, polled by the report page (reading it marks it read)."""
-    report, messages = _with_thread(session, login, report_id)
+    """The thread alone, fetched by the report page when it shows and then every few seconds;
+    the platform's messages it shows are marked read."""
+    check_csrf(login, csrf_token)
+    report = _visible(session, login, report_id)
+    messages = _read_thread(session, login, report)
     return page(request, "_messages.html", login, report=report, messages=messages)
 
 
@@ -315,6 +330,5 @@ def report_message(
     except (InvalidInput, ValidationError) as exc:
         session.rollback()
         error = exc.message if isinstance(exc, InvalidInput) else i18n.gettext("Write a message.")
-    messages = threads.messages(session=session, caller=login.caller, report_id=report.report_id)
-    session.commit()
+    messages = _read_thread(session, login, report)
     return page(request, "_thread.html", login, report=report, messages=messages, error=error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -11,9 +12,9 @@ from sqlalchemy.orm import Session
 from tanggap.audit import service as audit
 from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
-from tanggap.detection.engine.hashing import HashError, file_hashes
-from tanggap.detection.hook import PostInspector, Waiting
+from tanggap.detectors.hashing import HashError, file_hashes
 from tanggap.errors import InvalidInput, TanggapError
+from tanggap.posts.inspection import PostInspector, Waiting
 from tanggap.posts.models import Post, PostMedia
 from tanggap.posts.schemas import MediaIn, PostIn
 from tanggap.pseudonyms import user_ref
@@ -34,6 +35,8 @@ class IngestResult:
     changed: list[str] = field(default_factory=list)
     # Images to hash once the transaction commits (MediaHasher.submit).
     to_hash: list[Waiting] = field(default_factory=list)
+    # Actions an automatic decision queued, to deliver once the transaction commits.
+    queued_actions: tuple[uuid.UUID, ...] = ()
 
 
 def get(*, session: Session, handle: str, message_id: int, lock: bool = False) -> Post | None:
@@ -149,9 +152,13 @@ def ingest(
                 "media": len(data.media),
             },
         )
-        inspector.inspect(session=session, post=post, created=True)
+        inspection = inspector.inspect(session=session, post=post, created=True)
         return IngestResult(
-            post=post, channel=channel, created=True, to_hash=_to_hash(session, post, pending)
+            post=post,
+            channel=channel,
+            created=True,
+            to_hash=_to_hash(session, post, pending),
+            queued_actions=inspection.queued_actions,
         )
 
     return _resend(session, post, channel, data, author_ref, actor, inspector, pending)
@@ -197,6 +204,7 @@ def _resend(
     pending: dict[int, bytes],
 ) -> IngestResult:
     changed = _apply_changes(session, post, data, author_ref, pending)
+    queued: tuple[uuid.UUID, ...] = ()
     if changed:
         session.flush()
         audit.record(
@@ -208,13 +216,14 @@ def _resend(
             data={"changed": changed},
         )
         if {"text", "media"} & set(changed):
-            inspector.inspect(session=session, post=post, created=False)
+            queued = inspector.inspect(session=session, post=post, created=False).queued_actions
     return IngestResult(
         post=post,
         channel=channel,
         created=False,
         changed=changed,
         to_hash=_to_hash(session, post, pending),
+        queued_actions=queued,
     )
 
 
@@ -248,3 +257,13 @@ def _apply_changes(
         post.media.extend(_new_media(data.media, pending))
         changed.append("media")
     return changed
+
+
+def channel_posts(
+    *, session: Session, channel_id: int, before: int | None, limit: int
+) -> list[Post]:
+    """Return a channel's posts, newest first, below message id ``before`` when given."""
+    query = select(Post).where(Post.channel_id == channel_id)
+    if before is not None:
+        query = query.where(Post.message_id < before)
+    return list(session.execute(query.order_by(Post.message_id.desc()).limit(limit)).scalars())

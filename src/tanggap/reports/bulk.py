@@ -7,13 +7,13 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from tanggap.api.errors import validation_details
 from tanggap.auth.schemas import Caller
 from tanggap.errors import TanggapError
-from tanggap.notify.service import Notifier
+from tanggap.notify.port import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.reports import service
 from tanggap.reports.schemas import BulkLine, ReportIn
+from tanggap.validation import validation_details
 
 
 def submit_many(
@@ -61,9 +61,10 @@ def _one(
                 notifier=notifier,
             )
     except TanggapError as exc:
-        status = "unknown_post" if exc.code == "unknown_post" else "invalid"
         message = f"{exc.field}: {exc.message}" if exc.field else exc.message
-        return BulkLine(index=index, status=status, error=message)  # type: ignore[arg-type]
+        if exc.code == "unknown_post":
+            return BulkLine(index=index, status="unknown_post", error=message)
+        return BulkLine(index=index, status="invalid", error=message)
     report = intake.report
     return BulkLine(
         index=index,

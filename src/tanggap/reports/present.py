@@ -14,9 +14,8 @@ from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.posts.models import Post
 from tanggap.posts.service import post_url
-from tanggap.reports.models import Report
+from tanggap.reports.models import Report, ReportMessage, ReportStatus
 from tanggap.reports.schemas import OPEN_STATUSES, ReportOut, TargetOut
-from tanggap.threads.models import ReportMessage
 
 
 def present(
@@ -89,7 +88,7 @@ def _one(
     out = ReportOut(
         report_id=report.id,
         case_id=report.case_id,
-        status=report.status,  # type: ignore[arg-type]
+        status=report.status,
         category=report.category,
         order_type=report.order_type,
         legal_basis=report.legal_basis,
@@ -108,7 +107,7 @@ def _one(
         within_deadline=(
             report.decided_at <= report.deadline if settled and report.decided_at else None
         ),
-        objection=objections.get(report.id) if report.status == "objected" else None,
+        objection=objections.get(report.id) if report.status == ReportStatus.OBJECTED else None,
         unread_messages=unread.get(report.id, 0),
     )
     if decision is not None:
@@ -118,3 +117,14 @@ def _one(
         out.policy_ref = decision.policy_ref
         out.explanation = decision.explanation
     return out
+
+
+def describe(session: Session, report_id: uuid.UUID) -> dict[str, object]:
+    """The reporter's view of one report as JSON, as a webhook carries it (no unread count: it
+    would be stale by the time the receiver reads it)."""
+    report = session.get(Report, report_id)
+    if report is None:
+        raise ValueError(f"no report {report_id}")
+    return present(session=session, reports=[report])[0].model_dump(
+        mode="json", exclude={"unread_messages"}
+    )

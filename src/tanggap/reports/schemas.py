@@ -17,21 +17,16 @@ from pydantic import (
 )
 
 from tanggap.reports.links import LinkError, parse_post_link
+from tanggap.reports.models import MessageKind, ReportStatus, ThreadSide
 from tanggap.validation import Handle, Input
 
-# received: accepted and stored; triaged: in a reviewers' queue with its priority;
-# in_review: a reviewer holds its case; then actioned / declined / objected.
-ReportStatus = Literal["received", "triaged", "in_review", "actioned", "declined", "objected"]
-REPORT_STATUSES: tuple[str, ...] = (
-    "received",
-    "triaged",
-    "in_review",
-    "actioned",
-    "declined",
-    "objected",
+REPORT_STATUSES: tuple[str, ...] = tuple(status.value for status in ReportStatus)
+OPEN_STATUSES: tuple[ReportStatus, ...] = (
+    ReportStatus.RECEIVED,
+    ReportStatus.TRIAGED,
+    ReportStatus.IN_REVIEW,
 )
-OPEN_STATUSES: tuple[str, ...] = ("received", "triaged", "in_review")
-SETTLED_STATUSES: tuple[str, ...] = ("actioned", "declined")
+SETTLED_STATUSES: tuple[ReportStatus, ...] = (ReportStatus.ACTIONED, ReportStatus.DECLINED)
 MAX_BULK = 1000
 
 
@@ -180,3 +175,35 @@ class ReportList(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class MessageIn(Input):
+    """A message on a report's thread."""
+
+    body: str = Field(min_length=1, max_length=5000)
+
+
+class ObjectionIn(Input):
+    """A reasoned objection (sanggahan) to a flagger's report instead of acting on it."""
+
+    report_id: uuid.UUID
+    reason: str = Field(min_length=10, max_length=5000)
+
+
+class MessageOut(BaseModel):
+    """A message as either side sees it."""
+
+    message_id: uuid.UUID
+    author_role: ThreadSide
+    kind: MessageKind
+    body: str
+    created_at: datetime
+    read_by_flagger_at: datetime | None
+    read_by_platform_at: datetime | None
+
+
+class Thread(BaseModel):
+    """A report's whole thread, oldest first."""
+
+    report_id: uuid.UUID
+    messages: list[MessageOut]

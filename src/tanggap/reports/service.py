@@ -10,21 +10,23 @@ from typing import NoReturn
 from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
-from tanggap.actions.models import Action
+from tanggap.actions import service as actions
 from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
+from tanggap.cases import decisions
 from tanggap.cases import service as cases
-from tanggap.cases.models import Case, Decision
+from tanggap.cases.models import Case
+from tanggap.cases.states import CaseState
 from tanggap.db.base import utcnow
 from tanggap.errors import Forbidden, InvalidInput, NotFound
-from tanggap.notify.service import Notifier
+from tanggap.notify.port import Notifier, ReportChange, ThreadNote
 from tanggap.policy.schemas import Policy, Source
-from tanggap.policy.service import compute_deadline
+from tanggap.policy.service import compute_deadline, require_category
 from tanggap.posts import service as posts
 from tanggap.posts.models import Post
 from tanggap.pseudonyms import user_ref
-from tanggap.reports.models import Report
-from tanggap.reports.schemas import OPEN_STATUSES, REPORT_STATUSES, ReportIn
+from tanggap.reports.models import Report, ReportStatus
+from tanggap.reports.schemas import OPEN_STATUSES, REPORT_STATUSES, SETTLED_STATUSES, ReportIn
 from tanggap.validation import bounded_time
 
 # A new report on a post taken down everywhere is answered by that takedown.
@@ -59,7 +61,7 @@ def submit(
 ) -> Intake:
     """Accept a report: find its post, fix its deadline, put it on the post's case."""
     source = source_of(caller)
-    cases.validate_category(policy=policy, category=data.category)
+    require_category(policy=policy, category=data.category)
     if data.order_type == "removal_order" and source != "flagger":
         raise InvalidInput("only a trusted flagger can send a removal order", field="order_type")
     if data.reporter_id is not None and source != "user":
@@ -119,7 +121,7 @@ def submit(
         flagger_org_id=caller.org_id if source == "flagger" else None,
         reporter_ref=reporter_ref,
         submitted_by_id=caller.id,
-        status="received",
+        status=ReportStatus.RECEIVED,
         received_at=received_at,
         deadline=deadline,
     )
@@ -141,7 +143,7 @@ def submit(
             "status": report.status,
         },
     )
-    notifier.report_changed(session=session, report=report, event="report.received")
+    notify(notifier, session, report, "report.received")
     return Intake(report=report, duplicate=False)
 
 
@@ -167,28 +169,17 @@ def _open_duplicate(
 def _settle_on_decided_case(session: Session, case: Case, report: Report) -> None:
     # A report on a post that is already down is answered at once with that decision; while
     # the takedown is still on its way it waits in review and is actioned with the others.
-    if case.state != "decided":
+    if case.state != CaseState.DECIDED:
         return
-    decision = latest_decision(session=session, case_id=case.id)
+    decision = decisions.in_force(session=session, case_id=case.id)
     if decision is None or decision.outcome not in SETTLING_OUTCOMES:
         return
-    if not takedown_delivered(session=session, decision_id=decision.id):
-        report.status = "in_review"
+    if not actions.all_delivered(session=session, decision_id=decision.id):
+        report.status = ReportStatus.IN_REVIEW
     else:
-        report.status = "actioned"
+        report.status = ReportStatus.ACTIONED
         report.decided_at = report.received_at
         report.decision_id = decision.id
-
-
-def takedown_delivered(*, session: Session, decision_id: uuid.UUID) -> bool:
-    """Tell whether every action of a decision has reached the platform."""
-    undelivered = session.execute(
-        select(Action.id)
-        .where(Action.decision_id == decision_id)
-        .where(Action.state != "delivered")
-        .limit(1)
-    ).first()
-    return undelivered is None
 
 
 def settle_actioned(
@@ -205,28 +196,12 @@ def settle_actioned(
         set_status(
             session=session,
             report=report,
-            status="actioned",
+            status=ReportStatus.ACTIONED,
             actor=actor,
             notifier=notifier,
             decision_id=decision_id,
         )
     return settled
-
-
-def latest_decision(*, session: Session, case_id: uuid.UUID) -> Decision | None:
-    """Return the decision in force on a case (the newest final one), or None."""
-    return (
-        session.execute(
-            select(Decision)
-            .where(Decision.case_id == case_id)
-            .where(Decision.state == "final")
-            .where(Decision.outcome != "uphold")  # an upheld decision stands as it was
-            .order_by(Decision.decided_at.desc())
-            .limit(1)
-        )
-        .scalars()
-        .first()
-    )
 
 
 def get_visible(*, session: Session, caller: Caller, report_id: uuid.UUID) -> Report:
@@ -289,7 +264,7 @@ def list_visible(
 
 
 def reports_of_case(
-    *, session: Session, case_id: uuid.UUID, statuses: tuple[str, ...]
+    *, session: Session, case_id: uuid.UUID, statuses: tuple[ReportStatus, ...]
 ) -> list[Report]:
     """Return the case's reports whose status is one of ``statuses``."""
     return list(
@@ -308,7 +283,7 @@ def set_status(
     *,
     session: Session,
     report: Report,
-    status: str,
+    status: ReportStatus,
     actor: str,
     notifier: Notifier,
     decision_id: uuid.UUID | None = None,
@@ -316,7 +291,7 @@ def set_status(
     """Move a report to ``status`` (settled by ``decision_id`` when final), audited and notified."""
     previous = report.status
     report.status = status
-    if status in ("actioned", "declined"):
+    if status in SETTLED_STATUSES:
         if decision_id is None:
             raise ValueError("a settled report needs the decision that settled it")
         report.decided_at = utcnow()
@@ -334,4 +309,20 @@ def set_status(
             "decision_id": str(decision_id) if decision_id else None,
         },
     )
-    notifier.report_changed(session=session, report=report, event=f"report.{status}")
+    notify(notifier, session, report, f"report.{status}")
+
+
+def notify(
+    notifier: Notifier,
+    session: Session,
+    report: Report,
+    event: str,
+    message: ThreadNote | None = None,
+) -> None:
+    """Tell the notifier of a change to ``report``, as plain data."""
+    notifier.report_changed(
+        session=session,
+        change=ReportChange(
+            report_id=report.id, org_id=report.flagger_org_id, event=event, message=message
+        ),
+    )

@@ -5,21 +5,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
+from tanggap.auth import logins
 from tanggap.auth import service as auth
-from tanggap.auth import web
 from tanggap.auth.models import Principal
 from tanggap.auth.schemas import STAFF_ROLES
-from tanggap.cases import routing
-from tanggap.cases.models import Case
-from tanggap.cases.schemas import OPEN_STATES
 from tanggap.db.base import utcnow
-from tanggap.errors import InvalidInput, NotFound
+from tanggap.errors import NotFound
 from tanggap.policy.schemas import Policy
-from tanggap.policy.service import find_category
+from tanggap.policy.service import require_category
 from tanggap.reviewers.models import ReviewerClearance, ReviewerLanguage
 from tanggap.reviewers.schemas import ReviewerIn, Skills
 
@@ -36,14 +33,11 @@ class NewReviewer:
 def create(
     *, session: Session, data: ReviewerIn, policy: Policy, actor: str = audit.SYSTEM_ACTOR
 ) -> NewReviewer:
-    """Create a reviewer (or lead, or admin) who logs into the console with a one-time password."""
+    """Create a reviewer (or lead, or admin) who logs into the console with a one-time password
+    (see ``review.team.add_reviewer``: the cases waiting for their languages are routed again)."""
     for index, category in enumerate(data.clearances):
-        if find_category(policy, category) is None:
-            known = ", ".join(c.id for c in policy.categories)
-            raise InvalidInput(
-                f"unknown category {category!r}; known: {known}", field=f"clearances[{index}]"
-            )
-    email = web.require_free_email(session=session, email=data.email)
+        require_category(policy=policy, category=category, field=f"clearances[{index}]")
+    email = logins.require_free_email(session=session, email=data.email)
     principal = auth.create_principal(
         session=session, role=data.role, name=data.name or email, email=email, actor=actor
     )
@@ -55,7 +49,7 @@ def create(
     session.add_all(
         ReviewerClearance(principal_id=principal.id, category=category) for category in clearances
     )
-    password = web.grant_login(session=session, principal=principal)
+    password = logins.grant_login(session=session, principal=principal)
     audit.record(
         session=session,
         actor=actor,
@@ -64,25 +58,11 @@ def create(
         subject_id=principal.id,
         data={"languages": data.languages, "clearances": clearances, "role": data.role},
     )
-    reroute_languages(session=session, languages=data.languages)
     return NewReviewer(
         principal=principal,
         one_time_password=password,
         skills=skills_of(session=session, principal_id=principal.id),
     )
-
-
-def reroute_languages(*, session: Session, languages: list[str]) -> int:
-    """Send cases waiting in the fallback queue back to triage once someone reads their language."""
-    result = session.execute(
-        update(Case)
-        .where(Case.state.in_(OPEN_STATES))
-        .where(Case.queue.like(f"{routing.FALLBACK}:%"))
-        .where(Case.language.in_(languages))
-        .values(triage_due=True)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def skills_of(*, session: Session, principal_id: uuid.UUID) -> Skills:

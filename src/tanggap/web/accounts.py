@@ -14,9 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from tanggap.api.deps import RuntimeDep
-from tanggap.auth import web
+from tanggap.auth import logins
 from tanggap.errors import InvalidInput
+from tanggap.http.deps import RuntimeDep
 from tanggap.web import i18n
 from tanggap.web.templating import templates
 
@@ -66,10 +66,10 @@ class NotFoundPage(Exception):
         self.message = message
 
 
-def login_dependency(area: Area) -> Callable[..., web.WebLogin]:
+def login_dependency(area: Area) -> Callable[..., logins.WebLogin]:
     """Return the dependency that yields the signed-in account of ``area`` (in its language)."""
 
-    def current_login(request: Request, runtime: RuntimeDep) -> web.WebLogin:
+    def current_login(request: Request, runtime: RuntimeDep) -> logins.WebLogin:
         # Dependencies and endpoints may run in different threads: the language travels on
         # the request, and is applied where a page is rendered.
         request.state.language = request.cookies.get(LANGUAGE_COOKIE)
@@ -77,7 +77,7 @@ def login_dependency(area: Area) -> Callable[..., web.WebLogin]:
         if not cookie:
             raise NeedLogin(area)
         with runtime.factory() as session, session.begin():
-            login = web.resume(session=session, cookie=cookie)
+            login = logins.resume(session=session, cookie=cookie)
         if login is None or login.caller.role not in area.roles:
             raise NeedLogin(area)
         request.state.language = login.language or request.state.language
@@ -88,7 +88,7 @@ def login_dependency(area: Area) -> Callable[..., web.WebLogin]:
     return current_login
 
 
-def check_csrf(login: web.WebLogin, token: str | None) -> None:
+def check_csrf(login: logins.WebLogin, token: str | None) -> None:
     """Refuse a form whose CSRF token is not this session's."""
     if not token or not hmac.compare_digest(token, login.csrf_token):
         raise CsrfRejected
@@ -97,7 +97,7 @@ def check_csrf(login: web.WebLogin, token: str | None) -> None:
 def render(
     request: Request,
     template: str,
-    login: web.WebLogin | None,
+    login: logins.WebLogin | None,
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
@@ -127,7 +127,11 @@ def account_router(area: Area, login_type: Any) -> APIRouter:
     router = APIRouter(prefix=area.prefix, include_in_schema=False)
 
     def page(
-        request: Request, name: str, login: web.WebLogin | None, status: int = 200, **context: Any
+        request: Request,
+        name: str,
+        login: logins.WebLogin | None,
+        status: int = 200,
+        **context: Any,
     ) -> HTMLResponse:
         return render(request, f"account/{name}", login, status, area=area, **context)
 
@@ -156,10 +160,10 @@ def account_router(area: Area, login_type: Any) -> APIRouter:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE)
         if not expected or not secrets.compare_digest(expected, login_token):
             return login_form(request, error=i18n.gettext("The form expired. Please try again."))
-        outcome = web.login(
+        outcome = logins.login(
             factory=runtime.factory, email=email, password=password, roles=area.roles
         )
-        if isinstance(outcome, web.LoginRefused):
+        if isinstance(outcome, logins.LoginRefused):
             message = i18n.gettext(
                 "Wrong e-mail or password. After 5 failed attempts an account waits 15 minutes."
             )
@@ -185,7 +189,7 @@ def account_router(area: Area, login_type: Any) -> APIRouter:
         """End the session."""
         check_csrf(login, csrf_token)
         with runtime.factory() as session, session.begin():
-            web.logout(session=session, cookie=request.cookies.get(area.cookie, ""))
+            logins.logout(session=session, cookie=request.cookies.get(area.cookie, ""))
         response = RedirectResponse(f"{area.prefix}/login", status_code=303)
         response.delete_cookie(area.cookie)
         return response
@@ -202,7 +206,7 @@ def account_router(area: Area, login_type: Any) -> APIRouter:
         check_csrf(login, csrf_token)
         chosen = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
         with runtime.factory() as session, session.begin():
-            web.set_language(session=session, caller=login.caller, language=chosen)
+            logins.set_language(session=session, caller=login.caller, language=chosen)
         target = back if back.startswith(f"{area.prefix}/") else area.home
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(LANGUAGE_COOKIE, chosen, samesite="lax")
@@ -227,7 +231,7 @@ def account_router(area: Area, login_type: Any) -> APIRouter:
         check_csrf(login, csrf_token)
         try:
             with runtime.factory() as session, session.begin():
-                cookie = web.change_password(
+                cookie = logins.change_password(
                     session=session, caller=login.caller, current=current, new=new, repeat=repeat
                 )
         except InvalidInput as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from tanggap.db.models import Base
 from tanggap.db.session import make_engine
+from tanggap.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

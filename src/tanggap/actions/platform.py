@@ -1,0 +1,49 @@
+"""The port through which actions reach a platform: one tiny interface, several adapters (the
+built-in pages in ``builtin_pages``, a recording one for tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tanggap.actions.models import ActionKind
+
+
+@dataclass(frozen=True)
+class PlatformAction:
+    """What the platform is asked to do; ``idempotency_key`` is the same on every retry."""
+
+    idempotency_key: str
+    kind: ActionKind
+    channel: str
+    message_id: int | None
+    countries: tuple[str, ...] = ()
+    ground: str | None = None
+    policy_ref: str | None = None
+    policy_name: str | None = None
+
+
+class PlatformAdapter(Protocol):
+    """Applies actions to a platform; applying the same key twice must change nothing.
+
+    The outbox calls it outside any database transaction, under a lease: it may take as long as
+    the platform takes to answer. Raise to have the action retried later."""
+
+    def apply(self, action: PlatformAction) -> None:
+        """Apply ``action`` on the platform."""
+
+
+@dataclass
+class RecordingAdapter:
+    """Keeps every action it is given in memory; for tests and dry runs."""
+
+    applied: list[PlatformAction] = field(default_factory=list)
+    fail_times: int = 0
+
+    def apply(self, action: PlatformAction) -> None:
+        """Remember ``action``, or fail while ``fail_times`` lasts."""
+        if self.fail_times > 0:
+            self.fail_times -= 1
+            raise ConnectionError("platform unavailable")
+        if all(a.idempotency_key != action.idempotency_key for a in self.applied):
+            self.applied.append(action)

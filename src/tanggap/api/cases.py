@@ -1,0 +1,319 @@
+"""HTTP: the reviewer's cases, claims and decisions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
+
+from tanggap.actions import service as actions
+from tanggap.cases import cascade, claims, priority
+from tanggap.cases import service as cases
+from tanggap.cases.models import Case, Decision
+from tanggap.cases.schemas import (
+    ActionOut,
+    ApprovalIn,
+    CascadeIn,
+    CascadeOut,
+    CascadeResult,
+    CaseList,
+    CaseOut,
+    DecisionIn,
+    DecisionOut,
+    EscalationIn,
+    NearDuplicateOut,
+    PostSummary,
+    PriorityFactor,
+    PriorityOut,
+)
+from tanggap.cases.states import OPEN_STATES
+from tanggap.db.base import utcnow
+from tanggap.http.deps import RuntimeDep, SessionDep, Staff
+from tanggap.metrics import DECISIONS
+from tanggap.policy.service import require_category
+from tanggap.posts.service import post_url
+from tanggap.review import assignment, decisions
+from tanggap.review.cascade import apply_to_near_duplicates as cover_near_duplicates
+from tanggap.review.effects import DecisionResult
+from tanggap.reviewers import service as reviewers
+from tanggap.runtime import Runtime
+
+router = APIRouter(prefix="/v1/cases", tags=["review"])
+
+# "closed" and "appealed" were documented filter values from the start; no case reaches them
+# (an appealed case is open again), so they match nothing, but clients may still send them.
+StateFilter = Literal["open", "in_review", "decided", "objected", "closed", "appealed"]
+
+
+@router.get("", response_model=CaseList)
+def list_cases(
+    session: SessionDep,
+    caller: Staff,
+    runtime: RuntimeDep,
+    state: Annotated[list[StateFilter] | None, Query()] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    language: Annotated[str | None, Query(max_length=8, pattern=r"^[a-z]{2,3}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> CaseList:
+    """List the cases you may see (open and in review unless ``state`` says otherwise), in the
+    order "next case" hands them out."""
+    if category is not None:
+        require_category(policy=runtime.policy, category=category)
+    rows, total = claims.list_cases(
+        session=session,
+        skills=reviewers.skills_of(session=session, principal_id=caller.id),
+        policy=runtime.policy,
+        states_wanted=list(state or OPEN_STATES),
+        category=category,
+        language=language,
+        limit=limit,
+        offset=offset,
+    )
+    return CaseList(
+        cases=[case_out(session, c) for c in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.post(
+    "/next",
+    response_model=CaseOut,
+    responses={204: {"description": "Nothing is waiting that you may take"}},
+)
+def next_case(session: SessionDep, caller: Staff, runtime: RuntimeDep) -> Response | CaseOut:
+    """Claim the most urgent case you may take, with why it came first; 204 when none waits."""
+    case = assignment.assign_next(
+        session=session,
+        caller=caller,
+        lease=timedelta(seconds=runtime.settings.claim_lease_seconds),
+        policy=runtime.policy,
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    if case is None:
+        return Response(status_code=204)
+    return case_out(session, case)
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+def get_case(
+    case_id: uuid.UUID, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> CaseOut:
+    """Show one case you may see."""
+    skills = reviewers.skills_of(session=session, principal_id=caller.id)
+    return case_out(
+        session, cases.get(session=session, case_id=case_id, skills=skills, policy=runtime.policy)
+    )
+
+
+@router.post("/{case_id}/claim", response_model=CaseOut)
+def claim_case(
+    case_id: uuid.UUID, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> CaseOut:
+    """Claim a case under a lease; claiming again renews your lease."""
+    case = assignment.assign(
+        session=session,
+        caller=caller,
+        case_id=case_id,
+        lease=timedelta(seconds=runtime.settings.claim_lease_seconds),
+        policy=runtime.policy,
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    return case_out(session, case)
+
+
+@router.post("/{case_id}/release", response_model=CaseOut)
+def release_case(case_id: uuid.UUID, session: SessionDep, caller: Staff) -> CaseOut:
+    """Give a case you hold back to its queue."""
+    case = claims.release(session=session, caller=caller, case_id=case_id)
+    session.commit()
+    return case_out(session, case)
+
+
+@router.post("/{case_id}/decision", response_model=DecisionOut, status_code=201)
+def decide_case(
+    case_id: uuid.UUID, data: DecisionIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> DecisionOut:
+    """Decide a case you hold; its actions are queued with it and delivered right after."""
+    result = decisions.decide_case(
+        session=session,
+        caller=caller,
+        case_id=case_id,
+        data=data,
+        policy=runtime.policy,
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    DECISIONS.labels(result.decision.outcome).inc()
+    _deliver(runtime, result)
+    return decision_out(session, result.decision)
+
+
+@router.post("/{case_id}/approval", response_model=DecisionOut)
+def approve_decision(
+    case_id: uuid.UUID, data: ApprovalIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> DecisionOut:
+    """Approve or reject a decision that needs a second reviewer (``ban_channel``)."""
+    result = decisions.approve_decision(
+        session=session,
+        caller=caller,
+        case_id=case_id,
+        data=data,
+        policy=runtime.policy,
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    _deliver(runtime, result)
+    return decision_out(session, result.decision)
+
+
+@router.post("/{case_id}/escalate", response_model=CaseOut)
+def escalate_case(
+    case_id: uuid.UUID, data: EscalationIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> CaseOut:
+    """Hand a case you hold to the leads, with the reason (they are alerted)."""
+    case = decisions.escalate_case(
+        session=session, caller=caller, case_id=case_id, data=data, notifier=runtime.notifier
+    )
+    session.commit()
+    return case_out(session, case)
+
+
+@router.get("/{case_id}/near-duplicates", response_model=list[NearDuplicateOut])
+def list_near_duplicates(
+    case_id: uuid.UUID, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> list[NearDuplicateOut]:
+    """The posts carrying (nearly) the same text, attached when the case's post was removed."""
+    skills = reviewers.skills_of(session=session, principal_id=caller.id)
+    cases.get(session=session, case_id=case_id, skills=skills, policy=runtime.policy)
+    return near_duplicate_out(session, case_id)
+
+
+@router.post("/{case_id}/near-duplicates/apply", response_model=CascadeOut)
+def apply_to_near_duplicates(
+    case_id: uuid.UUID, data: CascadeIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> CascadeOut:
+    """Let the case's removal cover its near-duplicates (all, or the ``link_ids`` named)."""
+    results, queued = cover_near_duplicates(
+        session=session,
+        caller=caller,
+        case_id=case_id,
+        link_ids=data.link_ids,
+        policy=runtime.policy,
+        notifier=runtime.notifier,
+    )
+    session.commit()
+    runtime.deliver_now([a.id for a in queued], reason=str(case_id))
+    return CascadeOut(
+        results=[
+            CascadeResult(
+                link_id=r.link.id,
+                state=r.link.state,
+                case_id=r.case.id if r.case else None,
+                decision_id=r.decision.id if r.decision else None,
+                reason=r.reason,
+            )
+            for r in results
+        ]
+    )
+
+
+def near_duplicate_out(session: Session, case_id: uuid.UUID) -> list[NearDuplicateOut]:
+    """Shape a case's near-duplicates."""
+    return [
+        NearDuplicateOut(
+            link_id=link.id,
+            channel=handle,
+            message_id=post.message_id,
+            url=post_url(handle, post.message_id),
+            text=post.text[:500],
+            similarity=link.similarity,
+            state=link.state,
+        )
+        for link, post, handle in cascade.near_duplicates(session=session, case_id=case_id)
+    ]
+
+
+def _deliver(runtime: Runtime, result: DecisionResult) -> None:
+    """Deliver a committed decision's actions at once; the outbox retries whatever fails."""
+    runtime.deliver_now([a.id for a in result.actions], reason=str(result.decision.id))
+
+
+def decision_out(session: Session, decision: Decision) -> DecisionOut:
+    """Shape a decision with the current state of its actions."""
+    session.expire_all()
+    return DecisionOut(
+        decision_id=decision.id,
+        case_id=decision.case_id,
+        outcome=decision.outcome,
+        category=decision.category,
+        countries=decision.countries,
+        ground=decision.ground,
+        policy_ref=decision.policy_ref,
+        explanation=decision.explanation,
+        automated=decision.automated,
+        decided_at=decision.decided_at,
+        state=decision.state,
+        approved_at=decision.approved_at,
+        actions=[
+            ActionOut(
+                action_id=a.id,
+                kind=a.kind,
+                state=a.state,
+                attempts=a.attempts,
+                delivered_at=a.delivered_at,
+            )
+            for a in actions.actions_of_decision(session=session, decision_id=decision.id)
+        ],
+    )
+
+
+def case_out(session: Session, case: Case) -> CaseOut:
+    """Shape a case with its post for a reviewer."""
+    post, handle = cases.post_of(session=session, case=case)
+    return CaseOut(
+        case_id=case.id,
+        state=case.state,
+        category=case.category,
+        language=case.language,
+        queue=case.queue,
+        deadline=case.deadline,
+        priority=case.priority,
+        priority_explained=PriorityOut(
+            band=priority.BAND_NAMES[
+                priority.band(now=utcnow(), deadline=case.deadline, near_at=case.near_at)
+            ],
+            head_start_minutes=case.priority,
+            rank_at=case.rank_at,
+            near_deadline_at=case.near_at,
+            factors=[PriorityFactor(**f) for f in case.priority_factors],
+            triaged_at=case.triaged_at,
+        ),
+        report_count=case.report_count,
+        automated=case.automated,
+        claimed_by=case.claimed_by_id,
+        lease_expires_at=case.lease_expires_at,
+        lead_only=case.lead_only,
+        escalation_reason=case.escalation_reason,
+        escalated_at=case.escalated_at,
+        breached_at=case.breached_at,
+        opened_at=case.opened_at,
+        decided_at=case.decided_at,
+        post=PostSummary(
+            channel=handle,
+            message_id=post.message_id,
+            url=post_url(handle, post.message_id),
+            text=post.text,
+            posted_at=post.posted_at,
+            views=post.views,
+            language=post.language,
+            author_ref=post.author_ref,
+            media=[
+                {"sha256": m.sha256, "md5": m.md5, "pdq": m.pdq, "url": m.url} for m in post.media
+            ],
+        ),
+    )

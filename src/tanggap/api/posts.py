@@ -1,0 +1,90 @@
+"""HTTP: public posts from the platform."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from tanggap.errors import Unavailable
+from tanggap.http.deps import Platform, RuntimeDep, SessionDep
+from tanggap.posts import service
+from tanggap.posts.schemas import PostIn, PostOut, PostsIn, PostsOut
+from tanggap.posts.service import IngestResult
+from tanggap.runtime import Runtime
+
+router = APIRouter(prefix="/v1/posts", tags=["platform"])
+
+
+def _room_for(runtime: Runtime, posts: list[PostIn]) -> None:
+    """Refuse (503, nothing written) when the images to hash would overflow the queue."""
+    incoming = sum(len(m.data or "") * 3 // 4 for post in posts for m in post.media)
+    if incoming and not runtime.media.has_room(incoming):
+        raise Unavailable("too many images wait to be hashed: send this again in a minute")
+
+
+def _after_commit(runtime: Runtime, results: list[IngestResult]) -> None:
+    """Hand the images to the hasher and deliver the automatic actions committed with the posts
+    (the outbox retries them otherwise)."""
+    runtime.media.submit([item for result in results for item in result.to_hash])
+    queued = [action for result in results for action in result.queued_actions]
+    runtime.deliver_now(queued, reason=f"ingest of {len(results)} posts")
+
+
+def _post_out(result: IngestResult) -> PostOut:
+    post = result.post
+    return PostOut(
+        channel=result.channel.handle,
+        message_id=post.message_id,
+        url=service.post_url(result.channel.handle, post.message_id),
+        posted_at=post.posted_at,
+        views=post.views,
+        language=post.language,
+        media_count=len(post.media),
+        created=result.created,
+        changed=result.changed,
+    )
+
+
+@router.post("", response_model=PostOut, status_code=201)
+def ingest_post(
+    data: PostIn, session: SessionDep, caller: Platform, runtime: RuntimeDep, response: Response
+) -> PostOut:
+    """Ingest one public post (idempotent on channel and message id; a resend updates it).
+    Images sent as ``data`` are PDQ-hashed in the background; with too many bytes waiting the
+    answer is 503 and the platform sends the post again later."""
+    _room_for(runtime, [data])
+    result = service.ingest(
+        session=session,
+        data=data,
+        secret_key=runtime.settings.secret_key,
+        actor=caller.audit_actor,
+        inspector=runtime.pipeline,
+    )
+    session.commit()
+    _after_commit(runtime, [result])
+    response.status_code = 201 if result.created else 200
+    return _post_out(result)
+
+
+@router.post("/batch", response_model=PostsOut)
+def ingest_posts(
+    data: PostsIn, session: SessionDep, caller: Platform, runtime: RuntimeDep
+) -> PostsOut:
+    """Ingest up to 500 posts in one transaction (the way to keep up with a busy platform: one
+    commit for all). All or none: a post that cannot be stored refuses the batch, naming
+    ``posts.N``. Each post is idempotent on channel and message id, as in ``POST /v1/posts``."""
+    _room_for(runtime, data.posts)
+    results = service.ingest_many(
+        session=session,
+        posts=data.posts,
+        secret_key=runtime.settings.secret_key,
+        actor=caller.audit_actor,
+        inspector=runtime.pipeline,
+    )
+    session.commit()
+    _after_commit(runtime, results)
+    return PostsOut(
+        created=sum(r.created for r in results),
+        updated=sum(bool(not r.created and r.changed) for r in results),
+        unchanged=sum(bool(not r.created and not r.changed) for r in results),
+        posts=[_post_out(r) for r in results],
+    )

@@ -1,0 +1,160 @@
+"""HTTP: submit reports (one or many), list them, follow one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from tanggap.http import idempotent
+from tanggap.http.deps import AnyCaller, Reporter, RuntimeDep, SessionDep
+from tanggap.metrics import REPORTS_RECEIVED
+from tanggap.reports import bulk, service
+from tanggap.reports.present import present
+from tanggap.reports.schemas import (
+    REPORT_STATUSES,
+    BulkIn,
+    BulkOut,
+    ReportIn,
+    ReportList,
+    ReportOut,
+    ReportReceipt,
+)
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Retries with the same key get the first answer"),
+]
+
+
+@router.post(
+    "",
+    response_model=ReportReceipt,
+    status_code=202,
+    responses={200: {"model": ReportReceipt, "description": "The same reporter's open report"}},
+)
+def submit_report(
+    data: ReportIn,
+    session: SessionDep,
+    caller: Reporter,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Report a public post; retries with the same ``Idempotency-Key`` get the first answer."""
+    accepted: list[ReportIn] = []
+
+    def work() -> tuple[int, dict[str, Any]]:
+        intake = service.submit(
+            session=session,
+            caller=caller,
+            data=data,
+            policy=runtime.policy,
+            secret_key=runtime.settings.secret_key,
+            notifier=runtime.notifier,
+        )
+        accepted[:] = [] if intake.duplicate else [data]
+        receipt = ReportReceipt(
+            report_id=intake.report.id,
+            case_id=intake.report.case_id,
+            status=intake.report.status,
+            deadline=intake.report.deadline,
+            duplicate=intake.duplicate,
+        )
+        return (200 if intake.duplicate else 202), receipt.model_dump(mode="json")
+
+    status, body, fresh = idempotent.run(
+        session=session,
+        caller=caller,
+        endpoint="POST /v1/reports",
+        key=idempotency_key,
+        payload=data.model_dump(mode="json"),
+        secret_key=runtime.settings.secret_key,
+        work=work,
+    )
+    _count(accepted)
+    return idempotent.response(status, body, fresh)
+
+
+@router.post("/bulk", response_model=BulkOut)
+def submit_bulk(
+    data: BulkIn,
+    session: SessionDep,
+    caller: Reporter,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Report up to 1,000 posts at once; every line gets its fate, valid lines are accepted."""
+    accepted: list[ReportIn] = []
+
+    def work() -> tuple[int, dict[str, Any]]:
+        lines = bulk.submit_many(
+            session=session,
+            caller=caller,
+            lines=data.reports,
+            policy=runtime.policy,
+            secret_key=runtime.settings.secret_key,
+            notifier=runtime.notifier,
+        )
+        accepted[:] = [
+            ReportIn.model_validate(data.reports[line.index])
+            for line in lines
+            if line.status == "accepted"
+        ]
+        return 200, BulkOut(results=lines).model_dump(mode="json", exclude_none=True)
+
+    status, body, fresh = idempotent.run(
+        session=session,
+        caller=caller,
+        endpoint="POST /v1/reports/bulk",
+        key=idempotency_key,
+        payload=data.model_dump(mode="json"),
+        secret_key=runtime.settings.secret_key,
+        work=work,
+    )
+    _count(accepted)
+    return idempotent.response(status, body, fresh)
+
+
+def _count(accepted: list[ReportIn]) -> None:
+    # Counted after the commit, so a rolled-back attempt is not counted.
+    for data in accepted:
+        REPORTS_RECEIVED.labels(data.category, data.order_type).inc()
+
+
+@router.get("", response_model=ReportList)
+def list_reports(
+    session: SessionDep,
+    caller: AnyCaller,
+    status: Annotated[list[str] | None, Query()] = None,
+    since: Annotated[datetime | None, Query(description="Received at or after")] = None,
+    until: Annotated[datetime | None, Query(description="Received before")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> ReportList:
+    """List the reports the caller may see (a flagger: its organisation's), newest first."""
+    for value in status or []:
+        if value not in REPORT_STATUSES:
+            service.invalid_status(value)
+    reports, total = service.list_visible(
+        session=session,
+        caller=caller,
+        statuses=status,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    return ReportList(
+        reports=present(session=session, reports=reports), total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{report_id}", response_model=ReportOut)
+def get_report(report_id: uuid.UUID, session: SessionDep, caller: AnyCaller) -> ReportOut:
+    """Show a report's status and clock and, once decided, its outcome and public explanation."""
+    report = service.get_visible(session=session, caller=caller, report_id=report_id)
+    return present(session=session, reports=[report])[0]

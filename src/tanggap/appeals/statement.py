@@ -1,0 +1,114 @@
+"""The statement of reasons for the decision standing on a post (EU DSA Art. 17)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tanggap.actions.models import Action
+from tanggap.appeals.models import Appeal, AppealState
+from tanggap.appeals.schemas import Redress, Restriction, StatementOfReasons
+from tanggap.appeals.service import appeal_out, first_instance, post_named
+from tanggap.cases.models import Case
+from tanggap.errors import NotFound
+from tanggap.policy.schemas import Policy
+from tanggap.policy.service import find_category
+from tanggap.posts import service as posts
+from tanggap.reports.models import Report
+
+# DSA Art. 20(1): complaints can be lodged for at least six months after the decision.
+COMPLAINT_WINDOW = timedelta(days=183)
+RESTRICTION: dict[str, Restriction] = {
+    "remove": "removal",
+    "geo_restrict": "geo_restriction",
+    "ban_channel": "channel_suspension",
+    "no_violation": "none",
+}
+VISIBILITY = {
+    "remove": "DECISION_VISIBILITY_CONTENT_REMOVED",
+    "geo_restrict": "DECISION_VISIBILITY_CONTENT_DISABLED",
+}
+
+
+def statement(
+    *, session: Session, channel: str, message_id: int, policy: Policy
+) -> StatementOfReasons:
+    """Build the statement of reasons for the decision standing on a post."""
+    post = post_named(session, channel, message_id)
+    case = session.execute(select(Case).where(Case.post_id == post.id)).scalar_one_or_none()
+    decision = first_instance(session=session, case_id=case.id) if case else None
+    if case is None or decision is None:
+        raise NotFound(
+            f"no decision on {posts.post_url(channel, message_id)} yet", field="message_id"
+        )
+    appeal = session.execute(
+        select(Appeal).where(Appeal.appealed_decision_id == decision.id)
+    ).scalar_one_or_none()
+    category = find_category(policy, decision.category)
+    assert category is not None
+    sources = set(session.execute(select(Report.source).where(Report.case_id == case.id)).scalars())
+    applied = (
+        session.execute(
+            select(Action.delivered_at)
+            .where(Action.decision_id == decision.id)
+            .where(Action.delivered_at.is_not(None))
+        )
+        .scalars()
+        .first()
+    )
+    restriction = RESTRICTION[decision.outcome]
+    if appeal is not None and appeal.state == AppealState.REVERSED:
+        restriction = "restriction_lifted"
+    return StatementOfReasons(
+        decision_id=decision.id,
+        channel=channel.lower(),
+        message_id=message_id,
+        url=posts.post_url(channel.lower(), message_id),
+        restriction=restriction,
+        decision_visibility=VISIBILITY.get(decision.outcome),
+        decision_account="DECISION_ACCOUNT_SUSPENDED"
+        if decision.outcome == "ban_channel"
+        else None,
+        territorial_scope=list(decision.countries) if decision.outcome == "geo_restrict" else ["*"],
+        facts_and_circumstances=decision.explanation,
+        decision_ground=(
+            None
+            if decision.ground is None
+            else "DECISION_GROUND_ILLEGAL_CONTENT"
+            if decision.ground == "law"
+            else "DECISION_GROUND_INCOMPATIBLE_CONTENT"
+        ),
+        legal_ground=decision.policy_ref if decision.ground == "law" else None,
+        incompatible_content_ground=decision.policy_ref if decision.ground == "terms" else None,
+        category=category.id,
+        category_name=category.display_name("en"),
+        dsa_category=category.dsa.category,
+        dsa_keyword=category.dsa.keyword,
+        source_type=(
+            "SOURCE_TRUSTED_NOTIFIER"
+            if "flagger" in sources
+            else "SOURCE_ARTICLE_16"
+            if "user" in sources
+            else "SOURCE_VOLUNTARY"
+        ),
+        automated_detection=case.automated,
+        automated_decision="AUTOMATED_DECISION_FULLY"
+        if decision.automated
+        else "AUTOMATED_DECISION_NOT_AUTOMATED",
+        decided_at=decision.decided_at,
+        application_date=applied,
+        appeal=appeal_out(appeal) if appeal else None,
+        redress=Redress(
+            internal_complaint=(
+                "The owner of the post may appeal through the platform's complaint form; "
+                "a different reviewer decides the appeal."
+            ),
+            internal_complaint_until=decision.decided_at + COMPLAINT_WINDOW,
+            out_of_court_settlement=(
+                "A certified out-of-court dispute settlement body (DSA Art. 21)."
+            ),
+            judicial_redress="The courts of the Member State or country concerned.",
+        ),
+    )

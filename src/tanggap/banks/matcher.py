@@ -1,0 +1,162 @@
+"""Matching media hashes and text signatures against every bank: the interface detection
+calls, and the in-memory engine behind it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tanggap.banks.models import Bank, BankEntry, HashKind
+from tanggap.db.rebuilt import Rebuilt
+from tanggap.detectors.minhash import Signature, SignatureIndex
+from tanggap.detectors.pdq_index import PdqIndex
+
+# Of several banks matching, the strongest policy decides what happens.
+POLICY_STRENGTH = {"review": 0, "auto_geo_restrict": 1, "auto_remove": 2}
+
+
+class MediaHashes(Protocol):
+    """The hashes of one media item (a stored ``PostMedia`` has them)."""
+
+    md5: str | None
+    sha256: str | None
+    pdq: str | None
+
+
+@dataclass(frozen=True)
+class BankMatch:
+    """One bank entry a media item (or a post's text) matched."""
+
+    bank: Bank
+    entry_id: int
+    kind: HashKind
+    distance: int  # PDQ bits apart; 0 for exact hashes and MinHash
+    similarity: float | None = None  # MinHash: the share of equal signature slots
+
+    @property
+    def score(self) -> float:
+        """Return 1 for an exact match, less the further the PDQ hash or the less alike the text."""
+        if self.similarity is not None:
+            return round(self.similarity, 3)
+        return round(1 - self.distance / 256, 3)
+
+    @property
+    def closeness(self) -> str:
+        """Say how close the match is, in words for an explanation."""
+        if self.similarity is not None:
+            return f"similarity {self.similarity:.2f}"
+        return f"distance {self.distance}"
+
+
+class BankLookup(Protocol):
+    """What detection asks of the banks."""
+
+    def match(self, *, session: Session, media: Sequence[MediaHashes]) -> list[list[BankMatch]]:
+        """Return, for each media item, every bank it matches, strongest policy first."""
+
+    def match_text(
+        self, *, session: Session, found: Signature, bound: float, bank_id: uuid.UUID | None = None
+    ) -> list[BankMatch]:
+        """Return every bank whose text entries ``found`` is ``bound`` alike to."""
+
+
+@dataclass(frozen=True)
+class _Built:
+    """One index over the entries of a kind, and the bank owning each entry."""
+
+    index: Any
+    owners: dict[int, uuid.UUID]
+
+
+class BankMatcher:
+    """The in-memory engine: a PDQ index and a MinHash index over every bank's entries, rebuilt
+    when the entries of their kind change (see ``db.rebuilt``)."""
+
+    def __init__(self) -> None:
+        self._pdq: Rebuilt[_Built] = Rebuilt(_Built(PdqIndex(), {}))
+        self._text: Rebuilt[_Built] = Rebuilt(_Built(SignatureIndex([]), {}))
+
+    def _fresh(self, session: Session, kind: HashKind) -> _Built:
+        def build() -> _Built:
+            rows = session.execute(
+                select(BankEntry.id, BankEntry.value, BankEntry.bank_id).where(
+                    BankEntry.kind == kind
+                )
+            ).all()
+            owners = {entry_id: bank_id for entry_id, _, bank_id in rows}
+            if kind == "pdq":
+                return _Built(
+                    PdqIndex.build((value, entry_id) for entry_id, value, _ in rows), owners
+                )
+            return _Built(
+                SignatureIndex([(entry_id, value) for entry_id, value, _ in rows]), owners
+            )
+
+        cache = self._pdq if kind == "pdq" else self._text
+        return cache.fresh(session, build, BankEntry.id, BankEntry.kind == kind)
+
+    def match_text(
+        self, *, session: Session, found: Signature, bound: float, bank_id: uuid.UUID | None = None
+    ) -> list[BankMatch]:
+        """Return every bank whose MinHash entries the text's signature is ``bound`` alike to
+        (the closest entry of each), strongest policy first."""
+        built = self._fresh(session, "minhash")
+        hits = built.index.query(found, bound)
+        if not hits:
+            return []
+        banks = {bank.id: bank for bank in session.execute(select(Bank)).scalars()}
+        best: dict[uuid.UUID, BankMatch] = {}
+        for entry_id, similarity in hits:
+            owner = built.owners.get(entry_id)
+            bank = banks.get(owner) if owner is not None else None
+            if bank is None or (bank_id is not None and bank.id != bank_id):
+                continue
+            if bank.id not in best or (best[bank.id].similarity or 0) < similarity:
+                best[bank.id] = BankMatch(bank, entry_id, "minhash", 0, similarity)
+        return sorted(best.values(), key=lambda m: (-POLICY_STRENGTH[m.bank.policy], -m.score))
+
+    def match(self, *, session: Session, media: Sequence[MediaHashes]) -> list[list[BankMatch]]:
+        """Return, for each media item, every bank it matches (the closest entry of each bank),
+        strongest policy first. The banks and the PDQ index are read once per call."""
+        banks = {bank.id: bank for bank in session.execute(select(Bank)).scalars()}
+        if not banks:
+            return [[] for _ in media]
+        pdq = self._fresh(session, "pdq") if any(item.pdq for item in media) else None
+        widest = max(bank.pdq_threshold for bank in banks.values())
+        return [self._match_one(session, banks, widest, pdq, item) for item in media]
+
+    def _match_one(
+        self,
+        session: Session,
+        banks: dict[uuid.UUID, Bank],
+        widest: int,
+        pdq: _Built | None,
+        item: MediaHashes,
+    ) -> list[BankMatch]:
+        best: dict[uuid.UUID, BankMatch] = {}
+        exact: list[tuple[HashKind, str]] = []
+        if item.md5:
+            exact.append(("md5", item.md5))
+        if item.sha256:
+            exact.append(("sha256", item.sha256))
+        for kind, value in exact:
+            for entry_id, bank_id in session.execute(
+                select(BankEntry.id, BankEntry.bank_id)
+                .where(BankEntry.kind == kind)
+                .where(BankEntry.value == value)
+            ).all():
+                best[bank_id] = BankMatch(banks[bank_id], entry_id, kind, 0)
+        if item.pdq and pdq is not None:
+            for entry_id, distance in pdq.index.query(item.pdq, widest):
+                owner = pdq.owners.get(entry_id)
+                bank = banks.get(owner) if owner is not None else None
+                if owner is None or bank is None or distance > bank.pdq_threshold:
+                    continue
+                if owner not in best or best[owner].distance > distance:
+                    best[owner] = BankMatch(bank, entry_id, "pdq", distance)
+        return sorted(best.values(), key=lambda m: (-POLICY_STRENGTH[m.bank.policy], m.distance))

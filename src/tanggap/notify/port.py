@@ -1,0 +1,53 @@
+"""The port through which reporters and leads hear what happens: called in the transaction of
+every change it tells of, typed on plain data so that no domain hands its rows to another."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class ThreadNote:
+    """A message written on a report's thread, as the other side may read it."""
+
+    message_id: uuid.UUID
+    author_role: str
+    kind: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReportChange:
+    """Something happened to a report: ``event`` (``report.triaged``, ``report.message``…)."""
+
+    report_id: uuid.UUID
+    org_id: uuid.UUID | None  # the flagger organisation that sent it; None for a user report
+    event: str
+    message: ThreadNote | None = None
+
+
+@dataclass(frozen=True)
+class CaseAlert:
+    """A case the leads must look at: it nears its deadline, or a reviewer escalated it."""
+
+    case_id: uuid.UUID
+    queue: str
+    category: str
+    deadline: datetime
+    reason: str
+
+
+class Notifier(Protocol):
+    """Queues what must be told; must not do slow I/O (the outbox sends later)."""
+
+    def report_changed(self, *, session: Session, change: ReportChange) -> None:
+        """Queue what the report's owner should hear."""
+
+    def case_escalated(self, *, session: Session, alert: CaseAlert) -> None:
+        """Queue an alert to the leads."""

@@ -1,0 +1,239 @@
+"""Signed webhooks to flagger organisations and the leads: queued by the notifier in the
+transaction of the change, sent by the outbox engine in order per report."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy.orm import Session, aliased
+
+from tanggap.audit.chain import canonical_json
+from tanggap.config import Settings
+from tanggap.db.base import utcnow
+from tanggap.flaggers.models import FlaggerOrg
+from tanggap.notify.models import DeliveryAttempt, Notification
+from tanggap.notify.port import CaseAlert, ReportChange
+from tanggap.notify.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
+from tanggap.outbox import DeliveryState, Sent, backoff
+from tanggap.outbox.engine import CLAIM_BATCH
+
+log = structlog.get_logger(__name__)
+BACKOFF_CAP = timedelta(minutes=10)
+
+# How a report looks in a webhook: the reporter's view of it, as JSON (wired by the runtime).
+ReportDescriber = Callable[[Session, uuid.UUID], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LeadWebhook:
+    """Where lead alerts go and the secret they are signed with."""
+
+    url: str
+    secret: str
+
+
+def lead_webhook_from(settings: Settings) -> LeadWebhook | None:
+    """Return where lead alerts go, when the settings name a lead webhook."""
+    if not settings.lead_webhook_url or not settings.lead_webhook_secret:
+        return None
+    return LeadWebhook(url=settings.lead_webhook_url, secret=settings.lead_webhook_secret)
+
+
+class OutboxNotifier:
+    """Queues signed webhooks in the caller's transaction: to the reporting organisation, and
+    (when configured) lead alerts to the platform's own webhook."""
+
+    def __init__(self, describe_report: ReportDescriber, lead_webhook: LeadWebhook | None = None):
+        self.describe_report = describe_report
+        self.lead_webhook = lead_webhook
+
+    def case_escalated(self, *, session: Session, alert: CaseAlert) -> None:
+        """Queue a lead alert: no post text, no pseudonym, only what finds the case."""
+        if self.lead_webhook is None:
+            return
+        notification_id = uuid.uuid4()
+        payload = {
+            "event_id": str(notification_id),
+            "event": "case.escalated",
+            "occurred_at": utcnow().isoformat(),
+            "case": {
+                "case_id": str(alert.case_id),
+                "queue": alert.queue,
+                "category": alert.category,
+                "deadline": alert.deadline.isoformat(),
+                "reason": alert.reason,
+                "console_path": f"/console/cases/{alert.case_id}",
+            },
+        }
+        session.add(
+            Notification(
+                id=notification_id,
+                audience="leads",
+                org_id=None,
+                report_id=None,
+                event="case.escalated",
+                body=canonical_json(payload),
+            )
+        )
+        session.flush()
+
+    def report_changed(self, *, session: Session, change: ReportChange) -> None:
+        """Queue one notification when the report's organisation has a webhook URL."""
+        if change.org_id is None:
+            return
+        org = session.get(FlaggerOrg, change.org_id)
+        if org is None or not org.webhook_url or org.disabled_at is not None:
+            return
+        message = change.message
+        if message is not None and message.author_role == "flagger":
+            return  # the organisation wrote it: nothing to tell it
+        notification_id = uuid.uuid4()
+        payload: dict[str, object] = {
+            "event_id": str(notification_id),
+            "event": change.event,
+            "occurred_at": utcnow().isoformat(),
+            "report": self.describe_report(session, change.report_id),
+        }
+        if message is not None:
+            payload["message"] = {
+                "message_id": str(message.message_id),
+                "author_role": message.author_role,
+                "kind": message.kind,
+                "body": message.body,
+                "created_at": message.created_at.isoformat(),
+            }
+        session.add(
+            Notification(
+                id=notification_id,
+                org_id=org.id,
+                report_id=change.report_id,
+                event=change.event,
+                body=canonical_json(payload),
+            )
+        )
+        session.flush()
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One claimed webhook: where it goes, the secret it is signed with, the exact body."""
+
+    id: uuid.UUID
+    url: str
+    secret: str
+    body: str
+
+
+@dataclass
+class WebhookDelivery:
+    """The outbox kind of webhooks (see ``tanggap.outbox.engine``): oldest first and one at a
+    time per report, so that a report's events arrive in order; given up after a while."""
+
+    client: httpx.Client
+    retry_seconds: float
+    give_up_after: timedelta
+    timeout_seconds: float
+    lead_webhook: LeadWebhook | None = None
+
+    @property
+    def model(self) -> type[Notification]:
+        """The notification outbox table."""
+        return Notification
+
+    @property
+    def lease(self) -> timedelta:
+        """Longer than sending a claimed batch can take."""
+        return timedelta(seconds=self.timeout_seconds * CLAIM_BATCH + 60)
+
+    def eligible(self) -> Sequence[ColumnElement[bool]]:
+        """Head of line per report; lead alerts wait (not lost) while no lead webhook is set."""
+        earlier = aliased(Notification)
+        older_pending = exists().where(
+            and_(
+                earlier.report_id == Notification.report_id,
+                earlier.state == DeliveryState.PENDING,
+                earlier.created_at < Notification.created_at,
+            )
+        )
+        audiences = ("flagger", "leads") if self.lead_webhook else ("flagger",)
+        return (Notification.audience.in_(audiences), ~older_pending)
+
+    def prepare(self, session: Session, rows: list[Any]) -> list[Webhook]:
+        """Each notification with its organisation's (or the leads') URL and secret."""
+        org_ids = {row.org_id for row in rows if row.org_id is not None}
+        orgs = {
+            org_id: (url, secret)
+            for org_id, url, secret in session.execute(
+                select(FlaggerOrg.id, FlaggerOrg.webhook_url, FlaggerOrg.webhook_secret).where(
+                    FlaggerOrg.id.in_(org_ids)
+                )
+            )
+        }
+        claimed = []
+        for row in rows:
+            url, secret = orgs.get(row.org_id, (None, None))
+            if row.audience == "leads" and self.lead_webhook is not None:
+                url, secret = self.lead_webhook.url, self.lead_webhook.secret
+            claimed.append(Webhook(row.id, url or "", secret or "", row.body))
+        return claimed
+
+    def send(self, item: Webhook) -> Sent:
+        """POST the body, signed; a 2xx answer delivers it."""
+        body = item.body.encode("utf-8")
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Tanggap-Webhook/1",
+            EVENT_ID_HEADER: str(item.id),
+            SIGNATURE_HEADER: sign(secret=item.secret, body=body),
+        }
+        started = time.perf_counter()
+        status: int | None = None
+        error: str | None = None
+        try:
+            response = self.client.post(item.url, content=body, headers=headers)
+            status = response.status_code
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        elapsed = int((time.perf_counter() - started) * 1000)
+        return Sent(ok=error is None, error=error, status=status, duration_ms=elapsed)
+
+    def retry_at(self, row: Any, now: datetime) -> datetime | None:
+        """Doubling waits from ``retry_seconds``; give up ``give_up_after`` the event."""
+        if now - row.created_at >= self.give_up_after:
+            return None
+        return now + backoff(row.attempts, self.retry_seconds, BACKOFF_CAP)
+
+    def delivered(self, session: Session, row: Any, sent: Sent, now: datetime) -> None:
+        """Log the attempt."""
+        self._log_attempt(session, row, sent, now)
+
+    def failed(self, session: Session, row: Any, sent: Sent, now: datetime) -> None:
+        """Log the attempt; say so when the webhook is given up."""
+        self._log_attempt(session, row, sent, now)
+        if row.state == DeliveryState.FAILED:
+            log.warning("webhook.gave_up", notification_id=str(row.id), error=sent.error)
+
+    def counted(self, item: Webhook, sent: Sent) -> None:
+        """Webhooks have no metric of their own (the delivery log counts)."""
+
+    def _log_attempt(self, session: Session, row: Any, sent: Sent, now: datetime) -> None:
+        row.last_status = sent.status
+        session.add(
+            DeliveryAttempt(
+                notification_id=row.id,
+                attempted_at=now,
+                status=sent.status,
+                error=sent.error,
+                duration_ms=sent.duration_ms,
+            )
+        )

@@ -1,0 +1,6 @@
+"""One outbox engine for everything Tanggap sends out (platform actions, webhooks)."""
+
+from tanggap.outbox.engine import Claimed, OutboxKind, Sent, deliver_due
+from tanggap.outbox.retry import DeliveryState, backoff
+
+__all__ = ["Claimed", "DeliveryState", "OutboxKind", "Sent", "backoff", "deliver_due"]

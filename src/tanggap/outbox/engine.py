@@ -1,0 +1,197 @@
+"""The outbox engine: claim due rows under a lease, send each one outside any database
+transaction, record the result in a short transaction of its own.
+
+A row is written in the transaction of the change that causes it (a decision queues its
+takedowns, a status change its webhook), so nothing is sent that was not committed and nothing
+committed is lost. Delivery is at least once: the receiver deduplicates by the row's id (the
+idempotency key of a platform action, the event id of a webhook).
+
+Why a lease and not a row lock: a receiver may take seconds to answer (a remote platform, a slow
+webhook endpoint). Holding a row lock, or on SQLite the single write lock, for that long would
+stall every other writer. The claim moves ``next_attempt_at`` to the end of the lease and
+commits; other workers skip the row until then. The lease's end doubles as a fence: a result is
+recorded only while the row still carries the lease it was sent under, so a worker that outlived
+its lease cannot overwrite what the worker that re-claimed the row recorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Generic, Protocol, TypeVar
+
+import structlog
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tanggap.db.base import utcnow
+from tanggap.outbox.retry import DeliveryState
+
+log = structlog.get_logger(__name__)
+Item = TypeVar("Item")
+CLAIM_BATCH = 10
+MAX_ERROR = 2000
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one attempt gave: delivered or not, the error, the receiver's status, the time."""
+
+    ok: bool
+    error: str | None = None
+    status: int | None = None
+    duration_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Claimed(Generic[Item]):
+    """A row claimed under a lease, and what to send for it (plain data, no ORM row)."""
+
+    row_id: uuid.UUID
+    lease_until: datetime
+    item: Item
+
+
+class OutboxKind(Protocol[Item]):
+    """One kind of outbox row. Its table has ``id``, ``state``, ``attempts``,
+    ``next_attempt_at``, ``last_error``, ``created_at`` and ``delivered_at``."""
+
+    @property
+    def model(self) -> type[Any]:
+        """The ORM class of the outbox table."""
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim keeps other workers off a row: longer than sending can take."""
+
+    def eligible(self) -> Sequence[ColumnElement[bool]]:
+        """Conditions a due row must also meet to be claimed now (webhooks: head of line)."""
+
+    def prepare(self, session: Session, rows: list[Any]) -> list[Item]:
+        """Build, inside the claim's transaction, what to send for each row, in order."""
+
+    def send(self, item: Item) -> Sent:
+        """Send one item; no transaction is open. An exception counts as a failed attempt."""
+
+    def retry_at(self, row: Any, now: datetime) -> datetime | None:
+        """When to try a failed row again, or None to give up (``row.attempts`` counts this
+        attempt already)."""
+
+    def delivered(self, session: Session, row: Any, sent: Sent, now: datetime) -> None:
+        """Record, in the result's transaction, what a delivery changes (audit, follow-ups)."""
+
+    def failed(self, session: Session, row: Any, sent: Sent, now: datetime) -> None:
+        """Record, in the result's transaction, a failed attempt (``row.state`` says whether
+        it was the last)."""
+
+    def counted(self, item: Item, sent: Sent) -> None:
+        """Count a recorded attempt once its transaction committed (metrics)."""
+
+
+def deliver_due(
+    kind: OutboxKind[Any],
+    *,
+    factory: sessionmaker[Session],
+    now: datetime | None = None,
+    only: Iterable[uuid.UUID] | None = None,
+    limit: int = 100,
+) -> int:
+    """Send the due rows of ``kind`` (or only those named, when they are due), oldest first;
+    return how many were delivered. ``now`` fixes the clock (tests); otherwise it is read
+    afresh for every claim and every result."""
+    named = None if only is None else list(only)
+    if named is not None and not named:
+        return 0
+    delivered = attempted = 0
+    while attempted < limit:
+        batch = _claim(kind, factory, now or utcnow(), named, min(CLAIM_BATCH, limit - attempted))
+        if not batch:
+            break
+        for claimed in batch:
+            sent = _send(kind, claimed.item)
+            if _record(kind, factory, claimed, sent, now or utcnow()):
+                kind.counted(claimed.item, sent)
+                delivered += sent.ok
+            attempted += 1
+    return delivered
+
+
+def _claim(
+    kind: OutboxKind[Item],
+    factory: sessionmaker[Session],
+    now: datetime,
+    named: list[uuid.UUID] | None,
+    limit: int,
+) -> list[Claimed[Item]]:
+    model = kind.model
+    query = (
+        select(model)
+        .where(model.state == DeliveryState.PENDING, model.next_attempt_at <= now)
+        .where(*kind.eligible())
+    )
+    if named is not None:
+        query = query.where(model.id.in_(named))
+    with factory() as session, session.begin():
+        # SKIP LOCKED: a row another worker is claiming right now is left to it.
+        rows = list(
+            session.execute(
+                query.order_by(model.created_at, model.id)
+                .limit(limit)
+                .with_for_update(of=model, skip_locked=True)
+                .execution_options(populate_existing=True)
+            ).scalars()
+        )
+        lease_until = now + kind.lease
+        for row in rows:
+            row.next_attempt_at = lease_until
+        items = kind.prepare(session, rows)
+        return [Claimed(row.id, lease_until, item) for row, item in zip(rows, items, strict=True)]
+
+
+def _send(kind: OutboxKind[Item], item: Item) -> Sent:
+    try:
+        return kind.send(item)
+    except Exception as exc:  # whatever the receiver did, the row is retried, not lost
+        return Sent(ok=False, error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR])
+
+
+def _record(
+    kind: OutboxKind[Item],
+    factory: sessionmaker[Session],
+    claimed: Claimed[Item],
+    sent: Sent,
+    now: datetime,
+) -> bool:
+    model = kind.model
+    with factory() as session, session.begin():
+        row = session.execute(
+            select(model)
+            .where(model.id == claimed.row_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if (
+            row is None
+            or row.state != DeliveryState.PENDING
+            or row.next_attempt_at != claimed.lease_until
+        ):
+            # The lease ran out and another worker claimed the row again: its result stands.
+            log.warning("outbox.lease_lost", kind=model.__tablename__, row_id=str(claimed.row_id))
+            return False
+        row.attempts += 1
+        if sent.ok:
+            row.state = DeliveryState.DELIVERED
+            row.delivered_at = now
+            row.last_error = None
+            kind.delivered(session, row, sent, now)
+            return True
+        row.last_error = (sent.error or "failed")[:MAX_ERROR]
+        retry = kind.retry_at(row, now)
+        if retry is None:
+            row.state = DeliveryState.FAILED
+        else:
+            row.next_attempt_at = retry
+        kind.failed(session, row, sent, now)
+        return True

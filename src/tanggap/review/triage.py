@@ -1,0 +1,126 @@
+"""Triage: route a case to the queue of those who read its language and score its priority
+from its reports, its post's reach and detection's signals; the case's reports become triaged."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tanggap.cases import priority, routing, states
+from tanggap.cases import service as cases
+from tanggap.cases.models import Case
+from tanggap.channels.models import Channel
+from tanggap.db.base import utcnow
+from tanggap.detection import service as detection
+from tanggap.notify.port import Notifier
+from tanggap.policy.schemas import Policy
+from tanggap.policy.service import find_category
+from tanggap.posts.models import Post
+from tanggap.reports import service as reports
+from tanggap.reports.models import Report, ReportStatus
+from tanggap.reports.schemas import OPEN_STATUSES
+from tanggap.reviewers import service as reviewers
+
+ACTOR = "system:triage"
+BATCH = 200
+
+
+def inputs_of(*, session: Session, case: Case, policy: Policy) -> priority.TriageInputs:
+    """Gather what triage weighs for ``case``: its reports, category, post and channel."""
+    post = session.get(Post, case.post_id)
+    assert post is not None
+    channel = session.get(Channel, post.channel_id)
+    open_reports = list(
+        session.execute(
+            select(Report).where(Report.case_id == case.id).where(Report.status.in_(OPEN_STATUSES))
+        ).scalars()
+    )
+    category = find_category(policy, case.category)
+    clock_reports = [r for r in open_reports if r.deadline == case.deadline]
+    return priority.TriageInputs(
+        clock_started_at=min((r.received_at for r in clock_reports), default=case.opened_at),
+        deadline=case.deadline,
+        severity=category.severity if category else 1,
+        subscribers=channel.subscribers if channel else None,
+        views=post.views,
+        source=_strongest_source(open_reports),
+        report_count=max(case.report_count, len(open_reports)),
+        signal_score=detection.strongest(session=session, post_id=post.id),
+    )
+
+
+def _strongest_source(open_reports: list[Report]) -> priority.PrioritySource:
+    if any(r.order_type == "removal_order" for r in open_reports):
+        return "removal_order"
+    if any(r.source == "flagger" for r in open_reports):
+        return "flagger"
+    if any(r.source == "user" for r in open_reports):
+        return "user"
+    return "automated"
+
+
+def triage_case(
+    *,
+    session: Session,
+    case_id: uuid.UUID,
+    policy: Policy,
+    languages_read: Collection[str],
+    notifier: Notifier,
+    now: datetime | None = None,
+) -> Case:
+    """Queue and score one case, then tell its new reporters it is triaged."""
+    case = cases.lock(session=session, case_id=case_id)
+    case.triage_due = False
+    if case.state not in states.OPEN_STATES:
+        session.flush()
+        return case
+    scored = priority.prioritise(
+        inputs_of(session=session, case=case, policy=policy), policy.triage
+    )
+    queue = routing.queue_for(
+        language=case.language, category=case.category, languages_read=languages_read
+    )
+    cases.record_triage(
+        session=session, case=case, scored=scored, queue=queue, now=now or utcnow(), actor=ACTOR
+    )
+    for report in reports.reports_of_case(
+        session=session, case_id=case.id, statuses=(ReportStatus.RECEIVED,)
+    ):
+        reports.set_status(
+            session=session,
+            report=report,
+            status=ReportStatus.TRIAGED,
+            actor=ACTOR,
+            notifier=notifier,
+        )
+    return case
+
+
+def triage_due(
+    *, factory: sessionmaker[Session], policy: Policy, notifier: Notifier, limit: int = BATCH
+) -> int:
+    """Triage the cases waiting for it, one transaction each; return how many were triaged."""
+    with factory() as session:
+        due = list(
+            session.execute(
+                select(Case.id)
+                .where(Case.triage_due.is_(True))
+                .order_by(Case.deadline)
+                .limit(limit)
+            ).scalars()
+        )
+        languages = reviewers.languages_read(session=session)
+    for case_id in due:
+        with factory() as session, session.begin():
+            triage_case(
+                session=session,
+                case_id=case_id,
+                policy=policy,
+                languages_read=languages,
+                notifier=notifier,
+            )
+    return len(due)

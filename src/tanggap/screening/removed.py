@@ -1,0 +1,56 @@
+"""Re-uploads of removed content: the text signatures of the posts the built-in pages show as
+removed, kept in memory and rebuilt when a removal is added or lifted."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tanggap.builtin_pages.models import Restriction
+from tanggap.db.rebuilt import Rebuilt
+from tanggap.detection import service as detection
+from tanggap.detection.models import PostFingerprint
+from tanggap.detectors.minhash import Signature, SignatureIndex
+from tanggap.posts.models import Post
+
+
+class RemovedContent:
+    """The text signatures of the posts removed and not restored, in memory, so that checking a
+    new post for a re-upload costs one small version query instead of a band search."""
+
+    ACTIVE = (
+        Restriction.kind == "removed",
+        Restriction.lifted_at.is_(None),
+        Restriction.post_id.is_not(None),
+    )
+
+    def __init__(self) -> None:
+        self._index: Rebuilt[SignatureIndex] = Rebuilt(SignatureIndex([]))
+
+    def _fresh(self, session: Session) -> SignatureIndex:
+        def build() -> SignatureIndex:
+            rows = session.execute(
+                select(PostFingerprint.post_id, PostFingerprint.minhash).where(
+                    PostFingerprint.post_id.in_(select(Restriction.post_id).where(*self.ACTIVE))
+                )
+            ).all()
+            return SignatureIndex([(post_id, minhash) for post_id, minhash in rows])
+
+        return self._index.fresh(session, build, Restriction.id, *self.ACTIVE)
+
+    def copies(
+        self, *, session: Session, post: Post, normalised: str, found: Signature, bound: float
+    ) -> list[tuple[int, float]]:
+        """Return (post id, exact similarity) of the removed posts the text copies, closest
+        first."""
+        near = self._fresh(session).query(found, bound - detection.ESTIMATE_SLACK)
+        near = [(post_id, sim) for post_id, sim in near if post_id != post.id]
+        if not near:
+            return []
+        rows = session.execute(
+            select(PostFingerprint.post_id, PostFingerprint.minhash, Post.text)
+            .join(Post, Post.id == PostFingerprint.post_id)
+            .where(PostFingerprint.post_id.in_([post_id for post_id, _ in near]))
+        ).all()
+        kept = detection.confirm(text=normalised, found=found, rows=rows, bound=bound)
+        return sorted(kept, key=lambda pair: (-pair[1], pair[0]))

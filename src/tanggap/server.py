@@ -1,0 +1,112 @@
+"""The one ASGI application: the JSON API, the flagger portal, the review console, the built-in
+pages, health; and, when the process runs them, the background jobs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+import tanggap
+from tanggap import jobs
+from tanggap.api import (
+    actions,
+    appeals,
+    banks,
+    cases,
+    channels,
+    detection,
+    flaggers,
+    health,
+    notifications,
+    posts,
+    reports,
+    threads,
+)
+from tanggap.config import Settings, get_settings
+from tanggap.console import CONSOLE, ConsoleLogin
+from tanggap.console import routers as console_routers
+from tanggap.http import errors
+from tanggap.http.middleware import BodyLimit, RequestId
+from tanggap.metrics import RequestTimer
+from tanggap.portal.session import PORTAL, PortalLogin
+from tanggap.portal.views import router as portal_router
+from tanggap.runtime import Runtime, build_runtime
+from tanggap.web import accounts, channel_pages
+
+STATIC = Path(__file__).parent / "web" / "static"
+API_ROUTERS = (
+    health.router,
+    channels.router,
+    posts.router,
+    appeals.router,
+    detection.router,
+    banks.router,
+    banks.scans_router,
+    reports.router,
+    cases.router,
+    actions.router,
+    threads.router,
+    flaggers.router,
+    notifications.router,
+)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    run_dispatcher: bool = True,
+) -> FastAPI:
+    """Create the app; ``runtime`` lets tests and embedders bring their own engines."""
+    runtime = runtime or build_runtime(settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not run_dispatcher:
+            yield
+            return
+        client = httpx.Client(timeout=runtime.settings.webhook_timeout_seconds)
+        dispatchers = jobs.background_jobs(runtime, client)
+        for dispatcher in dispatchers:
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            for dispatcher in dispatchers:
+                dispatcher.stop()
+            client.close()
+
+    app = FastAPI(
+        title="Tanggap",
+        version=tanggap.__version__,
+        summary="Reports, deadlines, review and takedowns for public channels.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    accounts.install(app)
+    for router in API_ROUTERS:
+        app.include_router(router)
+    app.include_router(accounts.account_router(PORTAL, PortalLogin))
+    app.include_router(portal_router)
+    app.include_router(accounts.account_router(CONSOLE, ConsoleLogin))
+    for router in console_routers:
+        app.include_router(router)
+    app.include_router(channel_pages.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=runtime.settings.max_body_bytes,
+        larger={
+            "/v1/reports/bulk": runtime.settings.max_bulk_body_bytes,
+            "/portal/submit": runtime.settings.max_bulk_body_bytes,
+        },
+    )
+    app.add_middleware(RequestTimer)
+    app.add_middleware(RequestId)
+    return app

@@ -1,0 +1,59 @@
+"""Every table of Tanggap, imported so that ``Base.metadata`` is complete (migrations, tests)."""
+
+from __future__ import annotations
+
+from tanggap.actions.models import Action
+from tanggap.appeals.models import Appeal
+from tanggap.audit.models import AuditChainHead, AuditEvent
+from tanggap.auth.models import ApiToken, Principal, WebSession
+from tanggap.banks.models import Bank, BankEntry
+from tanggap.builtin_pages.models import Restriction
+from tanggap.cases.models import Case, Decision, NearDuplicate
+from tanggap.channels.models import Channel
+from tanggap.db.base import Base
+from tanggap.detection.models import (
+    FingerprintBand,
+    PostFingerprint,
+    RuleVersion,
+    ScanJob,
+    Signal,
+)
+from tanggap.flaggers.models import FlaggerOrg
+from tanggap.idempotency.models import IdempotencyRecord
+from tanggap.notify.models import DeliveryAttempt, Notification
+from tanggap.posts.models import Post, PostMedia
+from tanggap.reports.models import Report, ReportMessage
+from tanggap.reviewers.models import ReviewerClearance, ReviewerLanguage
+
+__all__ = [
+    "Action",
+    "ApiToken",
+    "Appeal",
+    "AuditChainHead",
+    "AuditEvent",
+    "Bank",
+    "BankEntry",
+    "Base",
+    "Case",
+    "Channel",
+    "Decision",
+    "DeliveryAttempt",
+    "FingerprintBand",
+    "FlaggerOrg",
+    "IdempotencyRecord",
+    "NearDuplicate",
+    "Notification",
+    "Post",
+    "PostFingerprint",
+    "PostMedia",
+    "Principal",
+    "Report",
+    "ReportMessage",
+    "Restriction",
+    "ReviewerClearance",
+    "ReviewerLanguage",
+    "RuleVersion",
+    "ScanJob",
+    "Signal",
+    "WebSession",
+]

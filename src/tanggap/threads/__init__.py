@@ -1,1 +1,0 @@
-"""The two-way thread between a flagger organisation and the platform on each report."""
