@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 export TANGGAP_DATABASE_URL ?= sqlite:///./var/tanggap.db
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev browser run serve test test-sqlite lint format messages clean
+.PHONY: help install dev browser run serve test test-sqlite lint layers format messages clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -39,16 +39,21 @@ run: install ## Migrate ./var/tanggap.db, load the demo once, serve on http://12
 	@$(BIN)/tanggap demo load
 	$(BIN)/tanggap serve --host 127.0.0.1 --port $(PORT)
 
-test: dev browser ## Run every test on SQLite and on PostgreSQL (pgserver unless TANGGAP_TEST_DATABASE_URL)
+test: dev browser ## Check the layers, then run every test on SQLite and PostgreSQL (pgserver unless TANGGAP_TEST_DATABASE_URL)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-sqlite: dev ## Run the tests on SQLite only (quick)
 	TANGGAP_TEST_DATABASES=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: dev ## ruff (lint and format check) and mypy
+lint: dev ## ruff (lint and format check), mypy, and the layer contracts (lint-imports)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+layers: dev ## Check the layer contracts only (pyproject.toml, docs/architecture.md)
+	$(BIN)/lint-imports
 
 format: dev ## Format the code
 	$(BIN)/ruff format src tests bench

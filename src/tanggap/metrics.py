@@ -1,11 +1,9 @@
-"""Prometheus metrics of one process, served at ``/metrics``."""
+"""Prometheus metrics of one process, served at ``/metrics`` (request timing is observed by the
+HTTP middleware)."""
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REGISTRY = CollectorRegistry()
 
@@ -44,31 +42,3 @@ REQUEST_SECONDS = Histogram(
     ["method", "route", "status"],
     registry=REGISTRY,
 )
-
-
-class RequestTimer:
-    """Observe the duration of every request under its route template (not its raw path)."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(
-                time.perf_counter() - started
-            )

@@ -31,8 +31,7 @@ from tanggap.config import Settings, get_settings
 from tanggap.console import CONSOLE, ConsoleLogin
 from tanggap.console import routers as console_routers
 from tanggap.http import errors
-from tanggap.http.middleware import BodyLimit, RequestId
-from tanggap.metrics import RequestTimer
+from tanggap.http.middleware import BodyLimit, RequestId, RequestTimer
 from tanggap.portal.session import PORTAL, PortalLogin
 from tanggap.portal.views import router as portal_router
 from tanggap.runtime import Runtime, build_runtime

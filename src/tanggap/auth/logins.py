@@ -163,7 +163,7 @@ def _login_of(principal: Principal, record: WebSession) -> WebLogin:
     return WebLogin(
         caller=Caller(
             id=principal.id,
-            role=principal.role,  # type: ignore[arg-type]
+            role=principal.role,
             name=principal.name,
             org_id=principal.org_id,
         ),

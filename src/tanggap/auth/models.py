@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tanggap.auth.schemas import Role
 from tanggap.db.base import Base, new_id, utcnow
 
 
@@ -17,7 +18,7 @@ class Principal(Base):
     __tablename__ = "principals"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    role: Mapped[str] = mapped_column(String(16), index=True)
+    role: Mapped[Role] = mapped_column(String(16), index=True)
     name: Mapped[str] = mapped_column(String(200))
     org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("flagger_orgs.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)

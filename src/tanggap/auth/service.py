@@ -103,7 +103,7 @@ def authenticate(*, session: Session, token: str) -> Caller | None:
     ).scalar_one_or_none()
     if row is None:
         return None
-    return Caller(id=row.id, role=row.role, name=row.name, org_id=row.org_id)  # type: ignore[arg-type]
+    return Caller(id=row.id, role=row.role, name=row.name, org_id=row.org_id)
 
 
 def revoke_token(*, session: Session, token_id: uuid.UUID, actor: str) -> bool:

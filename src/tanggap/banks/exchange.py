@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from tanggap.banks.models import HashKind
 from tanggap.banks.schemas import EntryIn
 from tanggap.detectors.minhash import signature
 from tanggap.detectors.normalise import normalise
@@ -39,8 +40,8 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {"te": "te", "te-csv": "te-csv"}
 CSV_HEADER = ["signal_type", "signal_str", "collab", "category", "tags"]
 MAX_ENTRIES = 5_000_000
 
-# threatexchange signal type -> Tanggap entry kind
-IMPORTS = {
+# threatexchange signal type -> Tanggap entry kind ("text": turned into a MinHash signature)
+IMPORTS: dict[str, HashKind | Literal["text"]] = {
     "pdq": "pdq",
     "hash_pdq": "pdq",
     "video_md5": "md5",
@@ -139,7 +140,9 @@ def text_entry(text: str, label: str | None) -> EntryIn | None:
     return None if found is None else EntryIn(kind="minhash", value=found.hex(), label=label)
 
 
-def _entry(number: int, kind: str, signal: str, label: str | None) -> EntryIn:
+def _entry(
+    number: int, kind: HashKind | Literal["text"], signal: str, label: str | None
+) -> EntryIn:
     if not signal:
         raise InvalidInput(f"line {number}: a {kind} line without its signal", field="file")
     label = label[:200] if label else None
@@ -149,7 +152,7 @@ def _entry(number: int, kind: str, signal: str, label: str | None) -> EntryIn:
             raise InvalidInput(f"line {number}: raw_text has no words to match", field="file")
         return entry
     try:
-        return EntryIn(kind=kind, value=signal, label=label)  # type: ignore[arg-type]
+        return EntryIn(kind=kind, value=signal, label=label)
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
         raise InvalidInput(f"line {number}: {reason}", field="file") from exc

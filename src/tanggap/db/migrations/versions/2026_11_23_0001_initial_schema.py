@@ -368,60 +368,22 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
-    with op.batch_alter_table("actions", schema=None) as batch_op:
-        batch_op.drop_index("ix_actions_state_next")
-        batch_op.drop_index(batch_op.f("ix_actions_decision_id"))
-        batch_op.drop_index(batch_op.f("ix_actions_case_id"))
-
-    op.drop_table("actions")
-    with op.batch_alter_table("reports", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_reports_submitted_by_id"))
-        batch_op.drop_index("ix_reports_post_status")
-        batch_op.drop_index(batch_op.f("ix_reports_flagger_org_id"))
-        batch_op.drop_index(batch_op.f("ix_reports_case_id"))
-
-    op.drop_table("reports")
-    with op.batch_alter_table("decisions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_decisions_case_id"))
-
-    op.drop_table("decisions")
-    with op.batch_alter_table("post_media", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_post_media_sha256"))
-        batch_op.drop_index(batch_op.f("ix_post_media_post_id"))
-        batch_op.drop_index(batch_op.f("ix_post_media_md5"))
-
-    op.drop_table("post_media")
-    with op.batch_alter_table("platform_restrictions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_platform_restrictions_post_id"))
-        batch_op.drop_index(batch_op.f("ix_platform_restrictions_channel_id"))
-
-    op.drop_table("platform_restrictions")
-    op.drop_table("idempotency_records")
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_index("ix_cases_state_deadline")
-        batch_op.drop_index(batch_op.f("ix_cases_queue"))
-
-    op.drop_table("cases")
-    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_api_tokens_principal_id"))
-
-    op.drop_table("api_tokens")
-    with op.batch_alter_table("principals", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_principals_role"))
-        batch_op.drop_index(batch_op.f("ix_principals_org_id"))
-
-    op.drop_table("principals")
-    with op.batch_alter_table("posts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_posts_channel_id"))
-        batch_op.drop_index(batch_op.f("ix_posts_author_ref"))
-
-    op.drop_table("posts")
-    op.drop_table("flagger_orgs")
-    op.drop_table("channels")
-    with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_events_subject_id"))
-        batch_op.drop_index(batch_op.f("ix_audit_events_action"))
-
-    op.drop_table("audit_events")
-    op.drop_table("audit_chain_head")
+    # Newest first, so no table goes while another still refers to it; a dropped table takes
+    # its indexes with it.
+    for table in (
+        "actions",
+        "reports",
+        "decisions",
+        "post_media",
+        "platform_restrictions",
+        "idempotency_records",
+        "cases",
+        "api_tokens",
+        "principals",
+        "posts",
+        "flagger_orgs",
+        "channels",
+        "audit_events",
+        "audit_chain_head",
+    ):
+        op.drop_table(table)
