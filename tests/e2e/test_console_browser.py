@@ -188,3 +188,30 @@ def test_an_appeal_reversed_by_a_second_reviewer_restores_the_post(
             "/v1/posts/beritakita/1/statement", headers=bearer(tokens.platform)
         ).json()
     assert statement["appeal"]["state"] == "reversed"
+
+
+def test_opening_a_case_marks_the_flaggers_messages_read(
+    live_server: str, tokens: Tokens, runtime: Runtime
+) -> None:
+    reported(live_server, tokens, 1, "fraud")
+    with httpx.Client(base_url=live_server, timeout=30) as api:
+        report_id = api.get("/v1/reports", headers=bearer(tokens.flagger)).json()["reports"][0][
+            "report_id"
+        ]
+        thread = f"/v1/reports/{report_id}/messages"
+        wrote = api.post(thread, json={"body": "Mohon segera."}, headers=bearer(tokens.flagger))
+        assert wrote.status_code == 201
+    run_triage(runtime)
+    one_time = new_reviewer(runtime, "pembaca@platform.example")
+
+    with chromium() as browser:
+        page = log_in(browser, live_server, "pembaca@platform.example", one_time)
+        # The page shows the message, then posts its read mark (the GET itself writes nothing).
+        with page.expect_response(lambda answer: answer.url.endswith("/threads/read")) as marked:
+            page.click("#take-next")
+        assert marked.value.status == 204
+        expect(page.locator(".thread .message.from-flagger .body")).to_have_text("Mohon segera.")
+
+    with httpx.Client(base_url=live_server, timeout=30) as api:
+        messages = api.get(thread, headers=bearer(tokens.flagger)).json()["messages"]
+    assert messages[0]["read_by_platform_at"] is not None
