@@ -336,3 +336,18 @@ def test_huge_offsets_and_nul_explanations_are_refused(
     claim(client, tokens.reviewer, case["case_id"])
     bad = decide(client, tokens.reviewer, case["case_id"], explanation="ok\x00")
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "explanation"
+
+
+def test_the_state_filter_takes_every_documented_value(
+    client: TestClient, tokens: Tokens, case: dict[str, Any]
+) -> None:
+    """``closed`` and ``appealed`` are documented filter values no case reaches: they match
+    nothing (never a server error); the reachable states filter as before."""
+    staff = bearer(tokens.reviewer)
+    for states in ("state=closed", "state=appealed&state=closed"):
+        answer = client.get(f"/v1/cases?{states}", headers=staff)
+        assert answer.status_code == 200 and answer.json()["total"] == 0, answer.text
+    both = client.get("/v1/cases?state=open&state=closed", headers=staff).json()
+    assert [c["case_id"] for c in both["cases"]] == [case["case_id"]]
+    wrong = client.get("/v1/cases?state=shut", headers=staff)
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "state.0"

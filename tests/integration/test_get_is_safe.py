@@ -250,20 +250,22 @@ def test_the_pages_mark_threads_read_with_a_form_of_their_own(
             client.get(f"/v1/reports/{report_id}", headers=bearer(tokens.reviewer)), 200
         )["case_id"]
 
-        # The console: the page shows the flagger's message and asks to mark it read.
+        # The console: the page shows the flagger's message and asks to mark it read, up to the
+        # newest message it showed; one written after the page was drawn stays unread.
         console_csrf = console_signed_in(console, runtime, "ketua@platform.example", ("id", "en"))
         page = console.get(f"/console/cases/{case_id}")
-        assert page.status_code == 200 and f"/console/cases/{case_id}/threads/read" in page.text
-        refused = console.post(f"/console/cases/{case_id}/threads/read", data={"csrf_token": ""})
-        assert refused.status_code == 403
-        marked = console.post(
-            f"/console/cases/{case_id}/threads/read", data={"csrf_token": console_csrf}
-        )
+        mark = f"/console/cases/{case_id}/threads/read"
+        assert page.status_code == 200 and mark in page.text
+        upto = re.search(r'"upto": "([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        flagger = bearer(tokens.flagger)
+        must(client.post(thread, json={"body": "Ada satu lagi."}, headers=flagger), 201)
+        assert console.post(mark, data={"csrf_token": "", "upto": upto}).status_code == 403
+        wrong = console.post(mark, data={"csrf_token": console_csrf, "upto": "kemarin"})
+        assert wrong.status_code == 422 and wrong.text.startswith("upto:")
+        marked = console.post(mark, data={"csrf_token": console_csrf, "upto": upto})
         assert marked.status_code == 204
-        assert (
-            f"/console/cases/{case_id}/threads/read"
-            not in console.get(f"/console/cases/{case_id}").text
-        )
+        again = console.get(f"/console/cases/{case_id}").text
+        assert mark in again and upto not in again  # only the later message waits now
 
         # The portal: the report page fetches its thread with a form; that marks it read.
         unread = must(client.get(f"/v1/reports/{report_id}", headers=bearer(tokens.flagger)), 200)
@@ -276,4 +278,9 @@ def test_the_pages_mark_threads_read_with_a_form_of_their_own(
         read = must(client.get(f"/v1/reports/{report_id}", headers=bearer(tokens.flagger)), 200)
         assert read["unread_messages"] == 0
     as_flagger = must(client.get(thread, headers=bearer(tokens.flagger)), 200)["messages"]
-    assert as_flagger[0]["read_by_platform_at"] is not None  # the console's form marked it
+    read_by_platform = [(m["body"], m["read_by_platform_at"] is not None) for m in as_flagger]
+    assert read_by_platform == [
+        ("Mohon dicek.", True),  # the console's form marked it
+        ("Sedang dicek.", True),  # the platform's own
+        ("Ada satu lagi.", False),  # written after the page was drawn
+    ]

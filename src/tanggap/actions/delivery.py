@@ -27,8 +27,10 @@ from tanggap.posts.models import Post
 
 log = structlog.get_logger(__name__)
 BACKOFF_CAP = timedelta(hours=1)
-# Ten claimed actions are sent one after the other; a platform slower than this is retried.
-LEASE = timedelta(minutes=5)
+# How long a claim keeps other workers off an action: claimed actions are sent one after the
+# other, and one whose turn comes after its lease ran out is left for the next claim; a worker
+# that dies mid-batch delays its actions by this much at most.
+LEASE = timedelta(minutes=2)
 
 # Told, in the transaction that records it, that every action of a decision reached the
 # platform: (session, case id, decision id).

@@ -29,7 +29,7 @@ from tanggap.cases.schemas import (
     PriorityFactor,
     PriorityOut,
 )
-from tanggap.cases.states import OPEN_STATES
+from tanggap.cases.states import OPEN_STATES, CaseState
 from tanggap.db.base import utcnow
 from tanggap.http.deps import RuntimeDep, SessionDep, Staff
 from tanggap.metrics import DECISIONS
@@ -63,11 +63,12 @@ def list_cases(
     order "next case" hands them out."""
     if category is not None:
         require_category(policy=runtime.policy, category=category)
+    reachable = {member.value for member in CaseState}
     rows, total = claims.list_cases(
         session=session,
         skills=reviewers.skills_of(session=session, principal_id=caller.id),
         policy=runtime.policy,
-        states_wanted=list(state or OPEN_STATES),
+        states_wanted=[CaseState(s) for s in state if s in reachable] if state else OPEN_STATES,
         category=category,
         language=language,
         limit=limit,

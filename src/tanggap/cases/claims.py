@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
@@ -41,14 +42,14 @@ def list_cases(
     session: Session,
     skills: Skills,
     policy: Policy,
-    states_wanted: list[str],
+    states_wanted: Sequence[CaseState],
     category: str | None,
     language: str | None,
     limit: int,
     offset: int,
 ) -> tuple[list[Case], int]:
-    """Return the cases ``skills`` may see in ``states_wanted``, in hand-out order, with the
-    total."""
+    """Return the cases ``skills`` may see in ``states_wanted`` (none: no case), in hand-out
+    order, with the total."""
     query = select(Case).where(Case.state.in_(states_wanted)).where(may_see(skills, policy))
     if category:
         query = query.where(Case.category == category)

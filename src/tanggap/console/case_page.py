@@ -3,16 +3,20 @@ case, keeping the lease, giving it back, revealing blurred media."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tanggap.cases import claims
 from tanggap.cases import service as cases
 from tanggap.console.pages import FormOnCase, lease, page, show_case, visible_case
 from tanggap.console.session import ConsoleLogin
-from tanggap.errors import TanggapError
+from tanggap.errors import InvalidInput, TanggapError
 from tanggap.http.deps import RuntimeDep, SessionDep
 from tanggap.review import assignment, case_page
+from tanggap.validation import bounded_time
 from tanggap.web import i18n
 from tanggap.web.accounts import NotFoundPage
 
@@ -29,9 +33,19 @@ def show(
 
 
 @router.post("/cases/{case_id}/threads/read")
-def threads_read(form: FormOnCase) -> Response:
-    """Mark the flaggers' messages on this case read (the page posts this once it shows them)."""
-    case_page.mark_threads_read(session=form.session, caller=form.login.caller, case=form.case)
+def threads_read(form: FormOnCase, upto: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """Mark the flaggers' messages on this case read, up to the newest the page showed (the
+    page posts this once it shows them)."""
+    try:
+        shown = datetime.fromisoformat(upto) if upto else None
+        if shown is not None:
+            shown = bounded_time(shown, "upto")
+    except (ValueError, InvalidInput) as exc:
+        message = exc.message if isinstance(exc, InvalidInput) else "not a time"
+        return Response(f"upto: {message}", status_code=422, media_type="text/plain")
+    case_page.mark_threads_read(
+        session=form.session, caller=form.login.caller, case=form.case, upto=shown
+    )
     form.session.commit()
     return Response(status_code=204)
 

@@ -110,12 +110,27 @@ def deliver_due(
         if not batch:
             break
         for claimed in batch:
-            sent = _send(kind, claimed.item)
-            if _record(kind, factory, claimed, sent, now or utcnow()):
+            attempted += 1
+            if (now or utcnow()) >= claimed.lease_until:
+                # Sending the batch took longer than its lease: another worker may hold this
+                # row by now. Left alone here, it goes to whoever claims it next.
+                log.warning("outbox.lease_ran_out", kind=_name(kind), row_id=str(claimed.row_id))
+                continue
+            sent = _send(kind, claimed)
+            try:
+                recorded = _record(kind, factory, claimed, sent, now or utcnow())
+            except Exception:  # one row's trouble must not strand the rest of the batch
+                log.exception("outbox.record_failed", kind=_name(kind), row_id=str(claimed.row_id))
+                _record_trouble(kind, factory, claimed, now or utcnow())
+                continue
+            if recorded:
                 kind.counted(claimed.item, sent)
                 delivered += sent.ok
-            attempted += 1
     return delivered
+
+
+def _name(kind: OutboxKind[Any]) -> str:
+    return str(kind.model.__tablename__)
 
 
 def _claim(
@@ -150,11 +165,34 @@ def _claim(
         return [Claimed(row.id, lease_until, item) for row, item in zip(rows, items, strict=True)]
 
 
-def _send(kind: OutboxKind[Item], item: Item) -> Sent:
+def _send(kind: OutboxKind[Item], claimed: Claimed[Item]) -> Sent:
     try:
-        return kind.send(item)
+        return kind.send(claimed.item)
     except Exception as exc:  # whatever the receiver did, the row is retried, not lost
+        log.warning(
+            "outbox.send_failed", kind=_name(kind), row_id=str(claimed.row_id), exc_info=True
+        )
         return Sent(ok=False, error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR])
+
+
+def _leased_row(session: Session, kind: OutboxKind[Any], claimed: Claimed[Any]) -> Any:
+    """The row, locked, if it still carries the lease it was claimed under; else None."""
+    model = kind.model
+    row = session.execute(
+        select(model)
+        .where(model.id == claimed.row_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if (
+        row is None
+        or row.state != DeliveryState.PENDING
+        or row.next_attempt_at != claimed.lease_until
+    ):
+        # The lease ran out and another worker claimed the row again: its result stands.
+        log.warning("outbox.lease_lost", kind=_name(kind), row_id=str(claimed.row_id))
+        return None
+    return row
 
 
 def _record(
@@ -164,21 +202,9 @@ def _record(
     sent: Sent,
     now: datetime,
 ) -> bool:
-    model = kind.model
     with factory() as session, session.begin():
-        row = session.execute(
-            select(model)
-            .where(model.id == claimed.row_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-        if (
-            row is None
-            or row.state != DeliveryState.PENDING
-            or row.next_attempt_at != claimed.lease_until
-        ):
-            # The lease ran out and another worker claimed the row again: its result stands.
-            log.warning("outbox.lease_lost", kind=model.__tablename__, row_id=str(claimed.row_id))
+        row = _leased_row(session, kind, claimed)
+        if row is None:
             return False
         row.attempts += 1
         if sent.ok:
@@ -195,3 +221,26 @@ def _record(
             row.next_attempt_at = retry
         kind.failed(session, row, sent, now)
         return True
+
+
+def _record_trouble(
+    kind: OutboxKind[Item], factory: sessionmaker[Session], claimed: Claimed[Item], now: datetime
+) -> bool:
+    """Count an attempt whose result could not be recorded as a failed one (no follow-ups), so
+    that a row which always fails there reaches its limit instead of being sent forever."""
+    try:
+        with factory() as session, session.begin():
+            row = _leased_row(session, kind, claimed)
+            if row is None:
+                return False
+            row.attempts += 1
+            row.last_error = "the result of this attempt could not be recorded (see the logs)"
+            retry = kind.retry_at(row, now)
+            if retry is None:
+                row.state = DeliveryState.FAILED
+            else:
+                row.next_attempt_at = retry
+            return True
+    except Exception:  # the database itself is away: the lease brings the row back
+        log.exception("outbox.record_failed_again", kind=_name(kind), row_id=str(claimed.row_id))
+        return False

@@ -4,8 +4,9 @@ ways, read state, the platform's objection and the flagger's answer to it."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
@@ -47,8 +48,11 @@ def thread(*, session: Session, caller: Caller, report_id: uuid.UUID) -> list[Re
     )
 
 
-def mark_read(*, session: Session, caller: Caller, report_id: uuid.UUID) -> int:
-    """Mark the other side's messages read by the caller's side, audited; return how many."""
+def mark_read(
+    *, session: Session, caller: Caller, report_id: uuid.UUID, upto: datetime | None = None
+) -> int:
+    """Mark the other side's messages read by the caller's side (only those written by ``upto``,
+    when given: what a page showed), audited; return how many."""
     side = side_of(caller)
     report = reports.get_visible(session=session, caller=caller, report_id=report_id)
     column = "read_by_flagger_at" if side == "flagger" else "read_by_platform_at"
@@ -58,6 +62,7 @@ def mark_read(*, session: Session, caller: Caller, report_id: uuid.UUID) -> int:
             .where(ReportMessage.report_id == report.id)
             .where(ReportMessage.author_role != side)
             .where(getattr(ReportMessage, column).is_(None))
+            .where(ReportMessage.created_at <= upto if upto is not None else true())
             .values({column: utcnow()})
             .execution_options(synchronize_session=False)
         )

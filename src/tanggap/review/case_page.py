@@ -57,12 +57,16 @@ class CaseDetail:
     near_duplicates: list[tuple[NearDuplicate, Post, str]]
 
     @property
-    def unread(self) -> bool:
-        """Tell whether a flagger wrote something the platform has not read yet."""
-        return any(
-            m.author_role == "flagger" and m.read_by_platform_at is None
-            for view in self.reports
-            for m in view.messages
+    def newest_unread(self) -> datetime | None:
+        """When the newest flagger message the platform has not read yet was written, or None."""
+        return max(
+            (
+                m.created_at
+                for view in self.reports
+                for m in view.messages
+                if m.author_role == "flagger" and m.read_by_platform_at is None
+            ),
+            default=None,
         )
 
     @property
@@ -133,15 +137,18 @@ def load(
     )
 
 
-def mark_threads_read(*, session: Session, caller: Caller, case: Case) -> int:
-    """Mark the flaggers' messages on the case's reports read by the platform; return how many."""
+def mark_threads_read(
+    *, session: Session, caller: Caller, case: Case, upto: datetime | None
+) -> int:
+    """Mark the flaggers' messages on the case's reports read by the platform (those written by
+    ``upto``, the newest the page showed); return how many."""
     report_ids = list(
         session.execute(
             select(Report.id).where(Report.case_id == case.id).where(Report.source == "flagger")
         ).scalars()
     )
     return sum(
-        threads.mark_read(session=session, caller=caller, report_id=report_id)
+        threads.mark_read(session=session, caller=caller, report_id=report_id, upto=upto)
         for report_id in report_ids
     )
 
