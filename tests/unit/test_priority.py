@@ -1,4 +1,4 @@
-"""Priority and routing over hand-built situations (docs/triage.md)."""
+"""Priority and routing over hand-built situations (docs/review.md)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Auth domain."""
+"""Principals (who acts, in which role), bearer tokens and web logins. Foundation."""

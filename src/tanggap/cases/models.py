@@ -50,8 +50,9 @@ class Case(Base):
     language: Mapped[str] = mapped_column(String(8), default="und")
     queue: Mapped[str] = mapped_column(String(80), index=True)
     deadline: Mapped[datetime]
-    # Triage (cases/triage.py): the head start in minutes, the factors behind it, the time the
-    # case counts as near its deadline, and its rank time (deadline minus the head start).
+    # Triage (review/triage.py, cases/priority.py): the head start in minutes, the factors behind
+    # it, the time the case counts as near its deadline, and its rank time (deadline minus the
+    # head start).
     priority: Mapped[float] = mapped_column(Float, default=0.0)
     priority_factors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     near_at: Mapped[datetime]

@@ -93,7 +93,7 @@ class PriorityFactor(BaseModel):
 
 
 class PriorityOut(BaseModel):
-    """Why a case sits where it does (docs/triage.md)."""
+    """Why a case sits where it does (docs/review.md)."""
 
     band: Band
     head_start_minutes: float

@@ -1,1 +1,1 @@
-"""Channels domain."""
+"""The platform's public channels. Domain layer (the lowest)."""

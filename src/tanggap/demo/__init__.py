@@ -1,1 +1,1 @@
-"""Demo domain."""
+"""The demo: channels, posts, reports and people for ``make run``. Application layer."""

@@ -1,1 +1,1 @@
-"""Flaggers domain."""
+"""Trusted flagger organisations, their members and tokens. Domain layer."""

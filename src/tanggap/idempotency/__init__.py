@@ -1,1 +1,1 @@
-"""Idempotency domain."""
+"""Stored first answers to requests that carried an ``Idempotency-Key``. Foundation."""

@@ -1,1 +1,2 @@
-"""Policy domain."""
+"""The policy file: harm categories, deadline classes, triage weights; deadlines computed from it.
+Foundation."""

@@ -78,7 +78,7 @@ class SourceWeights(_Strict):
 
 
 class TriageWeights(_Strict):
-    """How many minutes of head start each factor gives a case (see docs/triage.md)."""
+    """How many minutes of head start each factor gives a case (see docs/review.md)."""
 
     severity: float = Field(ge=0, description="per point of the category's severity (1-10)")
     reach: float = Field(ge=0, description="per tenfold audience above reach_floor")

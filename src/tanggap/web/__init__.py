@@ -1,1 +1,2 @@
-"""Web domain."""
+"""What the pages share: templates, translations, signed-in areas (login, CSRF, password), and
+the built-in public channel pages. Edge."""
