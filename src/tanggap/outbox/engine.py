@@ -105,10 +105,12 @@ def deliver_due(
     if named is not None and not named:
         return 0
     delivered = attempted = 0
-    while attempted < limit:
-        batch = _claim(kind, factory, now or utcnow(), named, min(CLAIM_BATCH, limit - attempted))
-        if not batch:
-            break
+    more = True
+    while more and attempted < limit:
+        size = min(CLAIM_BATCH, limit - attempted)
+        batch = _claim(kind, factory, now or utcnow(), named, size)
+        # Named rows claimed in one go: asking again would find none of them.
+        more = bool(batch) and (named is None or len(batch) == size)
         for claimed in batch:
             attempted += 1
             if (now or utcnow()) >= claimed.lease_until:
