@@ -27,7 +27,9 @@ class PlatformAdapter(Protocol):
     """Applies actions to a platform; applying the same key twice must change nothing.
 
     The outbox calls it outside any database transaction, under a lease: it may take as long as
-    the platform takes to answer. Raise to have the action retried later."""
+    the platform takes to answer. Raise to have the action retried later: ``DeliveryFailed`` (or
+    an ``OSError``) when the platform refused or could not be reached; anything else is logged
+    with its traceback, as a fault."""
 
     def apply(self, action: PlatformAction) -> None:
         """Apply ``action`` on the platform."""

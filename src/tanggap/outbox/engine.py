@@ -35,6 +35,11 @@ CLAIM_BATCH = 10
 MAX_ERROR = 2000
 
 
+class DeliveryFailed(Exception):
+    """A receiver refused the row or could not be reached: an expected failure, retried with
+    back-off and logged without a traceback (as is any ``OSError``, a refused connection say)."""
+
+
 @dataclass(frozen=True)
 class Sent:
     """What one attempt gave: delivered or not, the error, the receiver's status, the time."""
@@ -171,10 +176,17 @@ def _send(kind: OutboxKind[Item], claimed: Claimed[Item]) -> Sent:
     try:
         return kind.send(claimed.item)
     except Exception as exc:  # whatever the receiver did, the row is retried, not lost
+        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+        expected = isinstance(exc, DeliveryFailed | OSError)
+        # Anything else is a fault of ours (or of an adapter): keep its traceback.
         log.warning(
-            "outbox.send_failed", kind=_name(kind), row_id=str(claimed.row_id), exc_info=True
+            "outbox.send_failed",
+            kind=_name(kind),
+            row_id=str(claimed.row_id),
+            error=error,
+            exc_info=not expected,
         )
-        return Sent(ok=False, error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR])
+        return Sent(ok=False, error=error)
 
 
 def _leased_row(session: Session, kind: OutboxKind[Any], claimed: Claimed[Any]) -> Any:
