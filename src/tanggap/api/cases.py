@@ -46,6 +46,7 @@ router = APIRouter(prefix="/v1/cases", tags=["review"])
 # "closed" and "appealed" were documented filter values from the start; no case reaches them
 # (an appealed case is open again), so they match nothing, but clients may still send them.
 StateFilter = Literal["open", "in_review", "decided", "objected", "closed", "appealed"]
+REACHABLE = frozenset(state.value for state in CaseState)
 
 
 @router.get("", response_model=CaseList)
@@ -63,12 +64,11 @@ def list_cases(
     order "next case" hands them out."""
     if category is not None:
         require_category(policy=runtime.policy, category=category)
-    reachable = {member.value for member in CaseState}
     rows, total = claims.list_cases(
         session=session,
         skills=reviewers.skills_of(session=session, principal_id=caller.id),
         policy=runtime.policy,
-        states_wanted=[CaseState(s) for s in state if s in reachable] if state else OPEN_STATES,
+        states_wanted=[CaseState(s) for s in state if s in REACHABLE] if state else OPEN_STATES,
         category=category,
         language=language,
         limit=limit,

@@ -61,7 +61,6 @@ class IllegalTransition(Conflict):
 class HasState(Protocol):
     """A case as this module sees it."""
 
-    id: Any
     state: CaseState
     claimed_by_id: uuid.UUID | None
     lease_expires_at: Any
