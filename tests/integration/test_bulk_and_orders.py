@@ -176,6 +176,40 @@ def test_an_order_can_shorten_the_clock_but_never_lengthen_it(
 
 
 @pytest.mark.usefixtures("posted")
+def test_a_removal_order_after_a_notice_is_its_own_order_with_the_tighter_clock(
+    client: TestClient, tokens: Tokens
+) -> None:
+    notice = client.post(
+        "/v1/reports", json=report_body("t.me/beritakita/1"), headers=bearer(tokens.flagger)
+    ).json()
+    soon = datetime.now(UTC) + timedelta(minutes=30)
+    order_body = report_body("t.me/beritakita/1", **REMOVAL_ORDER, deadline=soon.isoformat())
+    answer = client.post("/v1/reports", json=order_body, headers=bearer(tokens.flagger))
+    assert answer.status_code == 202, answer.text
+    order = answer.json()
+    assert order["duplicate"] is False and order["report_id"] != notice["report_id"]
+    assert order["case_id"] == notice["case_id"]
+    shown = client.get(f"/v1/reports/{order['report_id']}", headers=bearer(tokens.flagger)).json()
+    assert shown["order_type"] == "removal_order"
+    assert shown["issuing_authority"] == REMOVAL_ORDER["issuing_authority"]
+    assert shown["legal_basis"] == REMOVAL_ORDER["legal_basis"]
+    assert abs(datetime.fromisoformat(shown["deadline"]) - soon) < timedelta(seconds=1)
+    case = client.get(f"/v1/cases/{order['case_id']}", headers=bearer(tokens.admin)).json()
+    assert abs(datetime.fromisoformat(case["deadline"]) - soon) < timedelta(seconds=1)
+    # The same order sent again is its duplicate; a notice after it adds nothing either.
+    again = client.post("/v1/reports", json=order_body, headers=bearer(tokens.flagger))
+    assert again.status_code == 200 and again.json()["report_id"] == order["report_id"]
+    later = client.post(
+        "/v1/reports", json=report_body("t.me/beritakita/1"), headers=bearer(tokens.flagger)
+    )
+    assert later.status_code == 200 and later.json()["duplicate"] is True
+    # Another authority's order on the same post is another order.
+    other = {**order_body, "issuing_authority": "Another authority (test)"}
+    third = client.post("/v1/reports", json=other, headers=bearer(tokens.flagger))
+    assert third.status_code == 202 and third.json()["duplicate"] is False
+
+
+@pytest.mark.usefixtures("posted")
 def test_the_list_shows_only_the_callers_organisation_with_filters(
     client: TestClient, tokens: Tokens
 ) -> None:

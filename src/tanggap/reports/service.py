@@ -84,7 +84,7 @@ def submit(
         if data.reporter_id is not None
         else None
     )
-    existing = _open_duplicate(session, caller, post, data.category, reporter_ref)
+    existing = _open_duplicate(session, caller, post, data, reporter_ref)
     if existing is not None:
         return Intake(report=existing, duplicate=True)
 
@@ -148,15 +148,24 @@ def submit(
 
 
 def _open_duplicate(
-    session: Session, caller: Caller, post: Post, category: str, reporter_ref: str | None
+    session: Session, caller: Caller, post: Post, data: ReportIn, reporter_ref: str | None
 ) -> Report | None:
-    # The same reporter pressing "report" again on a post still under review adds nothing.
+    # The same reporter pressing "report" again on a post still under review adds nothing. A
+    # removal order is a legal instrument with its own authority, basis and clock: only the
+    # same order sent again is a duplicate, never an earlier notice (a notice after an order
+    # adds nothing to it, so it is the order's duplicate).
     query = (
         select(Report)
         .where(Report.post_id == post.id)
-        .where(Report.category == category)
+        .where(Report.category == data.category)
         .where(Report.status.in_(OPEN_STATUSES))
     )
+    if data.order_type == "removal_order":
+        query = (
+            query.where(Report.order_type == data.order_type)
+            .where(Report.issuing_authority == data.issuing_authority)
+            .where(Report.legal_basis == data.legal_basis)
+        )
     if caller.role == "flagger":
         query = query.where(Report.flagger_org_id == caller.org_id)
     elif reporter_ref is not None:
