@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -27,6 +28,11 @@ def normalise_handle(value: str) -> str:
             f"{value!r} is not a channel handle (4-32 letters, digits or _, starting with a letter)"
         )
     return value.lower()
+
+
+def folded(text: str) -> str:
+    """Return ``text`` as compared for sameness: NFKC, case-folded in every script, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)

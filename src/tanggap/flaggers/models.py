@@ -19,6 +19,10 @@ class FlaggerOrg(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # SHA-256 of the name as compared (tanggap.validation.folded): "Ébène Desk" and "ébène  desk"
+    # are one organisation. Folded in Python, since SQLite's lower() folds ASCII letters only;
+    # hashed, since folding may lengthen a name beyond its column.
+    name_key: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     country: Mapped[str] = mapped_column(String(2))
     trust: Mapped[Literal["high", "normal"]] = mapped_column(String(16), default="normal")
     contact_email: Mapped[str | None] = mapped_column(String(320))

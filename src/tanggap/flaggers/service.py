@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
@@ -16,6 +18,7 @@ from tanggap.auth.models import ApiToken, Principal
 from tanggap.errors import Conflict, NotFound
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.flaggers.schemas import FlaggerOrgIn, MemberIn
+from tanggap.validation import folded
 
 
 class FlaggerOrgExists(Conflict):
@@ -27,10 +30,15 @@ def new_webhook_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
+def name_key(name: str) -> str:
+    """Return the key two names share when they name the same organisation."""
+    return hashlib.sha256(folded(name).encode()).hexdigest()
+
+
 def get_by_name(*, session: Session, name: str) -> FlaggerOrg | None:
     """Return the organisation called ``name`` (case-insensitive), or None."""
     return session.execute(
-        select(FlaggerOrg).where(func.lower(FlaggerOrg.name) == name.strip().lower())
+        select(FlaggerOrg).where(FlaggerOrg.name_key == name_key(name))
     ).scalar_one_or_none()
 
 
@@ -68,6 +76,7 @@ def create(*, session: Session, data: FlaggerOrgIn, actor: str = audit.SYSTEM_AC
     country = data.country.upper()
     org = FlaggerOrg(
         name=data.name,
+        name_key=name_key(data.name),
         country=country,
         trust=data.trust,
         contact_email=data.contact_email,
@@ -75,8 +84,14 @@ def create(*, session: Session, data: FlaggerOrgIn, actor: str = audit.SYSTEM_AC
         webhook_secret=new_webhook_secret(),
         language=data.language or ("id" if country == "ID" else "en"),
     )
-    session.add(org)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(org)
+    except IntegrityError:
+        # Created at the same moment by someone else: the unique key caught what the check missed.
+        raise FlaggerOrgExists(
+            f"a flagger organisation named {data.name!r} exists already", field="name"
+        ) from None
     audit.record(
         session=session,
         actor=actor,
