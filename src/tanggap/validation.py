@@ -31,7 +31,7 @@ def normalise_handle(value: str) -> str:
 
 
 def folded(text: str) -> str:
-    """Return ``text`` as compared for sameness: NFKC, case-folded in every script, spaces collapsed."""
+    """Return ``text`` as compared for sameness: NFKC, case-folded, spaces collapsed."""
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
