@@ -72,7 +72,7 @@ def read_message_id(text: str) -> int:
     # Python's int() also reads other scripts' digits ("١٢", "²") and underscores ("1_0").
     if not (digits.isascii() and digits.isdigit()):
         raise ValueError(f"{text!r} is not a message id (a positive whole number)")
-    significant = digits.lstrip("0")
+    significant = digits.lstrip("0") or "0"
     number = int(significant) if len(significant) <= len(str(MAX_MESSAGE_ID)) else 0
     if not 1 <= number <= MAX_MESSAGE_ID:
         raise ValueError(f"{text!r} is not a message id (a whole number from 1 to 2**53)")
