@@ -27,9 +27,9 @@ def parse_duration(value: object) -> timedelta:
         raise ValueError(f"duration {value[:40]!r} must look like 30m, 4h or 7d")
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
-        raise ValueError(f"duration {value!r} must be longer than zero")
+        raise ValueError(f"duration {value.strip()!r} must be longer than zero")
     if seconds > MAX_DURATION.total_seconds():
-        raise ValueError(f"duration {value!r} must be at most {MAX_DURATION.days}d")
+        raise ValueError(f"duration {value.strip()!r} must be at most {MAX_DURATION.days}d")
     return timedelta(seconds=seconds)
 
 
