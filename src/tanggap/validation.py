@@ -8,11 +8,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from annotated_types import Interval
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator
 
 from tanggap.errors import InvalidInput
 
 MAX_BIGINT = 2**63 - 1  # the largest integer both databases store
+MAX_MESSAGE_ID = 2**53  # the largest message id a JSON number carries exactly
 EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
 _FIELD_PREFIX = re.compile(r"^(?:Value error, )?([A-Za-z_][A-Za-z0-9_.]*): (.+)$", re.S)
 _LOCATION_ROOTS = {"body", "query", "path", "header"}
@@ -70,7 +72,41 @@ def _hex(length: int, name: str) -> Callable[[str], str]:
     return check
 
 
+def read_message_id(text: str) -> int:
+    """Read a message id written in ASCII digits (1 to 2**53), or raise ValueError."""
+    digits = text.strip()
+    # Python's int() also reads other scripts' digits ("١٢", "²") and underscores ("1_0").
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"{text!r} is not a message id (a positive whole number)")
+    significant = digits.lstrip("0") or "0"
+    number = int(significant) if len(significant) <= len(str(MAX_MESSAGE_ID)) else 0
+    if not 1 <= number <= MAX_MESSAGE_ID:
+        raise ValueError(f"{text!r} is not a message id (a whole number from 1 to 2**53)")
+    return number
+
+
+def _message_id(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a message id is a whole number, not true or false")
+    if isinstance(value, str):
+        return read_message_id(value)
+    return value
+
+
+def short_id(value: str | int, field: str) -> str:
+    """Return a platform's id of a person as text of 1-128 characters, or raise ValueError."""
+    # An int of thousands of digits would make str() itself refuse, in Python's words.
+    if isinstance(value, int) and not -(10**127) < value < 10**128:
+        raise ValueError(f"{field} must be 1-128 characters")
+    text = str(value).strip()
+    if not text or len(text) > 128:
+        raise ValueError(f"{field} must be 1-128 characters")
+    return text
+
+
 Handle = Annotated[str, AfterValidator(normalise_handle)]
+# A message id in a body or a path: ASCII digits only when written as text, 1 to 2**53.
+MessageId = Annotated[int, BeforeValidator(_message_id), Interval(ge=1, le=MAX_MESSAGE_ID)]
 CountryCode = Annotated[str, AfterValidator(normalise_country)]
 Sha256Hex = Annotated[str, AfterValidator(_hex(64, "sha256"))]
 Md5Hex = Annotated[str, AfterValidator(_hex(32, "md5"))]

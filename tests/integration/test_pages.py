@@ -62,6 +62,8 @@ def test_missing_things_and_bad_countries_get_clear_pages(
     assert client.get("/c/beritakita/abc").status_code == 404
     assert client.get("/c/beritakita/²").status_code == 404
     assert client.get("/c/beritakita?before=100000000000000000000000").status_code == 422
+    for written in ("1_0", "١٢"):  # before: read as 10 and 12
+        assert client.get(f"/c/beritakita?before={written}").status_code == 422
 
 
 def test_health_and_readiness(client: TestClient) -> None:

@@ -238,3 +238,14 @@ def test_a_bad_post_refuses_the_whole_batch_naming_it(
     flagger = client.post("/v1/posts/batch", json={"posts": [good]}, headers=bearer(tokens.flagger))
     assert flagger.status_code == 403
     assert row_counts(runtime) == before
+
+
+@pytest.mark.parametrize("written", ["١٢٣", "1_0", "99999999999999999999", "0"])
+@pytest.mark.parametrize("page", ["signals", "statement"])
+def test_a_message_id_in_the_path_is_ascii_digits_up_to_2_53(
+    client: TestClient, tokens: Tokens, written: str, page: str
+) -> None:
+    # Before: "١٢٣" and "1_0" were read as 123 and 10, and an id past 2**63 reached the database.
+    answer = client.get(f"/v1/posts/beritakita/{written}/{page}", headers=bearer(tokens.reviewer))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == "message_id"

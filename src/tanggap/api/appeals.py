@@ -14,7 +14,7 @@ from tanggap.appeals.statement import statement
 from tanggap.auth.schemas import Caller
 from tanggap.http import idempotent
 from tanggap.http.deps import Platform, RuntimeDep, SessionDep, require
-from tanggap.validation import Handle
+from tanggap.validation import Handle, MessageId
 
 router = APIRouter(tags=["appeals"])
 PlatformOrStaff = Annotated[Caller, Depends(require("platform", "reviewer", "lead", "admin"))]
@@ -56,7 +56,7 @@ def get_appeal(appeal_id: uuid.UUID, session: SessionDep, caller: PlatformOrStaf
 @router.get("/v1/posts/{channel}/{message_id}/statement", response_model=StatementOfReasons)
 def statement_of_reasons(
     channel: Handle,
-    message_id: int,
+    message_id: MessageId,
     session: SessionDep,
     caller: PlatformOrStaff,
     runtime: RuntimeDep,

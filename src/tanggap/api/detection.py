@@ -16,7 +16,7 @@ from tanggap.detection.rules_live import LiveRules
 from tanggap.errors import InvalidInput, NotFound
 from tanggap.http.deps import RuntimeDep, SessionDep, Staff, require
 from tanggap.posts import service as posts
-from tanggap.validation import Handle
+from tanggap.validation import Handle, MessageId
 
 router = APIRouter(tags=["detection"])
 
@@ -33,7 +33,7 @@ class SignalOut(BaseModel):
 
 @router.get("/v1/posts/{channel}/{message_id}/signals", response_model=list[SignalOut])
 def post_signals(
-    channel: Handle, message_id: int, session: SessionDep, caller: Staff
+    channel: Handle, message_id: MessageId, session: SessionDep, caller: Staff
 ) -> list[SignalOut]:
     """List a post's signals, strongest first."""
     post = posts.get(session=session, handle=channel, message_id=message_id)

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tanggap.appeals.models import AppealState
-from tanggap.validation import Handle, Input
+from tanggap.validation import Handle, Input, MessageId
 
 Restriction = Literal[
     "removal", "geo_restriction", "channel_suspension", "none", "restriction_lifted"
@@ -20,7 +20,7 @@ class AppealIn(Input):
     """The owner of a post asks, through the platform, for a decision to be reviewed again."""
 
     channel: Handle
-    message_id: int = Field(ge=1, le=2**53)
+    message_id: MessageId
     reason: str = Field(min_length=1, max_length=5000)
 
 

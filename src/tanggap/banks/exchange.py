@@ -128,7 +128,12 @@ def parse(content: str, *, fmt: Format = "auto", skip_unsupported: bool = False)
             if len(parsed.entries) > MAX_ENTRIES:
                 raise InvalidInput(f"more than {MAX_ENTRIES} signals in one import", field="file")
     except csv.Error as exc:
-        raise InvalidInput(f"not a threatexchange CSV: {exc}", field="file") from exc
+        # The csv module's own words ("field larger than field limit") say little to a caller.
+        raise InvalidInput(
+            "not a threatexchange CSV: a quoted field is not closed or is longer than "
+            f"{csv.field_size_limit() // 1024} KiB",
+            field="file",
+        ) from exc
     if not parsed.entries and not parsed.unsupported and not parsed.not_positive:
         raise InvalidInput("the file holds no signals", field="file")
     return parsed
@@ -166,6 +171,9 @@ def export(
         for kind, value in entries:
             yield f"{EXPORTS[kind]} {value}\n"
         return
+    # With "\n" ending rows the csv writer leaves a "\r" unquoted, which no reader takes back;
+    # a collaboration's name and tags are one line anyway.
+    collab, tags = _one_line(collab), _one_line(tags)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
@@ -176,3 +184,7 @@ def export(
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines())

@@ -47,10 +47,17 @@ def _opened(data: bytes) -> Image.Image | None:
     """Open an image after PIL's structural check; None when the bytes are not an image."""
     try:
         with Image.open(io.BytesIO(data)) as probe:
+            # PIL only warns between MAX_IMAGE_PIXELS and twice that; refuse it before decoding.
+            if probe.width * probe.height > MAX_PIXELS:
+                raise HashError(
+                    f"the image is {probe.width}x{probe.height} pixels, more than {MAX_PIXELS}"
+                )
             probe.verify()
         return Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         return None
+    except HashError:
+        raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise HashError(f"corrupt or unreadable image: {exc}") from exc
 

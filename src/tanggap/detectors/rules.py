@@ -83,6 +83,8 @@ class Rule(BaseModel):
                 re.compile(pattern)
             except re.error as exc:
                 raise ValueError(f"regex[{index}] {pattern!r} does not compile: {exc}") from exc
+            except (OverflowError, RecursionError) as exc:  # a{4294967296}, deep groups
+                raise ValueError(f"regex[{index}] is too large or nested too deeply") from exc
         return patterns
 
     @model_validator(mode="after")
@@ -203,15 +205,20 @@ def load_file(path: Path) -> list[Rule]:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         raise RuleError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    except RecursionError as exc:
+        raise RuleError(f"{path}: not valid YAML: nested too deeply") from exc
+    except ValueError as exc:  # PyYAML hands an integer of thousands of digits to int()
+        raise RuleError(f"{path}: not valid YAML: a number is too long") from exc
     try:
         return RuleFile.model_validate(raw).rules
     except ValidationError as exc:
         err = exc.errors()[0]
         location = tuple(err["loc"])
         line = _line_of(tree, location)
+        at = f":{line}" if line is not None else ""
         where = ".".join(str(p) for p in location) or "file"
         message = str(err["msg"]).removeprefix("Value error, ")
-        raise RuleError(f"{path}:{line}: {where}: {message}") from exc
+        raise RuleError(f"{path}{at}: {where}: {message}") from exc
 
 
 def load_dir(directory: Path) -> RuleSet:

@@ -31,7 +31,11 @@ class FlaggerOrgIn(Input):
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not 0-65535
+        except ValueError as exc:  # an unbalanced "[", a port that is no number
+            raise ValueError("webhook_url must be an http:// or https:// URL") from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("webhook_url must be an http:// or https:// URL")
         return value

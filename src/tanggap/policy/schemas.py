@@ -11,20 +11,25 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 Source = Literal["flagger", "user", "automated"]
 OrderType = Literal["notice", "removal_order"]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+_DURATION = re.compile(r"\s*([0-9]{1,9}(?:\.[0-9]{1,9})?)\s*([mhd])\s*")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+MAX_DURATION = timedelta(days=3660)  # ten years: any longer clock is a typing error
 
 
 def parse_duration(value: object) -> timedelta:
     """Read ``30m``, ``4h`` or ``7d`` as a positive duration."""
     if isinstance(value, timedelta):
         return value
-    match = _DURATION.match(str(value))
+    if not isinstance(value, str):  # YAML's numbers and lists: no unit, and repr() may fail
+        raise ValueError(f"duration must be text like 30m, 4h or 7d, not {type(value).__name__}")
+    match = _DURATION.fullmatch(value)
     if not match:
-        raise ValueError(f"duration {value!r} must look like 30m, 4h or 7d")
+        raise ValueError(f"duration {value[:40]!r} must look like 30m, 4h or 7d")
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
-        raise ValueError(f"duration {value!r} must be longer than zero")
+        raise ValueError(f"duration {value.strip()!r} must be longer than zero")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration {value.strip()!r} must be at most {MAX_DURATION.days}d")
     return timedelta(seconds=seconds)
 
 

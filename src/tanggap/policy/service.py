@@ -22,8 +22,14 @@ def load_policy(path: Path) -> Policy:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise PolicyError(f"policy file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"policy file {path}: not UTF-8 text") from exc
     except yaml.YAMLError as exc:
         raise PolicyError(f"policy file {path}: not valid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise PolicyError(f"policy file {path}: not valid YAML: nested too deeply") from exc
+    except ValueError as exc:  # PyYAML hands an integer of thousands of digits to int()
+        raise PolicyError(f"policy file {path}: not valid YAML: a number is too long") from exc
     try:
         return Policy.model_validate(raw)
     except ValidationError as exc:

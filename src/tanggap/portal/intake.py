@@ -48,10 +48,16 @@ def csv_lines(data: bytes) -> list[dict[str, Any]]:
     # Spreadsheets set to Indonesian save CSV with semicolons: take what the header row uses.
     first_line = text.splitlines()[0]
     delimiter = max(",;\t", key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+        rows = list(reader)
     except csv.Error as exc:
-        raise InvalidInput(f"the file is not valid CSV: {exc}", field="file") from exc
+        # The csv module's own words ("',' expected after '\"'") mean little to a flagger.
+        raise InvalidInput(
+            f"the file is not valid CSV at line {reader.line_num}: check its quotes, or a cell "
+            f"longer than {csv.field_size_limit() // 1024} KiB",
+            field="file",
+        ) from exc
     header = [name.strip().lower() for name in rows[0]]
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if unknown:

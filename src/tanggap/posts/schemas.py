@@ -17,7 +17,16 @@ from pydantic import (
     model_validator,
 )
 
-from tanggap.validation import MAX_BIGINT, Handle, Input, Md5Hex, PdqHex, Sha256Hex
+from tanggap.validation import (
+    MAX_BIGINT,
+    Handle,
+    Input,
+    Md5Hex,
+    MessageId,
+    PdqHex,
+    Sha256Hex,
+    short_id,
+)
 
 MAX_TEXT_CHARS = 16_384
 MAX_MEDIA = 10
@@ -72,7 +81,7 @@ class PostIn(Input):
     model_config = ConfigDict(str_strip_whitespace=False)  # the post's text is evidence: as sent
 
     channel: Handle
-    message_id: int = Field(ge=1, le=2**53)
+    message_id: MessageId
     text: str = Field(default="", max_length=MAX_TEXT_CHARS)
     media: list[MediaIn] = Field(default_factory=list, max_length=MAX_MEDIA)
     posted_at: AwareDatetime
@@ -82,10 +91,7 @@ class PostIn(Input):
     @field_validator("author_id")
     @classmethod
     def _author_id_text(cls, value: str | int) -> str:
-        text = str(value).strip()
-        if not text or len(text) > 128:
-            raise ValueError("author_id must be 1-128 characters")
-        return text
+        return short_id(value, "author_id")
 
     @field_validator("posted_at")
     @classmethod

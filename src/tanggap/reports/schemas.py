@@ -18,7 +18,7 @@ from pydantic import (
 
 from tanggap.reports.links import LinkError, parse_post_link
 from tanggap.reports.models import MessageKind, ReportStatus, ThreadSide
-from tanggap.validation import Handle, Input
+from tanggap.validation import Handle, Input, MessageId, short_id
 
 REPORT_STATUSES: tuple[str, ...] = tuple(status.value for status in ReportStatus)
 OPEN_STATUSES: tuple[ReportStatus, ...] = (
@@ -34,7 +34,7 @@ class TargetRef(Input):
     """A post named by channel and message id."""
 
     channel: Handle
-    message_id: int = Field(ge=1, le=2**53)
+    message_id: MessageId
 
 
 class ReportIn(Input):
@@ -90,12 +90,7 @@ class ReportIn(Input):
     @field_validator("reporter_id")
     @classmethod
     def _reporter_id_text(cls, value: str | int | None) -> str | None:
-        if value is None:
-            return None
-        text = str(value).strip()
-        if not text or len(text) > 128:
-            raise ValueError("reporter_id must be 1-128 characters")
-        return text
+        return None if value is None else short_id(value, "reporter_id")
 
 
 class ReportReceipt(BaseModel):

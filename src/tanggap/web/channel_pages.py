@@ -13,7 +13,7 @@ from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
 from tanggap.http.deps import SessionDep
 from tanggap.posts import service as posts
-from tanggap.validation import HANDLE_RE, normalise_country
+from tanggap.validation import HANDLE_RE, MessageId, normalise_country
 from tanggap.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +69,7 @@ def channel_page(
     handle: str,
     session: SessionDep,
     country: Annotated[str | None, Query()] = None,
-    before: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+    before: Annotated[MessageId | None, Query()] = None,
     x_viewer_country: Annotated[str | None, Header()] = None,
 ) -> HTMLResponse:
     """Show a channel's posts, newest first, as a viewer from ``country`` sees them."""
