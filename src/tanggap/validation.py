@@ -7,11 +7,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 from tanggap.errors import InvalidInput
 
 MAX_BIGINT = 2**63 - 1  # the largest integer both databases store
+# Marks a field checked against the policy's categories; the OpenAPI document lists them there.
+POLICY_CATEGORY = "x-policy-category"
+# What ``normalise_handle`` accepts, for the OpenAPI document (the check itself stays in code).
+HANDLE_PATTERN = r"^\s*@?[A-Za-z][A-Za-z0-9_]{3,31}\s*$"
 EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
 _FIELD_PREFIX = re.compile(r"^(?:Value error, )?([A-Za-z_][A-Za-z0-9_.]*): (.+)$", re.S)
 _LOCATION_ROOTS = {"body", "query", "path", "header"}
@@ -64,11 +75,32 @@ def _hex(length: int, name: str) -> Callable[[str], str]:
     return check
 
 
-Handle = Annotated[str, AfterValidator(normalise_handle)]
-CountryCode = Annotated[str, AfterValidator(normalise_country)]
-Sha256Hex = Annotated[str, AfterValidator(_hex(64, "sha256"))]
-Md5Hex = Annotated[str, AfterValidator(_hex(32, "md5"))]
-PdqHex = Annotated[str, AfterValidator(_hex(64, "pdq"))]
+Handle = Annotated[
+    str,
+    AfterValidator(normalise_handle),
+    WithJsonSchema({"type": "string", "pattern": HANDLE_PATTERN}),
+]
+MessageId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
+CountryCode = Annotated[
+    str,
+    AfterValidator(normalise_country),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*[A-Za-z]{2}\s*$"}),
+]
+Sha256Hex = Annotated[
+    str,
+    AfterValidator(_hex(64, "sha256")),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}),
+]
+Md5Hex = Annotated[
+    str,
+    AfterValidator(_hex(32, "md5")),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{32}$"}),
+]
+PdqHex = Annotated[
+    str,
+    AfterValidator(_hex(64, "pdq")),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}),
+]
 
 
 class Input(BaseModel):

@@ -13,7 +13,7 @@ class ChannelIn(Input):
     handle: Handle
     title: str | None = Field(default=None, max_length=255)
     country: CountryCode | None = None
-    subscribers: int | None = Field(default=None, ge=0, le=MAX_BIGINT)
+    subscribers: int | None = Field(default=None, ge=0, le=MAX_BIGINT, strict=True)
     description: str | None = Field(default=None, max_length=4000)
 
 
