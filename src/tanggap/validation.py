@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -75,6 +76,14 @@ def _hex(length: int, name: str) -> Callable[[str], str]:
     return check
 
 
+def _not_boolean(value: object) -> object:
+    # JSON's true and false are not numbers, though Python counts them as 1 and 0.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Number = Annotated[int, BeforeValidator(_not_boolean)]
 Handle = Annotated[
     str,
     AfterValidator(normalise_handle),

@@ -123,3 +123,22 @@ def test_revoking_a_token_the_organisation_does_not_have_is_404(
     )
     assert answer.status_code == 404, answer.text
     assert answer.json()["error"]["field"] == "token_id"
+
+
+def test_a_count_refuses_true_and_false_but_takes_a_whole_float(
+    client: TestClient, tokens: Tokens
+) -> None:
+    refused = client.post(
+        "/v1/channels",
+        json={"handle": "kanal_angka", "subscribers": False},
+        headers=bearer(tokens.platform),
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["field"] == "subscribers"
+    taken = client.post(
+        "/v1/channels",
+        json={"handle": "kanal_angka", "subscribers": 12.0},
+        headers=bearer(tokens.platform),
+    )
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["subscribers"] == 12
