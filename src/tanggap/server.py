@@ -30,7 +30,7 @@ from tanggap.api import (
 from tanggap.config import Settings, get_settings
 from tanggap.console import CONSOLE, ConsoleLogin
 from tanggap.console import routers as console_routers
-from tanggap.http import errors
+from tanggap.http import errors, openapi
 from tanggap.http.middleware import BodyLimit, RequestId, RequestTimer
 from tanggap.portal.session import PORTAL, PortalLogin
 from tanggap.portal.views import router as portal_router
@@ -88,6 +88,9 @@ def create_app(
     )
     app.state.runtime = runtime
     errors.install(app)
+    openapi.install(
+        app, API_ROUTERS, categories=[category.id for category in runtime.policy.categories]
+    )
     accounts.install(app)
     for router in API_ROUTERS:
         app.include_router(router)

@@ -9,12 +9,23 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from annotated_types import Interval
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    WithJsonSchema,
+    field_validator,
+)
 
 from tanggap.errors import InvalidInput
 
 MAX_BIGINT = 2**63 - 1  # the largest integer both databases store
 MAX_MESSAGE_ID = 2**53  # the largest message id a JSON number carries exactly
+# Marks a field checked against the policy's categories; the OpenAPI document lists them there.
+POLICY_CATEGORY = "x-policy-category"
+# What ``normalise_handle`` accepts, for the OpenAPI document (the check itself stays in code).
+HANDLE_PATTERN = r"^\s*@?[A-Za-z][A-Za-z0-9_]{3,31}\s*$"
 EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
 _FIELD_PREFIX = re.compile(r"^(?:Value error, )?([A-Za-z_][A-Za-z0-9_.]*): (.+)$", re.S)
 _LOCATION_ROOTS = {"body", "query", "path", "header"}
@@ -104,13 +115,41 @@ def short_id(value: str | int, field: str) -> str:
     return text
 
 
-Handle = Annotated[str, AfterValidator(normalise_handle)]
+def _not_boolean(value: object) -> object:
+    # JSON's true and false are not numbers, though Python counts them as 1 and 0.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Number = Annotated[int, BeforeValidator(_not_boolean)]
+Handle = Annotated[
+    str,
+    AfterValidator(normalise_handle),
+    WithJsonSchema({"type": "string", "pattern": HANDLE_PATTERN}),
+]
 # A message id in a body or a path: ASCII digits only when written as text, 1 to 2**53.
 MessageId = Annotated[int, BeforeValidator(_message_id), Interval(ge=1, le=MAX_MESSAGE_ID)]
-CountryCode = Annotated[str, AfterValidator(normalise_country)]
-Sha256Hex = Annotated[str, AfterValidator(_hex(64, "sha256"))]
-Md5Hex = Annotated[str, AfterValidator(_hex(32, "md5"))]
-PdqHex = Annotated[str, AfterValidator(_hex(64, "pdq"))]
+CountryCode = Annotated[
+    str,
+    AfterValidator(normalise_country),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*[A-Za-z]{2}\s*$"}),
+]
+Sha256Hex = Annotated[
+    str,
+    AfterValidator(_hex(64, "sha256")),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}),
+]
+Md5Hex = Annotated[
+    str,
+    AfterValidator(_hex(32, "md5")),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{32}$"}),
+]
+PdqHex = Annotated[
+    str,
+    AfterValidator(_hex(64, "pdq")),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}),
+]
 
 
 class Input(BaseModel):

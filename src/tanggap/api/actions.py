@@ -11,7 +11,9 @@ from tanggap.actions import service
 from tanggap.actions.models import Action
 from tanggap.actions.schemas import ActionDetail
 from tanggap.auth.schemas import Caller
+from tanggap.errors import Conflict
 from tanggap.http.deps import SessionDep, require
+from tanggap.http.openapi import answers
 
 router = APIRouter(prefix="/v1/actions", tags=["operations"])
 Admin = Annotated[Caller, Depends(require("admin"))]
@@ -44,7 +46,7 @@ def list_actions(
     return [detail(a) for a in service.list_actions(session=session, state=state, limit=limit)]
 
 
-@router.post("/{action_id}/retry", response_model=ActionDetail)
+@router.post("/{action_id}/retry", response_model=ActionDetail, responses=answers(Conflict))
 def retry_action(action_id: uuid.UUID, session: SessionDep, caller: Admin) -> ActionDetail:
     """Put a failed action back in the outbox; the dispatcher delivers it."""
     action = service.requeue(session=session, action_id=action_id, actor=caller.audit_actor)

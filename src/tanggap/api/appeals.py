@@ -12,21 +12,30 @@ from tanggap.appeals import service
 from tanggap.appeals.schemas import AppealIn, AppealOut, StatementOfReasons
 from tanggap.appeals.statement import statement
 from tanggap.auth.schemas import Caller
+from tanggap.errors import Conflict, NotFound
 from tanggap.http import idempotent
 from tanggap.http.deps import Platform, RuntimeDep, SessionDep, require
+from tanggap.http.openapi import KEY_SCHEMA, answers
 from tanggap.validation import Handle, MessageId
 
 router = APIRouter(tags=["appeals"])
 PlatformOrStaff = Annotated[Caller, Depends(require("platform", "reviewer", "lead", "admin"))]
 
 
-@router.post("/v1/appeals", response_model=AppealOut, status_code=201)
+@router.post(
+    "/v1/appeals",
+    response_model=AppealOut,
+    status_code=201,
+    responses=answers(NotFound, Conflict),
+)
 def file_appeal(
     data: AppealIn,
     session: SessionDep,
     caller: Platform,
     runtime: RuntimeDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", json_schema_extra=KEY_SCHEMA)
+    ] = None,
 ) -> JSONResponse:
     """File an appeal on behalf of a post's owner; a reviewer other than the one who decided
     takes it. Retries with the same ``Idempotency-Key`` get the first answer."""

@@ -16,8 +16,9 @@ from tanggap.banks.models import Bank
 from tanggap.banks.schemas import BankIn, BankOut, EntriesAdded, EntriesIn, Imported, ScanOut
 from tanggap.detection import scans
 from tanggap.detection.models import ScanJob
-from tanggap.errors import InvalidInput
+from tanggap.errors import Conflict, InvalidInput
 from tanggap.http.deps import RuntimeDep, SessionDep, Staff, require
+from tanggap.http.openapi import answers
 from tanggap.runtime import Runtime
 
 router = APIRouter(prefix="/v1/banks", tags=["detection"])
@@ -39,7 +40,7 @@ def bank_out(bank: Bank, entries: int) -> BankOut:
     )
 
 
-@router.post("", response_model=BankOut, status_code=201)
+@router.post("", response_model=BankOut, status_code=201, responses=answers(Conflict))
 def create_bank(data: BankIn, session: SessionDep, caller: Admin, runtime: RuntimeDep) -> BankOut:
     """Create a bank with its policy (review, auto_remove, auto_geo_restrict) and PDQ threshold."""
     bank = service.create(
@@ -75,6 +76,7 @@ MAX_IMPORT_BYTES = 200 * 1024 * 1024
 @router.post(
     "/{name}/import",
     response_model=Imported,
+    responses=answers(413),
     openapi_extra={
         "requestBody": {
             "required": True,

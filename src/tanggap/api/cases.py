@@ -31,7 +31,9 @@ from tanggap.cases.schemas import (
 )
 from tanggap.cases.states import OPEN_STATES, CaseState
 from tanggap.db.base import utcnow
+from tanggap.errors import Conflict
 from tanggap.http.deps import RuntimeDep, SessionDep, Staff
+from tanggap.http.openapi import answers
 from tanggap.metrics import DECISIONS
 from tanggap.policy.service import require_category
 from tanggap.posts.service import post_url
@@ -40,6 +42,7 @@ from tanggap.review.cascade import apply_to_near_duplicates as cover_near_duplic
 from tanggap.review.effects import DecisionResult
 from tanggap.reviewers import service as reviewers
 from tanggap.runtime import Runtime
+from tanggap.validation import POLICY_CATEGORY
 
 router = APIRouter(prefix="/v1/cases", tags=["review"])
 
@@ -55,7 +58,9 @@ def list_cases(
     caller: Staff,
     runtime: RuntimeDep,
     state: Annotated[list[StateFilter] | None, Query()] = None,
-    category: Annotated[str | None, Query(max_length=64)] = None,
+    category: Annotated[
+        str | None, Query(max_length=64, json_schema_extra={POLICY_CATEGORY: True})
+    ] = None,
     language: Annotated[str | None, Query(max_length=8, pattern=r"^[a-z]{2,3}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -82,7 +87,7 @@ def list_cases(
 @router.post(
     "/next",
     response_model=CaseOut,
-    responses={204: {"description": "Nothing is waiting that you may take"}},
+    responses={204: {"description": "Nothing is waiting that you may take"}, **answers(Conflict)},
 )
 def next_case(session: SessionDep, caller: Staff, runtime: RuntimeDep) -> Response | CaseOut:
     """Claim the most urgent case you may take, with why it came first; 204 when none waits."""
@@ -110,7 +115,7 @@ def get_case(
     )
 
 
-@router.post("/{case_id}/claim", response_model=CaseOut)
+@router.post("/{case_id}/claim", response_model=CaseOut, responses=answers(Conflict))
 def claim_case(
     case_id: uuid.UUID, session: SessionDep, caller: Staff, runtime: RuntimeDep
 ) -> CaseOut:
@@ -127,7 +132,7 @@ def claim_case(
     return case_out(session, case)
 
 
-@router.post("/{case_id}/release", response_model=CaseOut)
+@router.post("/{case_id}/release", response_model=CaseOut, responses=answers(Conflict))
 def release_case(case_id: uuid.UUID, session: SessionDep, caller: Staff) -> CaseOut:
     """Give a case you hold back to its queue."""
     case = claims.release(session=session, caller=caller, case_id=case_id)
@@ -135,7 +140,9 @@ def release_case(case_id: uuid.UUID, session: SessionDep, caller: Staff) -> Case
     return case_out(session, case)
 
 
-@router.post("/{case_id}/decision", response_model=DecisionOut, status_code=201)
+@router.post(
+    "/{case_id}/decision", response_model=DecisionOut, status_code=201, responses=answers(Conflict)
+)
 def decide_case(
     case_id: uuid.UUID, data: DecisionIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
 ) -> DecisionOut:
@@ -154,7 +161,7 @@ def decide_case(
     return decision_out(session, result.decision)
 
 
-@router.post("/{case_id}/approval", response_model=DecisionOut)
+@router.post("/{case_id}/approval", response_model=DecisionOut, responses=answers(Conflict))
 def approve_decision(
     case_id: uuid.UUID, data: ApprovalIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
 ) -> DecisionOut:
@@ -172,7 +179,7 @@ def approve_decision(
     return decision_out(session, result.decision)
 
 
-@router.post("/{case_id}/escalate", response_model=CaseOut)
+@router.post("/{case_id}/escalate", response_model=CaseOut, responses=answers(Conflict))
 def escalate_case(
     case_id: uuid.UUID, data: EscalationIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
 ) -> CaseOut:
@@ -194,7 +201,9 @@ def list_near_duplicates(
     return near_duplicate_out(session, case_id)
 
 
-@router.post("/{case_id}/near-duplicates/apply", response_model=CascadeOut)
+@router.post(
+    "/{case_id}/near-duplicates/apply", response_model=CascadeOut, responses=answers(Conflict)
+)
 def apply_to_near_duplicates(
     case_id: uuid.UUID, data: CascadeIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
 ) -> CascadeOut:

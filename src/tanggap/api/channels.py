@@ -11,7 +11,12 @@ from tanggap.http.deps import Platform, SessionDep
 router = APIRouter(prefix="/v1/channels", tags=["platform"])
 
 
-@router.post("", response_model=ChannelOut, status_code=201)
+@router.post(
+    "",
+    response_model=ChannelOut,
+    status_code=201,
+    responses={200: {"model": ChannelOut, "description": "The channel was there already"}},
+)
 def upsert_channel(
     data: ChannelIn, session: SessionDep, caller: Platform, response: Response
 ) -> ChannelOut:

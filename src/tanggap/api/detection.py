@@ -15,6 +15,7 @@ from tanggap.detection import service as detection
 from tanggap.detection.rules_live import LiveRules
 from tanggap.errors import InvalidInput, NotFound
 from tanggap.http.deps import RuntimeDep, SessionDep, Staff, require
+from tanggap.http.openapi import answers
 from tanggap.posts import service as posts
 from tanggap.validation import Handle, MessageId
 
@@ -101,7 +102,7 @@ def list_rules(caller: Staff, runtime: RuntimeDep) -> RulesOut:
     return rules_out(runtime.rules)
 
 
-@router.post("/v1/rules/reload", response_model=RulesOut)
+@router.post("/v1/rules/reload", response_model=RulesOut, responses=answers(InvalidInput))
 def reload_rules(caller: Admin, runtime: RuntimeDep, session: SessionDep) -> RulesOut:
     """Reload the rule files now; a broken file is refused with its line and the rules in force
     stay. New or changed rules queue a scan of the posts already stored."""

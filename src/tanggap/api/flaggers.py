@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Query
 
 from tanggap.auth import service as auth
 from tanggap.auth.schemas import Caller
-from tanggap.errors import InvalidInput
+from tanggap.errors import Conflict, InvalidInput, NotFound
 from tanggap.flaggers import service
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.flaggers.schemas import FlaggerOrgIn, FlaggerOrgOut, MemberIn, MemberOut, TokenOut
 from tanggap.http.deps import SessionDep, require
+from tanggap.http.openapi import answers
 from tanggap.reports import stats
 from tanggap.validation import bounded_time
 
@@ -38,7 +39,7 @@ def org_out(org: FlaggerOrg, *, with_secret: bool = False) -> FlaggerOrgOut:
     )
 
 
-@router.post("", response_model=FlaggerOrgOut, status_code=201)
+@router.post("", response_model=FlaggerOrgOut, status_code=201, responses=answers(Conflict))
 def create_org(data: FlaggerOrgIn, session: SessionDep, caller: Admin) -> FlaggerOrgOut:
     """Create an organisation; its webhook secret is shown this once."""
     org = service.create(session=session, data=data, actor=caller.audit_actor)
@@ -52,7 +53,9 @@ def list_orgs(session: SessionDep, caller: Admin) -> list[FlaggerOrgOut]:
     return [org_out(org) for org in service.list_orgs(session=session)]
 
 
-@router.post("/{org_id}/members", response_model=MemberOut, status_code=201)
+@router.post(
+    "/{org_id}/members", response_model=MemberOut, status_code=201, responses=answers(Conflict)
+)
 def add_member(org_id: uuid.UUID, data: MemberIn, session: SessionDep, caller: Admin) -> MemberOut:
     """Add a portal member; the one-time password is shown this once."""
     org = service.get(session=session, org_id=org_id)
@@ -81,7 +84,7 @@ def revoke_token(
     """Revoke one of the organisation's tokens at once."""
     org = service.get(session=session, org_id=org_id)
     if token_id not in {t.id for t in service.org_tokens(session=session, org=org)}:
-        raise InvalidInput(f"{org.name} has no token {token_id}", field="token_id")
+        raise NotFound(f"{org.name} has no token {token_id}", field="token_id")
     if not auth.revoke_token(session=session, token_id=token_id, actor=caller.audit_actor):
         raise InvalidInput(f"token {token_id} is already revoked", field="token_id")
     session.commit()

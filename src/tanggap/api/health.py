@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from tanggap.auth.schemas import Caller
@@ -15,6 +16,13 @@ from tanggap.http.deps import RuntimeDep, require
 from tanggap.metrics import REGISTRY
 
 router = APIRouter(tags=["health"])
+
+
+class Readiness(BaseModel):
+    """Whether the process can serve: ``ok``, or ``unavailable`` and why."""
+
+    status: str
+    database: str
 
 
 @router.get("/healthz")
@@ -29,7 +37,11 @@ def metrics(caller: Annotated[Caller, Depends(require("admin"))]) -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "The database is not ready"}},
+)
 def readyz(runtime: RuntimeDep) -> JSONResponse:
     """Answer 200 when the database answers and is fully migrated, 503 otherwise."""
     try:

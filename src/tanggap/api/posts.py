@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from tanggap.errors import Unavailable
 from tanggap.http.deps import Platform, RuntimeDep, SessionDep
+from tanggap.http.openapi import answers
 from tanggap.posts import service
 from tanggap.posts.schemas import PostIn, PostOut, PostsIn, PostsOut
 from tanggap.posts.service import IngestResult
@@ -44,7 +45,15 @@ def _post_out(result: IngestResult) -> PostOut:
     )
 
 
-@router.post("", response_model=PostOut, status_code=201)
+@router.post(
+    "",
+    response_model=PostOut,
+    status_code=201,
+    responses={
+        200: {"model": PostOut, "description": "The post was there already"},
+        **answers(Unavailable),
+    },
+)
 def ingest_post(
     data: PostIn, session: SessionDep, caller: Platform, runtime: RuntimeDep, response: Response
 ) -> PostOut:
@@ -65,7 +74,7 @@ def ingest_post(
     return _post_out(result)
 
 
-@router.post("/batch", response_model=PostsOut)
+@router.post("/batch", response_model=PostsOut, responses=answers(Unavailable))
 def ingest_posts(
     data: PostsIn, session: SessionDep, caller: Platform, runtime: RuntimeDep
 ) -> PostsOut:

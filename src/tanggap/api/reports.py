@@ -9,8 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
+from tanggap.errors import Conflict
 from tanggap.http import idempotent
 from tanggap.http.deps import AnyCaller, Reporter, RuntimeDep, SessionDep
+from tanggap.http.openapi import KEY_SCHEMA, answers
 from tanggap.metrics import REPORTS_RECEIVED
 from tanggap.reports import bulk, service
 from tanggap.reports.present import present
@@ -27,7 +29,11 @@ from tanggap.reports.schemas import (
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", description="Retries with the same key get the first answer"),
+    Header(
+        alias="Idempotency-Key",
+        description="Retries with the same key get the first answer",
+        json_schema_extra=KEY_SCHEMA,
+    ),
 ]
 
 
@@ -35,7 +41,10 @@ IdempotencyKey = Annotated[
     "",
     response_model=ReportReceipt,
     status_code=202,
-    responses={200: {"model": ReportReceipt, "description": "The same reporter's open report"}},
+    responses={
+        200: {"model": ReportReceipt, "description": "The same reporter's open report"},
+        **answers(Conflict),
+    },
 )
 def submit_report(
     data: ReportIn,
@@ -79,7 +88,7 @@ def submit_report(
     return idempotent.response(status, body, fresh)
 
 
-@router.post("/bulk", response_model=BulkOut)
+@router.post("/bulk", response_model=BulkOut, responses=answers(Conflict))
 def submit_bulk(
     data: BulkIn,
     session: SessionDep,
@@ -129,7 +138,9 @@ def _count(accepted: list[ReportIn]) -> None:
 def list_reports(
     session: SessionDep,
     caller: AnyCaller,
-    status: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[
+        list[str] | None, Query(json_schema_extra={"items": {"enum": list(REPORT_STATUSES)}})
+    ] = None,
     since: Annotated[datetime | None, Query(description="Received at or after")] = None,
     until: Annotated[datetime | None, Query(description="Received before")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from tanggap.auth.schemas import Caller
+from tanggap.errors import Conflict
 from tanggap.http.deps import RuntimeDep, SessionDep, Staff, require
+from tanggap.http.openapi import answers
 from tanggap.reports import threads
 from tanggap.reports.models import ReportMessage
 from tanggap.reports.schemas import MessageIn, MessageOut, ObjectionIn, Thread
@@ -30,7 +32,7 @@ def message_out(message: ReportMessage) -> MessageOut:
     )
 
 
-@router.get("/v1/reports/{report_id}/messages", response_model=Thread)
+@router.get("/v1/reports/{report_id}/messages", response_model=Thread, responses=answers(Conflict))
 def read_thread(report_id: uuid.UUID, session: SessionDep, caller: Participant) -> Thread:
     """Read a report's thread, oldest first; the other side's messages become read.
 
@@ -43,7 +45,12 @@ def read_thread(report_id: uuid.UUID, session: SessionDep, caller: Participant) 
     return Thread(report_id=report_id, messages=[message_out(m) for m in found])
 
 
-@router.post("/v1/reports/{report_id}/messages", response_model=MessageOut, status_code=201)
+@router.post(
+    "/v1/reports/{report_id}/messages",
+    response_model=MessageOut,
+    status_code=201,
+    responses=answers(Conflict),
+)
 def write_message(
     report_id: uuid.UUID,
     data: MessageIn,
@@ -63,7 +70,12 @@ def write_message(
     return message_out(message)
 
 
-@router.post("/v1/cases/{case_id}/objection", response_model=MessageOut, status_code=201)
+@router.post(
+    "/v1/cases/{case_id}/objection",
+    response_model=MessageOut,
+    status_code=201,
+    responses=answers(Conflict),
+)
 def object_to_report(
     case_id: uuid.UUID,
     data: ObjectionIn,

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tanggap.auth.schemas import Role
 from tanggap.db.base import Base, new_id, utcnow
 
+NAME_LENGTH = 200
+
 
 class Principal(Base):
     """Someone or something that calls Tanggap: a platform, a flagger, a reviewer, an admin."""
@@ -19,7 +21,7 @@ class Principal(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     role: Mapped[Role] = mapped_column(String(16), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("flagger_orgs.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     # Web login (flagger portal, review console); API-only principals have no password.

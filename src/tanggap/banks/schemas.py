@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 
 from tanggap.banks.models import BankPolicy, HashKind
 from tanggap.detection.models import ScanState
-from tanggap.validation import CountryCode, Input
+from tanggap.validation import POLICY_CATEGORY, CountryCode, Input, Number
 
 HEX_LENGTH = {"pdq": 64, "md5": 32, "sha256": 64, "minhash": 512}
 
@@ -19,10 +19,10 @@ class BankIn(Input):
     """A new hash bank."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{1,63}$")
-    category: str = Field(max_length=64)
+    category: str = Field(max_length=64, json_schema_extra={POLICY_CATEGORY: True})
     policy: BankPolicy = "review"
     countries: list[CountryCode] = Field(default_factory=list, max_length=250)
-    pdq_threshold: int = Field(default=31, ge=0, le=128)
+    pdq_threshold: Number = Field(default=31, ge=0, le=128)
 
     @model_validator(mode="after")
     def _countries_fit_policy(self) -> BankIn:

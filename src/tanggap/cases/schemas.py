@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from tanggap.cases.models import DecisionState, Ground, LinkState, Outcome
 from tanggap.cases.priority import Band
 from tanggap.cases.states import CaseState
-from tanggap.validation import CountryCode, Input
+from tanggap.validation import POLICY_CATEGORY, CountryCode, Input
 
 RESTRICTING_OUTCOMES: frozenset[str] = frozenset({"remove", "geo_restrict", "ban_channel"})
 APPEAL_OUTCOMES: frozenset[str] = frozenset({"uphold", "reverse"})
@@ -29,6 +29,7 @@ class DecisionIn(Input):
         default=None,
         max_length=64,
         description="The category found violated; the case's by default",
+        json_schema_extra={POLICY_CATEGORY: True},
     )
     explanation: str = Field(min_length=1, max_length=5000)
     add_to_bank: str | None = Field(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from tanggap.validation import MAX_BIGINT, CountryCode, Handle, Input
+from tanggap.validation import MAX_BIGINT, CountryCode, Handle, Input, Number
 
 
 class ChannelIn(Input):
@@ -13,7 +13,7 @@ class ChannelIn(Input):
     handle: Handle
     title: str | None = Field(default=None, max_length=255)
     country: CountryCode | None = None
-    subscribers: int | None = Field(default=None, ge=0, le=MAX_BIGINT)
+    subscribers: Number | None = Field(default=None, ge=0, le=MAX_BIGINT)
     description: str | None = Field(default=None, max_length=4000)
 
 

@@ -14,6 +14,10 @@ from tanggap.validation import EMAIL_PATTERN, Input
 Trust = Literal["high", "normal"]
 
 
+# What ``_http_url`` accepts: http or https, and a host.
+WEBHOOK_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@]*@)?[^/?#@:\[\]]"
+
+
 class FlaggerOrgIn(Input):
     """A new trusted flagger organisation."""
 
@@ -21,7 +25,9 @@ class FlaggerOrgIn(Input):
     country: str = Field(pattern=r"^[A-Za-z]{2}$")
     trust: Trust = "normal"
     contact_email: str | None = Field(default=None, max_length=320, pattern=EMAIL_PATTERN)
-    webhook_url: str | None = Field(default=None, max_length=2048)
+    webhook_url: str | None = Field(
+        default=None, max_length=2048, json_schema_extra={"pattern": WEBHOOK_PATTERN}
+    )
     language: Literal["id", "en"] | None = Field(
         default=None, description="Portal language; Indonesian for Indonesian organisations"
     )

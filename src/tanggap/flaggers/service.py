@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tanggap.audit import service as audit
 from tanggap.auth import logins
 from tanggap.auth import service as auth
-from tanggap.auth.models import ApiToken, Principal
+from tanggap.auth.models import NAME_LENGTH, ApiToken, Principal
 from tanggap.errors import Conflict, NotFound
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.flaggers.schemas import FlaggerOrgIn, MemberIn
@@ -124,7 +124,7 @@ def add_member(
     principal = auth.create_principal(
         session=session,
         role="flagger",
-        name=data.name or email,
+        name=(data.name or email)[:NAME_LENGTH],
         org_id=org.id,
         email=email,
         actor=actor,
@@ -139,7 +139,11 @@ def issue_org_token(
 ) -> auth.IssuedToken:
     """Create an API principal for ``org`` and return its token."""
     principal = auth.create_principal(
-        session=session, role="flagger", name=name or f"{org.name} API", org_id=org.id, actor=actor
+        session=session,
+        role="flagger",
+        name=(name or f"{org.name} API")[:NAME_LENGTH],
+        org_id=org.id,
+        actor=actor,
     )
     return auth.issue_token(session=session, principal=principal, actor=actor)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -51,22 +52,30 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def require(*roles: Role) -> Callable[..., Caller]:
-    """Return a dependency that admits callers with one of ``roles`` and returns who they are."""
+@dataclass(frozen=True)
+class Require:
+    """A dependency that admits callers with one of ``roles`` and returns who they are; the
+    OpenAPI document reads ``roles`` to declare the route's 401 and 403."""
 
-    def dependency(request: Request, runtime: RuntimeDep) -> Caller:
+    roles: tuple[Role, ...]
+
+    def __call__(self, request: Request, runtime: RuntimeDep) -> Caller:
+        """Authenticate the bearer token and check its role."""
         token = _bearer(request)
         with runtime.factory() as session:
             caller = auth.authenticate(session=session, token=token)
         if caller is None:
             raise Unauthorized("unknown or revoked token", field="Authorization")
-        if caller.role not in roles:
-            allowed = " or ".join(roles)
+        if caller.role not in self.roles:
+            allowed = " or ".join(self.roles)
             raise Forbidden(f"this needs a {allowed} token; yours is a {caller.role} token")
         request.state.caller = caller
         return caller
 
-    return dependency
+
+def require(*roles: Role) -> Require:
+    """Return a dependency that admits callers with one of ``roles`` and returns who they are."""
+    return Require(roles)
 
 
 Platform = Annotated[Caller, Depends(require("platform"))]

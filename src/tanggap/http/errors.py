@@ -8,9 +8,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tanggap.errors import TanggapError
+from tanggap.http.openapi import methods_at
 from tanggap.validation import validation_details
 
 log = structlog.get_logger(__name__)
@@ -28,6 +30,27 @@ def error_body(
     return {"error": error}
 
 
+def _not_json(request: Request) -> bool:
+    """Whether a route that reads a JSON body was sent a body of another type."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return False
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return False
+    return bool(media_type) or request.headers.get("content-length", "0") != "0"
+
+
+def _not_allowed(methods: set[str]) -> JSONResponse:
+    """Answer 405 listing the methods the resource takes."""
+    allowed = ", ".join(sorted(methods))
+    return JSONResponse(
+        error_body("method_not_allowed", f"this resource takes {allowed}"),
+        status_code=405,
+        headers={"Allow": allowed},
+    )
+
+
 def install(app: FastAPI) -> None:
     """Register the error handlers on ``app``."""
 
@@ -40,7 +63,21 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        _, exact = methods_at(app.openapi(), request.url.path)
+        if exact and request.method not in exact:
+            # A fixed resource (/v1/cases/next) also fits a template (/v1/cases/{case_id}) that
+            # takes this method: the fixed one is meant, and it does not take the method.
+            return _not_allowed(exact)
+        if _not_json(request):
+            return JSONResponse(
+                error_body(
+                    "unsupported_media_type",
+                    "Content-Type: send the body as application/json",
+                    "Content-Type",
+                ),
+                status_code=415,
+            )
         details = validation_details(list(exc.errors()))
         first = details[0] if details else {"field": "body", "message": "invalid request"}
         return JSONResponse(
@@ -51,7 +88,17 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            matching, exact = methods_at(app.openapi(), request.url.path)
+            if exact or matching:
+                return _not_allowed(exact or matching)
+        if exc.status_code == 400:
+            # FastAPI's one 400: a body it could not decode (not UTF-8, say).
+            return JSONResponse(
+                error_body("invalid_input", "body: the body is not valid JSON", "body"),
+                status_code=422,
+            )
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )

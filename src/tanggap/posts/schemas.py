@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 from pydantic import (
     AwareDatetime,
@@ -13,6 +14,7 @@ from pydantic import (
     Field,
     StrictInt,
     StrictStr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -86,7 +88,17 @@ class PostIn(Input):
     media: list[MediaIn] = Field(default_factory=list, max_length=MAX_MEDIA)
     posted_at: AwareDatetime
     views: int | None = Field(default=None, ge=0, le=MAX_BIGINT)
-    author_id: StrictStr | StrictInt = Field(union_mode="left_to_right")
+    author_id: Annotated[
+        StrictStr | StrictInt,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},
+                    {"type": "integer"},
+                ]
+            }
+        ),
+    ] = Field(union_mode="left_to_right")
 
     @field_validator("author_id")
     @classmethod

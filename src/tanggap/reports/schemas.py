@@ -18,7 +18,7 @@ from pydantic import (
 
 from tanggap.reports.links import LinkError, parse_post_link
 from tanggap.reports.models import MessageKind, ReportStatus, ThreadSide
-from tanggap.validation import Handle, Input, MessageId, short_id
+from tanggap.validation import POLICY_CATEGORY, Handle, Input, MessageId, short_id
 
 REPORT_STATUSES: tuple[str, ...] = tuple(status.value for status in ReportStatus)
 OPEN_STATUSES: tuple[ReportStatus, ...] = (
@@ -43,7 +43,7 @@ class ReportIn(Input):
     target: TargetRef = Field(
         description="A link such as https://t.me/<channel>/<message_id>, or {channel, message_id}"
     )
-    category: str = Field(min_length=1, max_length=64)
+    category: str = Field(min_length=1, max_length=64, json_schema_extra={POLICY_CATEGORY: True})
     note: str | None = Field(default=None, max_length=2000)
     order_type: Literal["notice", "removal_order"] = "notice"
     legal_basis: str | None = Field(
