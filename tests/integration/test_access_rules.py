@@ -143,6 +143,9 @@ def test_a_platform_principal_sees_only_its_own(
     user_report = report_body(reporter_id=777, note="Penipuan, saya kehilangan uang.")
     report_id = must(client.post("/v1/reports", json=user_report, headers=mine), 202)["report_id"]
     case_id = must(client.get(f"/v1/reports/{report_id}", headers=mine), 200)["case_id"]
+    # The same user id sent by another principal is another user: no duplicate of this report.
+    theirs = must(client.post("/v1/reports", json=user_report, headers=other), 202)
+    assert theirs["duplicate"] is False and theirs["report_id"] != report_id
     reviewer = bearer(tokens.reviewer)
     run_triage(runtime)
     must(client.post(f"/v1/cases/{case_id}/claim", headers=reviewer), 200)
@@ -164,6 +167,6 @@ def test_a_platform_principal_sees_only_its_own(
         assert client.get(path, headers=other).status_code == 404, path
     assert must(client.get("/v1/reports", headers=mine), 200)["total"] == 1
     listed = must(client.get("/v1/reports", headers=other), 200)
-    assert (listed["total"], listed["reports"]) == (0, [])
+    assert [r["report_id"] for r in listed["reports"]] == [theirs["report_id"]]
     again = client.post("/v1/posts", json=post_body(text="diganti"), headers=mine)
     assert again.status_code == 200 and again.json()["changed"] == ["text"]

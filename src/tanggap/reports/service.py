@@ -163,7 +163,10 @@ def _open_duplicate(
     if caller.role == "flagger":
         query = query.where(Report.flagger_org_id == caller.org_id)
     elif reporter_ref is not None:
-        query = query.where(Report.reporter_ref == reporter_ref)
+        # The same user of the same platform principal: another principal's users are others.
+        query = query.where(Report.reporter_ref == reporter_ref).where(
+            Report.submitted_by_id == caller.id
+        )
     else:
         return None
     return session.execute(query.order_by(Report.received_at).limit(1)).scalars().first()
