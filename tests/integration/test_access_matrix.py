@@ -97,7 +97,8 @@ def status_class(status: int) -> str:
 
 
 def live_routes(app: FastAPI) -> list[str]:
-    """Every method and path the app answers (HEAD aside, which follows GET)."""
+    """Every method and path the app answers (HEAD aside, which follows GET; the static files'
+    mount has no methods)."""
     keys = []
     for route in iter_route_contexts(app.routes):
         for method in sorted((route.methods or set()) - {"HEAD"}):
@@ -120,6 +121,7 @@ class Person:
     browser: TestClient
     token: str | None = None
     area: str | None = None  # "portal" or "console" when the browser is signed in
+    session_csrf: str | None = None  # read once per session
 
     def headers(self) -> dict[str, str]:
         """The role's Authorization header (none for the anonymous caller)."""
@@ -130,11 +132,14 @@ class Person:
         signed in."""
         if self.area is None:
             return ""
-        page = self.browser.get(
-            "/portal/submit" if self.area == "portal" else "/console/queues",
-            follow_redirects=False,
-        )
-        return form_value(page.text, "csrf_token") if page.status_code == 200 else ""
+        if self.session_csrf is None:
+            page = self.browser.get(
+                "/portal/submit" if self.area == "portal" else "/console/queues",
+                follow_redirects=False,
+            )
+            found = page.status_code == 200
+            self.session_csrf = form_value(page.text, "csrf_token") if found else ""
+        return self.session_csrf
 
 
 @dataclass
@@ -356,6 +361,8 @@ def cells(world: World, rows: list[dict[str, str]]) -> Iterator[tuple[str, str, 
             answer = person.browser.request(
                 row["method"], path, headers=headers, follow_redirects=False, **request
             )
+            if key.endswith(("/login", "/logout", "/password")):
+                person.session_csrf = None  # the session may have changed
             yield key, role, answer.status_code
 
 
