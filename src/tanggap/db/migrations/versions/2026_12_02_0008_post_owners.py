@@ -45,8 +45,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_posts_ingested_by_id"), table_name="posts")
+    # The column's foreign key goes with it (SQLite reflects the in-place one without its name).
     with op.batch_alter_table("posts", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_posts_ingested_by_id_principals"), type_="foreignkey"
-        )
         batch_op.drop_column("ingested_by_id")
