@@ -53,7 +53,7 @@ def report_restricted_post(client: TestClient, tokens: Tokens, runtime: Runtime)
     return {"restricted": restricted, "ordinary": ordinary}
 
 
-def test_a_reviewer_without_clearance_sees_nothing_of_a_restricted_case(
+def test_a_reviewer_without_clearance_reads_and_writes_nothing_of_a_restricted_case(
     client: TestClient, tokens: Tokens, runtime: Runtime
 ) -> None:
     """Not the case, nor its reports (in the list and its total), threads (read or write), the
@@ -63,25 +63,10 @@ def test_a_reviewer_without_clearance_sees_nothing_of_a_restricted_case(
     uncleared = bearer(make_reviewer(runtime, "belum@platform.example", ("id", "en")))
     cleared = bearer(tokens.reviewer)
     must(client.post(f"/v1/cases/{case_id}/claim", headers=cleared), 200)
-    # Held by another, the case still answers an uncleared reviewer as if it did not exist.
-    objection = {"report_id": report_id, "reason": "A news report, not abuse material."}
-    before = row_counts(runtime)
-    for action, body in (
-        ("claim", None),
-        ("release", None),
-        ("decision", decision_body()),
-        ("escalate", {"reason": "Needs a lead."}),
-        ("objection", objection),
-        ("approval", {"approve": True}),
-    ):
-        refused = client.post(f"/v1/cases/{case_id}/{action}", json=body, headers=uncleared)
-        assert refused.status_code == 404, f"{action}: {refused.status_code}"
-    assert row_counts(runtime) == before
     must(client.post(f"/v1/cases/{case_id}/decision", json=decision_body(), headers=cleared), 201)
     appeal = {"channel": "beritakita", "message_id": 1, "reason": "A mistake."}
-    appeal_id = must(client.post("/v1/appeals", json=appeal, headers=bearer(tokens.platform)), 201)[
-        "appeal_id"
-    ]
+    platform = bearer(tokens.platform)
+    appeal_id = must(client.post("/v1/appeals", json=appeal, headers=platform), 201)["appeal_id"]
     paths = [
         f"/v1/cases/{case_id}",
         f"/v1/reports/{report_id}",
@@ -104,6 +89,29 @@ def test_a_reviewer_without_clearance_sees_nothing_of_a_restricted_case(
         f"/v1/reports/{report_id}/messages", json={"body": "Saya lihat."}, headers=uncleared
     )
     assert written.status_code == 404
+    assert row_counts(runtime) == before
+
+
+def test_acting_on_a_restricted_case_held_by_another_is_a_404_not_a_409(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    """A 409 ("claimed by someone else") would tell an uncleared reviewer the case exists."""
+    found = report_restricted_post(client, tokens, runtime)
+    report_id, case_id = found["restricted"]["report_id"], found["restricted"]["case_id"]
+    uncleared = bearer(make_reviewer(runtime, "belum@platform.example", ("id", "en")))
+    must(client.post(f"/v1/cases/{case_id}/claim", headers=bearer(tokens.reviewer)), 200)
+    objection = {"report_id": report_id, "reason": "A news report, not abuse material."}
+    before = row_counts(runtime)
+    for action, body in (
+        ("claim", None),
+        ("release", None),
+        ("decision", decision_body()),
+        ("escalate", {"reason": "Needs a lead."}),
+        ("objection", objection),
+        ("approval", {"approve": True}),
+    ):
+        refused = client.post(f"/v1/cases/{case_id}/{action}", json=body, headers=uncleared)
+        assert refused.status_code == 404, f"{action}: {refused.status_code}"
     assert row_counts(runtime) == before
 
 
