@@ -46,11 +46,30 @@ from tests.portal_helpers import console_signed_in, form_value, signed_in
 
 MATRIX = Path(__file__).parent.parent / "access_matrix.csv"
 RECORD = os.environ.get("TANGGAP_RECORD_ACCESS_MATRIX") == "1"
-ROLES = ("none", "platform", "flagger", "reviewer", "reviewer_uncleared", "lead", "admin")
+ROLES = (
+    "none",
+    "platform",
+    "platform_other",
+    "flagger",
+    "reviewer",
+    "reviewer_uncleared",
+    "lead",
+    "admin",
+)
 # Roles a later issue adds: their column stays empty until the role exists.
 LATER_ROLES = ("legal",)
 COLUMNS = ("method", "path", *ROLES, *LATER_ROLES, "note")
-RUN_ORDER = ("none", "platform", "flagger", "reviewer_uncleared", "reviewer", "lead", "admin")
+# Another platform principal comes after the first: it finds the first one's posts sent.
+RUN_ORDER = (
+    "none",
+    "platform",
+    "platform_other",
+    "flagger",
+    "reviewer_uncleared",
+    "reviewer",
+    "lead",
+    "admin",
+)
 PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 LANGUAGES = ("id", "en", "ms")
 CSAM = "child_sexual_abuse"
@@ -176,6 +195,7 @@ def people(app: FastAPI, runtime: Runtime, stack: ExitStack) -> dict[str, Person
     found = {
         "none": Person(browser()),
         "platform": Person(browser(), make_token(runtime, "platform")),
+        "platform_other": Person(browser(), make_token(runtime, "platform", name="another")),
     }
     flagger = Person(browser(), area="portal")
     signed_in(flagger.browser, runtime, "Cyber Desk A", "analis@desk-a.example")
