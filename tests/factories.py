@@ -227,6 +227,7 @@ def seed_cases(runtime: Runtime, count: int, channel: str = "antrian") -> list[s
                 secret_key=runtime.settings.secret_key,
                 actor=caller.audit_actor,
                 inspector=runtime.pipeline,
+                owner_id=caller.id,
             )
             intake = reports.submit(
                 session=session,

@@ -129,7 +129,13 @@ Handle = Annotated[
     WithJsonSchema({"type": "string", "pattern": HANDLE_PATTERN}),
 ]
 # A message id in a body or a path: ASCII digits only when written as text, 1 to 2**53.
-MessageId = Annotated[int, BeforeValidator(_message_id), Interval(ge=1, le=MAX_MESSAGE_ID)]
+MessageId = Annotated[
+    int,
+    BeforeValidator(_message_id),
+    Interval(ge=1, le=MAX_MESSAGE_ID),
+    # Stated by hand: behind a BeforeValidator pydantic would write the bounds as "ge"/"le".
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_MESSAGE_ID}),
+]
 CountryCode = Annotated[
     str,
     AfterValidator(normalise_country),

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from tanggap.db.migrate import upgrade
+from tanggap.db.migrate import alembic_config, upgrade
 from tanggap.db.session import make_engine
 from tanggap.runtime import Runtime
 from tanggap.tables import Base
@@ -100,4 +101,38 @@ def test_an_upgrade_keeps_the_rows_of_a_database_in_use(tmp_path: Path) -> None:
         assert conn.execute(sa.text("PRAGMA foreign_key_check")).all() == []
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
+
+
+def test_posts_stored_before_owners_belong_to_the_only_platform_principal(
+    database_url: str,
+) -> None:
+    """Migration 0008 gives the posts already stored to the platform principal when there is
+    one; with two, it cannot tell whose they are and leaves them to the first that resends."""
+    tables = Base.metadata.tables
+    principals, channels, posts = tables["principals"], tables["channels"], tables["posts"]
+    first, second = uuid.uuid4(), uuid.uuid4()
+    engine = make_engine(database_url)
+    try:
+        command.downgrade(alembic_config(database_url), "0007")
+        with engine.begin() as conn:
+            for principal_id, role in ((first, "platform"), (uuid.uuid4(), "admin")):
+                conn.execute(principals.insert().values(id=principal_id, role=role, name=role))
+            conn.execute(channels.insert().values(id=1, handle="lama"))
+            posted = datetime(2026, 11, 24, tzinfo=UTC)
+            conn.execute(
+                posts.insert().values(
+                    id=1, channel_id=1, message_id=1, posted_at=posted, author_ref="a"
+                )
+            )
+        upgrade(database_url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(posts.c.ingested_by_id)).scalar_one() == first
+        command.downgrade(alembic_config(database_url), "0007")
+        with engine.begin() as conn:
+            conn.execute(principals.insert().values(id=second, role="platform", name="another"))
+    finally:
+        upgrade(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(posts.c.ingested_by_id)).scalar_one() is None
     engine.dispose()

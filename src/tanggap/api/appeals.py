@@ -57,9 +57,14 @@ def file_appeal(
 
 
 @router.get("/v1/appeals/{appeal_id}", response_model=AppealOut)
-def get_appeal(appeal_id: uuid.UUID, session: SessionDep, caller: PlatformOrStaff) -> AppealOut:
-    """Show where an appeal stands."""
-    return service.appeal_out(service.get(session=session, appeal_id=appeal_id))
+def get_appeal(
+    appeal_id: uuid.UUID, session: SessionDep, caller: PlatformOrStaff, runtime: RuntimeDep
+) -> AppealOut:
+    """Show where an appeal you filed (or may review) stands."""
+    appeal = service.get_visible(
+        session=session, caller=caller, appeal_id=appeal_id, policy=runtime.policy
+    )
+    return service.appeal_out(appeal)
 
 
 @router.get("/v1/posts/{channel}/{message_id}/statement", response_model=StatementOfReasons)
@@ -71,4 +76,10 @@ def statement_of_reasons(
     runtime: RuntimeDep,
 ) -> StatementOfReasons:
     """The statement of reasons (EU DSA Art. 17) for the decision standing on a post."""
-    return statement(session=session, channel=channel, message_id=message_id, policy=runtime.policy)
+    return statement(
+        session=session,
+        caller=caller,
+        channel=channel,
+        message_id=message_id,
+        policy=runtime.policy,
+    )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
+from tanggap.auth.schemas import Caller
 from tanggap.cases import cascade, claims, priority
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case, Decision
@@ -133,8 +134,11 @@ def claim_case(
 
 
 @router.post("/{case_id}/release", response_model=CaseOut, responses=answers(Conflict))
-def release_case(case_id: uuid.UUID, session: SessionDep, caller: Staff) -> CaseOut:
+def release_case(
+    case_id: uuid.UUID, session: SessionDep, caller: Staff, runtime: RuntimeDep
+) -> CaseOut:
     """Give a case you hold back to its queue."""
+    _visible(session, caller, runtime, case_id)
     case = claims.release(session=session, caller=caller, case_id=case_id)
     session.commit()
     return case_out(session, case)
@@ -147,6 +151,7 @@ def decide_case(
     case_id: uuid.UUID, data: DecisionIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
 ) -> DecisionOut:
     """Decide a case you hold; its actions are queued with it and delivered right after."""
+    _visible(session, caller, runtime, case_id)
     result = decisions.decide_case(
         session=session,
         caller=caller,
@@ -184,6 +189,7 @@ def escalate_case(
     case_id: uuid.UUID, data: EscalationIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
 ) -> CaseOut:
     """Hand a case you hold to the leads, with the reason (they are alerted)."""
+    _visible(session, caller, runtime, case_id)
     case = decisions.escalate_case(
         session=session, caller=caller, case_id=case_id, data=data, notifier=runtime.notifier
     )
@@ -230,6 +236,13 @@ def apply_to_near_duplicates(
             for r in results
         ]
     )
+
+
+def _visible(session: Session, caller: Caller, runtime: Runtime, case_id: uuid.UUID) -> None:
+    """Refuse a case the caller may not see (a category they are not cleared for, say) with
+    the 404 of a case that does not exist, before any answer could tell it exists."""
+    skills = reviewers.skills_of(session=session, principal_id=caller.id)
+    cases.get(session=session, case_id=case_id, skills=skills, policy=runtime.policy)
 
 
 def near_duplicate_out(session: Session, case_id: uuid.UUID) -> list[NearDuplicateOut]:

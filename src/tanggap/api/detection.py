@@ -17,6 +17,7 @@ from tanggap.errors import InvalidInput, NotFound
 from tanggap.http.deps import RuntimeDep, SessionDep, Staff, require
 from tanggap.http.openapi import answers
 from tanggap.posts import service as posts
+from tanggap.reports import service as reports
 from tanggap.validation import Handle, MessageId
 
 router = APIRouter(tags=["detection"])
@@ -34,11 +35,17 @@ class SignalOut(BaseModel):
 
 @router.get("/v1/posts/{channel}/{message_id}/signals", response_model=list[SignalOut])
 def post_signals(
-    channel: Handle, message_id: MessageId, session: SessionDep, caller: Staff
+    channel: Handle,
+    message_id: MessageId,
+    session: SessionDep,
+    caller: Staff,
+    runtime: RuntimeDep,
 ) -> list[SignalOut]:
-    """List a post's signals, strongest first."""
+    """List a post's signals, strongest first (a post whose case or reports are in a category
+    you are not cleared for is not found)."""
     post = posts.get(session=session, handle=channel, message_id=message_id)
-    if post is None:
+    hidden = reports.hidden_categories(session=session, caller=caller, policy=runtime.policy)
+    if post is None or reports.post_hidden(session=session, post_id=post.id, hidden=hidden):
         raise NotFound(f"no post {posts.post_url(channel, message_id)}", field="message_id")
     return [
         SignalOut(

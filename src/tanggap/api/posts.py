@@ -67,6 +67,7 @@ def ingest_post(
         secret_key=runtime.settings.secret_key,
         actor=caller.audit_actor,
         inspector=runtime.pipeline,
+        owner_id=caller.id,
     )
     session.commit()
     _after_commit(runtime, [result])
@@ -88,6 +89,7 @@ def ingest_posts(
         secret_key=runtime.settings.secret_key,
         actor=caller.audit_actor,
         inspector=runtime.pipeline,
+        owner_id=caller.id,
     )
     session.commit()
     _after_commit(runtime, results)

@@ -138,6 +138,7 @@ def _count(accepted: list[ReportIn]) -> None:
 def list_reports(
     session: SessionDep,
     caller: AnyCaller,
+    runtime: RuntimeDep,
     status: Annotated[
         list[str] | None, Query(json_schema_extra={"items": {"enum": list(REPORT_STATUSES)}})
     ] = None,
@@ -153,6 +154,7 @@ def list_reports(
     reports, total = service.list_visible(
         session=session,
         caller=caller,
+        policy=runtime.policy,
         statuses=status,
         since=since,
         until=until,
@@ -165,7 +167,11 @@ def list_reports(
 
 
 @router.get("/{report_id}", response_model=ReportOut)
-def get_report(report_id: uuid.UUID, session: SessionDep, caller: AnyCaller) -> ReportOut:
+def get_report(
+    report_id: uuid.UUID, session: SessionDep, caller: AnyCaller, runtime: RuntimeDep
+) -> ReportOut:
     """Show a report's status and clock and, once decided, its outcome and public explanation."""
-    report = service.get_visible(session=session, caller=caller, report_id=report_id)
+    report = service.get_visible(
+        session=session, caller=caller, report_id=report_id, policy=runtime.policy
+    )
     return present(session=session, reports=[report])[0]

@@ -33,15 +33,18 @@ def message_out(message: ReportMessage) -> MessageOut:
 
 
 @router.get("/v1/reports/{report_id}/messages", response_model=Thread, responses=answers(Conflict))
-def read_thread(report_id: uuid.UUID, session: SessionDep, caller: Participant) -> Thread:
+def read_thread(
+    report_id: uuid.UUID, session: SessionDep, caller: Participant, runtime: RuntimeDep
+) -> Thread:
     """Read a report's thread, oldest first; the other side's messages become read.
 
     The one GET that writes, and on purpose: it is the API's read receipt, documented since the
     first release (docs/flaggers.md), which flaggers' systems rely on. Marking read is
     idempotent, and it changes no report, case or decision."""
-    threads.mark_read(session=session, caller=caller, report_id=report_id)
+    policy = runtime.policy
+    threads.mark_read(session=session, caller=caller, report_id=report_id, policy=policy)
     session.commit()
-    found = threads.thread(session=session, caller=caller, report_id=report_id)
+    found = threads.thread(session=session, caller=caller, report_id=report_id, policy=policy)
     return Thread(report_id=report_id, messages=[message_out(m) for m in found])
 
 
@@ -65,6 +68,7 @@ def write_message(
         report_id=report_id,
         body=data.body,
         notifier=runtime.notifier,
+        policy=runtime.policy,
     )
     session.commit()
     return message_out(message)
@@ -91,6 +95,7 @@ def object_to_report(
         report_id=data.report_id,
         reason=data.reason,
         notifier=runtime.notifier,
+        policy=runtime.policy,
     )
     session.commit()
     return message_out(message)

@@ -13,7 +13,7 @@ from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
 from tanggap.cases import decisions, states
 from tanggap.cases import service as cases
-from tanggap.cases.models import Decision
+from tanggap.cases.models import Case, Decision
 from tanggap.cases.schemas import RESTRICTING_OUTCOMES
 from tanggap.cases.states import CaseState
 from tanggap.db.base import utcnow
@@ -21,6 +21,7 @@ from tanggap.errors import Conflict, InvalidInput, NotFound
 from tanggap.policy.schemas import Policy
 from tanggap.posts import service as posts
 from tanggap.posts.models import Post
+from tanggap.reports import service as reports
 
 
 def post_named(session: Session, channel: str, message_id: int) -> Post:
@@ -41,10 +42,30 @@ def first_instance(*, session: Session, case_id: uuid.UUID) -> Decision | None:
     return session.get(Decision, appeal.appealed_decision_id) if appeal else None
 
 
+def post_of_caller(
+    *, session: Session, caller: Caller, channel: str, message_id: int, policy: Policy
+) -> Post:
+    """Return a post the caller may ask about: a platform principal only the posts it sent,
+    staff those whose case and reports are in categories they are cleared for; anyone else gets
+    NotFound, as for a post that does not exist."""
+    post = post_named(session, channel, message_id)
+    hidden = reports.hidden_categories(session=session, caller=caller, policy=policy)
+    mine = posts.owned_by(post, caller.id) if caller.role == "platform" else caller.is_staff
+    if not mine or reports.post_hidden(session=session, post_id=post.id, hidden=hidden):
+        raise NotFound(f"no post {posts.post_url(channel, message_id)}", field="message_id")
+    return post
+
+
 def file(*, session: Session, caller: Caller, data: AppealIn, policy: Policy) -> Appeal:
-    """File an appeal against the decision restricting a post; it becomes a case again, for a
-    reviewer other than the decision's author."""
-    post = post_named(session, data.channel, data.message_id)
+    """File an appeal against the decision restricting a post the caller sent; it becomes a
+    case again, for a reviewer other than the decision's author."""
+    post = post_of_caller(
+        session=session,
+        caller=caller,
+        channel=data.channel,
+        message_id=data.message_id,
+        policy=policy,
+    )
     case = cases.lock_of_post(session=session, post_id=post.id)
     decision = first_instance(session=session, case_id=case.id) if case else None
     if case is None or decision is None or decision.outcome not in RESTRICTING_OUTCOMES:
@@ -110,9 +131,22 @@ def appeal_out(appeal: Appeal) -> AppealOut:
     )
 
 
-def get(*, session: Session, appeal_id: object) -> Appeal:
-    """Return one appeal or raise NotFound."""
+def get_visible(
+    *, session: Session, caller: Caller, appeal_id: uuid.UUID, policy: Policy
+) -> Appeal:
+    """Return an appeal the caller may see (a platform principal those it filed, staff those on
+    cases in categories they are cleared for) or raise NotFound."""
     appeal = session.get(Appeal, appeal_id)
-    if appeal is None:
+    if appeal is not None and caller.role == "platform":
+        visible = appeal.filed_by_id == caller.id
+    elif appeal is not None and caller.is_staff:
+        hidden = reports.hidden_categories(session=session, caller=caller, policy=policy)
+        case = session.get(Case, appeal.case_id)
+        visible = case is not None and not reports.post_hidden(
+            session=session, post_id=case.post_id, hidden=hidden
+        )
+    else:
+        visible = False
+    if appeal is None or not visible:
         raise NotFound(f"no appeal {appeal_id}", field="appeal_id")
     return appeal

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from tanggap.actions.models import Action
 from tanggap.appeals.models import Appeal, AppealState
 from tanggap.appeals.schemas import Redress, Restriction, StatementOfReasons
-from tanggap.appeals.service import appeal_out, first_instance, post_named
+from tanggap.appeals.service import appeal_out, first_instance, post_of_caller
+from tanggap.auth.schemas import Caller
 from tanggap.cases.models import Case
 from tanggap.errors import NotFound
 from tanggap.policy.schemas import Policy
@@ -33,10 +34,13 @@ VISIBILITY = {
 
 
 def statement(
-    *, session: Session, channel: str, message_id: int, policy: Policy
+    *, session: Session, caller: Caller, channel: str, message_id: int, policy: Policy
 ) -> StatementOfReasons:
-    """Build the statement of reasons for the decision standing on a post."""
-    post = post_named(session, channel, message_id)
+    """Build the statement of reasons for the decision standing on a post the caller may ask
+    about (``post_of_caller``)."""
+    post = post_of_caller(
+        session=session, caller=caller, channel=channel, message_id=message_id, policy=policy
+    )
     case = session.execute(select(Case).where(Case.post_id == post.id)).scalar_one_or_none()
     decision = first_instance(session=session, case_id=case.id) if case else None
     if case is None or decision is None:

@@ -31,12 +31,16 @@ def is_fallback(queue: str) -> bool:
     return queue.startswith(f"{FALLBACK}:")
 
 
+def uncleared(skills: Skills, policy: Policy) -> list[str]:
+    """Return the restricted categories ``skills`` hold no clearance for."""
+    return [c.id for c in policy.categories if c.restricted and c.id not in skills.clearances]
+
+
 def may_see(skills: Skills, policy: Policy) -> ColumnElement[bool]:
     """The cases ``skills`` allow: languages read (leads also the fallback queue, admins every
     language), restricted categories only with a clearance, never escalated ones below lead."""
-    restricted = [c.id for c in policy.categories if c.restricted]
-    uncleared = [c for c in restricted if c not in skills.clearances]
-    category_ok: ColumnElement[bool] = not_(Case.category.in_(uncleared)) if uncleared else true()
+    hidden = uncleared(skills, policy)
+    category_ok: ColumnElement[bool] = not_(Case.category.in_(hidden)) if hidden else true()
     if skills.role == "admin":
         return category_ok
     reads = Case.language.in_(sorted(skills.languages | {UNDETERMINED_LANGUAGE}))

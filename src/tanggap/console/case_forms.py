@@ -123,6 +123,8 @@ def reply(
             report_id=uuid.UUID(report_id),
             body=MessageIn(body=body).body,
             notifier=form.runtime.notifier,
+            policy=form.runtime.policy,
+            case_id=form.case.id,
         )
         form.session.commit()
     except (ValueError, ValidationError, TanggapError):

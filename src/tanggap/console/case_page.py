@@ -44,7 +44,11 @@ def threads_read(form: FormOnCase, upto: Annotated[str, Form(max_length=64)] = "
         message = exc.message if isinstance(exc, InvalidInput) else "not a time"
         return Response(f"upto: {message}", status_code=422, media_type="text/plain")
     case_page.mark_threads_read(
-        session=form.session, caller=form.login.caller, case=form.case, upto=shown
+        session=form.session,
+        caller=form.login.caller,
+        case=form.case,
+        upto=shown,
+        policy=form.runtime.policy,
     )
     form.session.commit()
     return Response(status_code=204)

@@ -135,6 +135,7 @@ def load(
                 secret_key=secret_key,
                 actor=platform_actor,
                 inspector=inspector,
+                owner_id=callers["platform"].id,
             )
             result.posts += 1
 

@@ -73,6 +73,7 @@ def _filters(
 def report_list(
     request: Request,
     session: SessionDep,
+    runtime: RuntimeDep,
     login: PortalLogin,
     status: Annotated[str | None, Query()] = None,
     since: Annotated[str | None, Query()] = None,
@@ -85,6 +86,7 @@ def report_list(
     found, total = service.list_visible(
         session=session,
         caller=login.caller,
+        policy=runtime.policy,
         statuses=statuses,
         since=start,
         until=end,
@@ -107,6 +109,7 @@ def report_list(
 @router.get("/reports.csv")
 def report_export(
     session: SessionDep,
+    runtime: RuntimeDep,
     login: PortalLogin,
     status: Annotated[str | None, Query()] = None,
     since: Annotated[str | None, Query()] = None,
@@ -117,6 +120,7 @@ def report_export(
     found, _total = service.list_visible(
         session=session,
         caller=login.caller,
+        policy=runtime.policy,
         statuses=statuses,
         since=start,
         until=end,
@@ -251,39 +255,46 @@ def _submit_lines(
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report_page(
-    request: Request, report_id: str, session: SessionDep, login: PortalLogin
+    request: Request, report_id: str, session: SessionDep, runtime: RuntimeDep, login: PortalLogin
 ) -> HTMLResponse:
     """One report: its status and clock, the decision, and the thread (the page then fetches
     the thread with a form of its own, which marks it read)."""
-    report = _visible(session, login, report_id)
-    messages = threads.thread(session=session, caller=login.caller, report_id=report.report_id)
+    report = _visible(session, runtime, login, report_id)
+    messages = threads.thread(
+        session=session, caller=login.caller, report_id=report.report_id, policy=runtime.policy
+    )
     return page(request, "report.html", login, report=report, messages=messages)
 
 
-def _visible(session: Session, login: logins.WebLogin, report_id: str) -> ReportOut:
+def _visible(
+    session: Session, runtime: Runtime, login: logins.WebLogin, report_id: str
+) -> ReportOut:
     try:
         parsed = uuid.UUID(report_id)
-        found = service.get_visible(session=session, caller=login.caller, report_id=parsed)
+        found = service.get_visible(
+            session=session, caller=login.caller, report_id=parsed, policy=runtime.policy
+        )
     except (ValueError, TanggapError) as exc:
         raise NotFoundPage from exc
     return present(session=session, reports=[found])[0]
 
 
 def _read_thread(
-    session: Session, login: logins.WebLogin, report: ReportOut
+    session: Session, runtime: Runtime, login: logins.WebLogin, report: ReportOut
 ) -> list[ReportMessage]:
     """The thread, its platform messages marked read (the flagger has it in front of them)."""
-    threads.mark_read(session=session, caller=login.caller, report_id=report.report_id)
+    caller, policy = login.caller, runtime.policy
+    threads.mark_read(session=session, caller=caller, report_id=report.report_id, policy=policy)
     session.commit()
-    return threads.thread(session=session, caller=login.caller, report_id=report.report_id)
+    return threads.thread(session=session, caller=caller, report_id=report.report_id, policy=policy)
 
 
 @router.get("/reports/{report_id}/status", response_class=HTMLResponse)
 def report_status(
-    request: Request, report_id: str, session: SessionDep, login: PortalLogin
+    request: Request, report_id: str, session: SessionDep, runtime: RuntimeDep, login: PortalLogin
 ) -> HTMLResponse:
     """The status panel alone, polled by the report page."""
-    report = _visible(session, login, report_id)
+    report = _visible(session, runtime, login, report_id)
     return page(request, "_status.html", login, report=report)
 
 
@@ -292,14 +303,15 @@ def report_thread(
     request: Request,
     report_id: str,
     session: SessionDep,
+    runtime: RuntimeDep,
     login: PortalLogin,
     csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     """The thread alone, fetched by the report page when it shows and then every few seconds;
     the platform's messages it shows are marked read."""
     check_csrf(login, csrf_token)
-    report = _visible(session, login, report_id)
-    messages = _read_thread(session, login, report)
+    report = _visible(session, runtime, login, report_id)
+    messages = _read_thread(session, runtime, login, report)
     return page(request, "_messages.html", login, report=report, messages=messages)
 
 
@@ -316,7 +328,7 @@ def report_message(
     """Write on the thread; answer the refreshed thread."""
     check_csrf(login, csrf_token)
     i18n.use(getattr(request.state, "language", None))
-    report = _visible(session, login, report_id)
+    report = _visible(session, runtime, login, report_id)
     error = None
     try:
         data = MessageIn(body=body).body
@@ -326,9 +338,10 @@ def report_message(
             report_id=report.report_id,
             body=data,
             notifier=runtime.notifier,
+            policy=runtime.policy,
         )
     except (InvalidInput, ValidationError) as exc:
         session.rollback()
         error = exc.message if isinstance(exc, InvalidInput) else i18n.gettext("Write a message.")
-    messages = _read_thread(session, login, report)
+    messages = _read_thread(session, runtime, login, report)
     return page(request, "_thread.html", login, report=report, messages=messages, error=error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -25,6 +26,11 @@ class Post(Base):
     author_ref: Mapped[str] = mapped_column(String(64), index=True)
     language: Mapped[str | None] = mapped_column(String(8))
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The platform principal that sent it first: its owner, the only one that may send it again,
+    # appeal its decision and read its statement of reasons.
+    ingested_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("principals.id"), index=True
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     media: Mapped[list[PostMedia]] = relationship(

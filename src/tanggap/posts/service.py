@@ -13,7 +13,7 @@ from tanggap.audit import service as audit
 from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
 from tanggap.detectors.hashing import HashError, file_hashes
-from tanggap.errors import InvalidInput, TanggapError
+from tanggap.errors import Conflict, InvalidInput, TanggapError
 from tanggap.posts.inspection import PostInspector, Waiting
 from tanggap.posts.models import Post, PostMedia
 from tanggap.posts.schemas import MediaIn, PostIn
@@ -108,9 +108,16 @@ def _media_rows(media: list[MediaIn]) -> list[tuple[str | None, ...]]:
 
 
 def ingest(
-    *, session: Session, data: PostIn, secret_key: str, actor: str, inspector: PostInspector
+    *,
+    session: Session,
+    data: PostIn,
+    secret_key: str,
+    actor: str,
+    inspector: PostInspector,
+    owner_id: uuid.UUID | None = None,
 ) -> IngestResult:
-    """Store a post, or update the stored copy when the platform sends it again."""
+    """Store a post, or update the stored copy when its owner sends it again (``owner_id``: the
+    platform principal sending it; None for internal callers, which skip the owner check)."""
     media, pending = hashed_media(data.media)
     data = data.model_copy(update={"media": media})
     channel, _ = channels.ensure(session=session, handle=data.channel, actor=actor)
@@ -132,6 +139,7 @@ def ingest(
             views=data.views,
             author_ref=author_ref,
             media=_new_media(data.media, pending),
+            ingested_by_id=owner_id,
         )
         try:
             with session.begin_nested():
@@ -139,6 +147,7 @@ def ingest(
         except IntegrityError:
             # The same post arrived concurrently and was stored first: treat this as a resend.
             post = session.execute(stored).scalar_one()
+            _require_owner(post, owner_id)
             return _resend(session, post, channel, data, author_ref, actor, inspector, pending)
         audit.record(
             session=session,
@@ -161,7 +170,27 @@ def ingest(
             queued_actions=inspection.queued_actions,
         )
 
+    _require_owner(post, owner_id)
     return _resend(session, post, channel, data, author_ref, actor, inspector, pending)
+
+
+def _require_owner(post: Post, owner_id: uuid.UUID | None) -> None:
+    """Refuse a resend from a platform principal other than the post's owner; a post stored
+    before owners were recorded goes to the first that sends it again."""
+    if owner_id is None:
+        return
+    if post.ingested_by_id is None:
+        post.ingested_by_id = owner_id
+    elif post.ingested_by_id != owner_id:
+        raise Conflict(
+            f"post {post.message_id} of this channel was sent by another platform principal",
+            field="message_id",
+        )
+
+
+def owned_by(post: Post, principal_id: uuid.UUID) -> bool:
+    """Tell whether ``principal_id`` is the platform principal that sent ``post``."""
+    return post.ingested_by_id is not None and post.ingested_by_id == principal_id
 
 
 def ingest_many(
@@ -171,6 +200,7 @@ def ingest_many(
     secret_key: str,
     actor: str,
     inspector: PostInspector,
+    owner_id: uuid.UUID | None = None,
 ) -> list[IngestResult]:
     """Store many posts in the caller's transaction; the first that cannot be stored stops the
     batch, its error naming ``posts.N``, and nothing of the batch is kept (the caller rolls back).
@@ -185,6 +215,7 @@ def ingest_many(
                     secret_key=secret_key,
                     actor=actor,
                     inspector=inspector,
+                    owner_id=owner_id,
                 )
             )
         except TanggapError as exc:

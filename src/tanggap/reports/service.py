@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, and_, false, func, select, true
 from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
@@ -16,6 +17,7 @@ from tanggap.auth.schemas import Caller
 from tanggap.cases import decisions
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case
+from tanggap.cases.routing import uncleared
 from tanggap.cases.states import CaseState
 from tanggap.db.base import utcnow
 from tanggap.errors import Forbidden, InvalidInput, NotFound
@@ -27,6 +29,7 @@ from tanggap.posts.models import Post
 from tanggap.pseudonyms import user_ref
 from tanggap.reports.models import Report, ReportStatus
 from tanggap.reports.schemas import OPEN_STATUSES, REPORT_STATUSES, SETTLED_STATUSES, ReportIn
+from tanggap.reviewers import service as reviewers
 from tanggap.validation import bounded_time
 
 # A new report on a post taken down everywhere is answered by that takedown.
@@ -169,7 +172,10 @@ def _open_duplicate(
     if caller.role == "flagger":
         query = query.where(Report.flagger_org_id == caller.org_id)
     elif reporter_ref is not None:
-        query = query.where(Report.reporter_ref == reporter_ref)
+        # The same user of the same platform principal: another principal's users are others.
+        query = query.where(Report.reporter_ref == reporter_ref).where(
+            Report.submitted_by_id == caller.id
+        )
     else:
         return None
     return session.execute(query.order_by(Report.received_at).limit(1)).scalars().first()
@@ -213,21 +219,36 @@ def settle_actioned(
     return settled
 
 
-def get_visible(*, session: Session, caller: Caller, report_id: uuid.UUID) -> Report:
+def hidden_categories(*, session: Session, caller: Caller, policy: Policy) -> list[str]:
+    """Return the restricted categories a staff caller is not cleared for (none for others)."""
+    if not caller.is_staff:
+        return []
+    skills = reviewers.skills_of(session=session, principal_id=caller.id)
+    return uncleared(skills, policy)
+
+
+def get_visible(
+    *, session: Session, caller: Caller, report_id: uuid.UUID, policy: Policy
+) -> Report:
     """Return a report the caller may see; anyone else gets NotFound, not a hint it exists."""
-    report = session.get(Report, report_id)
-    if report is None or not can_see(caller, report):
+    hidden = hidden_categories(session=session, caller=caller, policy=policy)
+    report = session.execute(
+        select(Report).where(Report.id == report_id).where(visible_to(caller, hidden))
+    ).scalar_one_or_none()
+    if report is None:
         raise NotFound(f"no report {report_id}", field="report_id")
     return report
 
 
-def can_see(caller: Caller, report: Report) -> bool:
-    """Tell whether ``caller`` may see ``report``: its organisation, or staff."""
-    if caller.is_staff:
-        return True
-    if caller.role == "flagger":
-        return report.flagger_org_id is not None and report.flagger_org_id == caller.org_id
-    return caller.role == "platform" and report.source == "user"
+def post_hidden(*, session: Session, post_id: int, hidden: Collection[str]) -> bool:
+    """Tell whether a post's case or one of its reports is in a category in ``hidden``."""
+    if not hidden:
+        return False
+    in_case = select(Case.id).where(Case.post_id == post_id).where(Case.category.in_(hidden))
+    in_report = (
+        select(Report.id).where(Report.post_id == post_id).where(Report.category.in_(hidden))
+    )
+    return session.execute(in_case.union_all(in_report).limit(1)).first() is not None
 
 
 def invalid_status(value: str) -> NoReturn:
@@ -236,14 +257,19 @@ def invalid_status(value: str) -> NoReturn:
     raise InvalidInput(f"unknown status {value!r}; known: {known}", field="status")
 
 
-def visible_to(caller: Caller) -> ColumnElement[bool]:
-    """Return the condition selecting the reports ``caller`` may see."""
+def visible_to(caller: Caller, hidden: Collection[str] = ()) -> ColumnElement[bool]:
+    """Return the condition selecting the reports ``caller`` may see: staff every report but
+    those whose own or whose case's category is in ``hidden``, a flagger its organisation's, a
+    platform principal the user reports it submitted."""
     if caller.is_staff:
-        return true()
+        if not hidden:
+            return true()
+        hidden_cases = select(Case.id).where(Case.category.in_(hidden))
+        return and_(Report.category.not_in(hidden), Report.case_id.not_in(hidden_cases))
     if caller.role == "flagger" and caller.org_id is not None:
         return Report.flagger_org_id == caller.org_id
     if caller.role == "platform":
-        return Report.source == "user"
+        return and_(Report.source == "user", Report.submitted_by_id == caller.id)
     return false()
 
 
@@ -251,6 +277,7 @@ def list_visible(
     *,
     session: Session,
     caller: Caller,
+    policy: Policy,
     statuses: list[str] | None,
     since: datetime | None,
     until: datetime | None,
@@ -258,7 +285,8 @@ def list_visible(
     offset: int,
 ) -> tuple[list[Report], int]:
     """Return a page of the reports the caller may see, newest first, and their total."""
-    query = select(Report).where(visible_to(caller))
+    hidden = hidden_categories(session=session, caller=caller, policy=policy)
+    query = select(Report).where(visible_to(caller, hidden))
     if statuses:
         query = query.where(Report.status.in_(statuses))
     if since is not None:

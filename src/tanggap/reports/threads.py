@@ -17,11 +17,13 @@ from tanggap.cases import service as cases
 from tanggap.cases.models import Case
 from tanggap.cases.states import CaseState
 from tanggap.db.base import rowcount, utcnow
-from tanggap.errors import Conflict, Forbidden, InvalidInput
+from tanggap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tanggap.notify.port import Notifier, ThreadNote
+from tanggap.policy.schemas import Policy
 from tanggap.reports import service as reports
 from tanggap.reports.models import MessageKind, Report, ReportMessage, ReportStatus, ThreadSide
 from tanggap.reports.schemas import OPEN_STATUSES
+from tanggap.reviewers import service as reviewers
 
 
 def side_of(caller: Caller) -> ThreadSide:
@@ -33,11 +35,13 @@ def side_of(caller: Caller) -> ThreadSide:
     raise Forbidden(f"a {caller.role} has no part in report threads")
 
 
-def thread(*, session: Session, caller: Caller, report_id: uuid.UUID) -> list[ReportMessage]:
+def thread(
+    *, session: Session, caller: Caller, report_id: uuid.UUID, policy: Policy
+) -> list[ReportMessage]:
     """Return the thread of a report the caller may see, oldest first (reading changes
     nothing: see ``mark_read``)."""
     side_of(caller)
-    report = reports.get_visible(session=session, caller=caller, report_id=report_id)
+    report = reports.get_visible(session=session, caller=caller, report_id=report_id, policy=policy)
     return list(
         session.execute(
             select(ReportMessage)
@@ -49,12 +53,17 @@ def thread(*, session: Session, caller: Caller, report_id: uuid.UUID) -> list[Re
 
 
 def mark_read(
-    *, session: Session, caller: Caller, report_id: uuid.UUID, upto: datetime | None = None
+    *,
+    session: Session,
+    caller: Caller,
+    report_id: uuid.UUID,
+    policy: Policy,
+    upto: datetime | None = None,
 ) -> int:
     """Mark the other side's messages read by the caller's side (only those written by ``upto``,
     when given: what a page showed), audited; return how many."""
     side = side_of(caller)
-    report = reports.get_visible(session=session, caller=caller, report_id=report_id)
+    report = reports.get_visible(session=session, caller=caller, report_id=report_id, policy=policy)
     column = "read_by_flagger_at" if side == "flagger" else "read_by_platform_at"
     unread = rowcount(
         session.execute(
@@ -86,10 +95,15 @@ def post_message(
     report_id: uuid.UUID,
     body: str,
     notifier: Notifier,
+    policy: Policy,
+    case_id: uuid.UUID | None = None,
 ) -> ReportMessage:
-    """Add a message to the thread; a flagger's answer to an objection puts the report back."""
+    """Add a message to the thread (of a report of ``case_id``, when given); a flagger's answer
+    to an objection puts the report back."""
     side = side_of(caller)
-    report = reports.get_visible(session=session, caller=caller, report_id=report_id)
+    report = reports.get_visible(session=session, caller=caller, report_id=report_id, policy=policy)
+    if case_id is not None and report.case_id != case_id:
+        raise NotFound(f"case {case_id} has no report {report_id}", field="report_id")
     if report.source != "flagger":
         raise Conflict("only trusted flaggers' reports have a thread", field="report_id")
     message = _add(session, caller, report, side, "message", body)
@@ -108,8 +122,12 @@ def object_to(
     report_id: uuid.UUID,
     reason: str,
     notifier: Notifier,
+    policy: Policy,
 ) -> ReportMessage:
-    """Record the platform's reasoned objection to a flagger's report instead of acting on it."""
+    """Record the platform's reasoned objection to a flagger's report instead of acting on it
+    (on a case the caller may see: any other is not found)."""
+    skills = reviewers.skills_of(session=session, principal_id=caller.id)
+    cases.get(session=session, case_id=case_id, skills=skills, policy=policy)
     case = cases.lock(session=session, case_id=case_id)
     claims.require_claim(case=case, caller=caller)
     report = session.get(Report, report_id)

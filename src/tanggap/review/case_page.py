@@ -22,6 +22,7 @@ from tanggap.policy.schemas import Category, Policy
 from tanggap.policy.service import find_category
 from tanggap.posts import service as posts
 from tanggap.posts.models import Post
+from tanggap.reports import service as reports
 from tanggap.reports import threads
 from tanggap.reports.models import Report, ReportMessage
 
@@ -86,11 +87,13 @@ def load(
     assert channel is not None
     category = find_category(policy, case.category)
     assert category is not None
+    hidden = reports.hidden_categories(session=session, caller=caller, policy=policy)
     report_rows = list(
         session.execute(
             select(Report, FlaggerOrg.name)
             .outerjoin(FlaggerOrg, FlaggerOrg.id == Report.flagger_org_id)
             .where(Report.case_id == case.id)
+            .where(reports.visible_to(caller, hidden))
             .order_by(Report.received_at)
         ).all()
     )
@@ -98,7 +101,9 @@ def load(
         ReportView(
             report=report,
             organisation=org,
-            messages=threads.thread(session=session, caller=caller, report_id=report.id)
+            messages=threads.thread(
+                session=session, caller=caller, report_id=report.id, policy=policy
+            )
             if report.source == "flagger"
             else [],
         )
@@ -138,17 +143,23 @@ def load(
 
 
 def mark_threads_read(
-    *, session: Session, caller: Caller, case: Case, upto: datetime | None
+    *, session: Session, caller: Caller, case: Case, upto: datetime | None, policy: Policy
 ) -> int:
-    """Mark the flaggers' messages on the case's reports read by the platform (those written by
-    ``upto``, the newest the page showed); return how many."""
+    """Mark the flaggers' messages on the case's reports the caller may see read by the
+    platform (those written by ``upto``, the newest the page showed); return how many."""
+    hidden = reports.hidden_categories(session=session, caller=caller, policy=policy)
     report_ids = list(
         session.execute(
-            select(Report.id).where(Report.case_id == case.id).where(Report.source == "flagger")
+            select(Report.id)
+            .where(Report.case_id == case.id)
+            .where(Report.source == "flagger")
+            .where(reports.visible_to(caller, hidden))
         ).scalars()
     )
     return sum(
-        threads.mark_read(session=session, caller=caller, report_id=report_id, upto=upto)
+        threads.mark_read(
+            session=session, caller=caller, report_id=report_id, upto=upto, policy=policy
+        )
         for report_id in report_ids
     )
 

@@ -1,7 +1,7 @@
 """flagger organisations are unique by their folded name, in every script
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02 19:30:00
 """
 
@@ -13,8 +13,8 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
