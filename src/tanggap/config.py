@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     lead_webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2048)
     lead_webhook_secret: str | None = Field(default=None, min_length=16)
     log_level: str = "INFO"
+    # FULL: a report answered 202 survives an OS crash or power loss (WAL synced at every commit).
+    # NORMAL trades that for speed (bench/intake.py measures the price); EXTRA syncs the folder too.
+    sqlite_synchronous: Literal["FULL", "EXTRA", "NORMAL"] = "FULL"
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

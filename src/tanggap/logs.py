@@ -3,9 +3,51 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
+
+REDACTED = "[redacted]"
+# Values a log must never hold, whatever the code that logs them: request bodies, SQL
+# parameters, credentials, personal contact data.
+SECRET_KEYS = frozenset(
+    {
+        "body",
+        "params",
+        "parameters",
+        "password",
+        "secret",
+        "token",
+        "authorization",
+        "cookie",
+        "email",
+    }
+)
+# SQLAlchemy appends a failed statement's values to its error; PostgreSQL names the
+# conflicting values in a DETAIL line ("Key (name)=(...) already exists").
+_SQL_PARAMETERS = re.compile(
+    r"\[parameters: .*?\](?=\n\(Background on this error)|\[parameters: [^\n]*", re.S
+)
+_DATABASE_DETAIL = re.compile(r"^(\s*DETAIL:).*$", re.M)
+
+
+def scrub(text: str) -> str:
+    """Return ``text`` without the SQL parameters and database details it may quote."""
+    text = _SQL_PARAMETERS.sub(f"[parameters: {REDACTED}]", text)
+    return _DATABASE_DETAIL.sub(rf"\1 {REDACTED}", text)
+
+
+def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Blank secret-named fields and scrub SQL parameters from every text of a log event."""
+    for key, value in event.items():
+        if key.lower() in SECRET_KEYS:
+            event[key] = REDACTED
+        elif isinstance(value, str):
+            event[key] = scrub(value)
+    return event
 
 
 def configure(level: str = "INFO") -> None:
@@ -21,6 +63,7 @@ def configure(level: str = "INFO") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redact,
             structlog.dev.ConsoleRenderer(
                 colors=False, exception_formatter=structlog.dev.plain_traceback
             )

@@ -110,7 +110,7 @@ def build_runtime(settings: Settings, adapter: PlatformAdapter | None = None) ->
     """Build the runtime for ``settings``: engine, session factory, validated policy; the
     built-in pages as the platform unless ``adapter`` says otherwise."""
     policy = load_policy(settings.policy_file)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     factory = make_session_factory(engine)
     return Runtime(
         settings=settings,

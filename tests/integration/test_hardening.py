@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from tanggap import logs
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, row_counts
 
@@ -35,3 +36,69 @@ def test_an_organisation_differing_only_in_case_in_any_script_is_the_same_one(
     assert row_counts(runtime) == before
     listed = client.get("/v1/flaggers", headers=bearer(tokens.admin)).json()
     assert [org["name"] for org in listed].count(first) == 1
+
+
+def _refuse_new_organisations(runtime: Runtime) -> None:
+    # A real database error on insert, as a full disk or a broken constraint would give.
+    with runtime.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON flagger_orgs "
+                "BEGIN SELECT refused_by_the_test(NEW.name); END"  # no such function
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'refused_by_the_test' "
+                "USING DETAIL = 'Key (name)=(' || NEW.name || ') refused'; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON flagger_orgs "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+
+
+def test_a_database_error_logs_neither_the_rows_values_nor_the_body(
+    client: TestClient,
+    tokens: Tokens,
+    runtime: Runtime,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    logs.configure("INFO")
+    _refuse_new_organisations(runtime)
+    capfd.readouterr()
+    body = {
+        "name": "Desk Rahasia 7f3a",
+        "country": "ID",
+        "contact_email": "pejabat.rahasia@example.go.id",
+    }
+    answer = client.post("/v1/flaggers", json=body, headers=bearer(tokens.admin))
+    assert answer.status_code == 500
+    assert "refused_by_the_test" not in answer.text
+    logged = capfd.readouterr().err
+    assert "request.failed" in logged and "refused_by_the_test" in logged
+    for value in ("Desk Rahasia 7f3a", "pejabat.rahasia", "whsec_", tokens.admin):
+        assert value not in logged
+
+
+def test_log_events_drop_secret_fields_and_sql_parameters() -> None:
+    event = logs.redact(
+        None,
+        "error",
+        {
+            "event": "x",
+            "body": '{"note": "hi"}',
+            "Authorization": "Bearer t",
+            "exception": "boom\n[SQL: INSERT]\n[parameters: ('a@b.c', 'whsec_1')]\n"
+            "(Background on this error at: https://sqlalche.me/e/21/gkpj)",
+        },
+    )
+    assert event["body"] == event["Authorization"] == logs.REDACTED
+    assert "a@b.c" not in event["exception"] and "[SQL: INSERT]" in event["exception"]
+
+
+def test_sqlite_commits_are_durable_by_default(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL commits are durable by its own settings")
+    with runtime.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL

@@ -20,10 +20,17 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine for ``url``; SQLite files get their folder, WAL and a busy timeout."""
+SQLITE_SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) -> Engine:
+    """Build an engine for ``url``; SQLite files get their folder, WAL, durable commits
+    (``sqlite_synchronous``) and a busy timeout."""
     url = normalise_url(url)
     parsed = make_url(url)
+    # A database error's message never carries the row's values (an e-mail, a secret): they
+    # would reach the logs with it.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)
@@ -34,12 +41,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+    if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
     engine = create_engine(url, **kwargs)
-    _make_sqlite_single_writer(engine)
+    _make_sqlite_single_writer(engine, sqlite_synchronous)
     return engine
 
 
-def _make_sqlite_single_writer(engine: Engine) -> None:
+def _make_sqlite_single_writer(engine: Engine, synchronous: str) -> None:
     # pysqlite's own transaction handling starts transactions lazily and as DEFERRED, so two
     # writers can both read and then fail to upgrade their lock. Every transaction here starts
     # with BEGIN IMMEDIATE instead: one writer at a time, the others wait (busy timeout).
@@ -49,7 +58,9 @@ def _make_sqlite_single_writer(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # In WAL mode NORMAL may lose the last commits on an OS crash or power loss; FULL
+        # syncs the log at every commit, so an answered write is on disk.
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
