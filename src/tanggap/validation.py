@@ -83,6 +83,25 @@ def _hex(length: int, name: str) -> Callable[[str], str]:
     return check
 
 
+MAX_JSON_DEPTH = 32  # far deeper than any request Tanggap takes; a value nested deeper is refused
+
+
+def json_depth(value: object, limit: int = MAX_JSON_DEPTH) -> int:
+    """Return how deep ``value`` nests lists and objects, counting no further than ``limit + 1``."""
+    # Iterative, so a hostile value cannot exhaust the stack; stops as soon as it is too deep.
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def read_message_id(text: str) -> int:
     """Read a message id written in ASCII digits (1 to 2**53), or raise ValueError."""
     digits = text.strip()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
 from tanggap import logs
 from tanggap.runtime import Runtime
-from tests.factories import Tokens, bearer, row_counts
+from tanggap.validation import MAX_JSON_DEPTH
+from tests.factories import Tokens, bearer, post_body, report_body, row_counts
 
 
 @pytest.mark.parametrize(
@@ -38,8 +42,9 @@ def test_an_organisation_differing_only_in_case_in_any_script_is_the_same_one(
     assert [org["name"] for org in listed].count(first) == 1
 
 
-def _refuse_new_organisations(runtime: Runtime) -> None:
-    # A real database error on insert, as a full disk or a broken constraint would give.
+@pytest.fixture
+def refusing_organisations(runtime: Runtime, tokens: Tokens) -> Iterator[None]:
+    """Make the database refuse every new organisation, as a full disk would; undo it after."""
     with runtime.engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql(
@@ -56,8 +61,19 @@ def _refuse_new_organisations(runtime: Runtime) -> None:
                 "CREATE TRIGGER refuse BEFORE INSERT ON flagger_orgs "
                 "FOR EACH ROW EXECUTE FUNCTION refuse()"
             )
+    yield
+    # PostgreSQL's test database outlives the test (its tables are only emptied).
+    with runtime.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "DROP TRIGGER refuse ON flagger_orgs"
+            if conn.dialect.name != "sqlite"
+            else "DROP TRIGGER refuse"
+        )
+        if conn.dialect.name != "sqlite":
+            conn.exec_driver_sql("DROP FUNCTION refuse()")
 
 
+@pytest.mark.usefixtures("refusing_organisations")
 def test_a_database_error_logs_neither_the_rows_values_nor_the_body(
     client: TestClient,
     tokens: Tokens,
@@ -65,7 +81,6 @@ def test_a_database_error_logs_neither_the_rows_values_nor_the_body(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     logs.configure("INFO")
-    _refuse_new_organisations(runtime)
     capfd.readouterr()
     body = {
         "name": "Desk Rahasia 7f3a",
@@ -102,3 +117,38 @@ def test_sqlite_commits_are_durable_by_default(runtime: Runtime) -> None:
         pytest.skip("PostgreSQL commits are durable by its own settings")
     with runtime.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
+
+
+@pytest.mark.parametrize("depth", [33, 300, 900])
+@pytest.mark.parametrize("key", [None, "deep-1"])
+def test_a_bulk_line_nested_too_deep_is_refused_naming_the_line(
+    client: TestClient, tokens: Tokens, runtime: Runtime, depth: int, key: str | None
+) -> None:
+    client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+    before = row_counts(runtime)
+    deep = "[" * depth + "1" + "]" * depth
+    line = json.dumps(report_body("t.me/beritakita/1"))
+    body = f'{{"reports": [{line}, {{"target": "t.me/beritakita/1", "note": {deep}}}]}}'
+    headers = bearer(tokens.flagger, **({"Idempotency-Key": key} if key else {}))
+    headers["Content-Type"] = "application/json"
+    answer = client.post("/v1/reports/bulk", content=body, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == "reports.1"
+    assert row_counts(runtime) == before
+
+
+def test_a_bulk_line_nested_as_deep_as_allowed_gets_its_own_fate(
+    client: TestClient, tokens: Tokens
+) -> None:
+    client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+    nested: object = "x"
+    for _ in range(MAX_JSON_DEPTH - 1):
+        nested = [nested]
+    lines = [report_body("t.me/beritakita/1"), {"target": "t.me/beritakita/1", "note": nested}]
+    answer = client.post(
+        "/v1/reports/bulk",
+        json={"reports": lines},
+        headers=bearer(tokens.flagger, **{"Idempotency-Key": "deep-ok"}),
+    )
+    assert answer.status_code == 200, answer.text
+    assert [line["status"] for line in answer.json()["results"]] == ["accepted", "invalid"]

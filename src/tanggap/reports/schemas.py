@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     Field,
@@ -18,7 +19,15 @@ from pydantic import (
 
 from tanggap.reports.links import LinkError, parse_post_link
 from tanggap.reports.models import MessageKind, ReportStatus, ThreadSide
-from tanggap.validation import POLICY_CATEGORY, Handle, Input, MessageId, short_id
+from tanggap.validation import (
+    MAX_JSON_DEPTH,
+    POLICY_CATEGORY,
+    Handle,
+    Input,
+    MessageId,
+    json_depth,
+    short_id,
+)
 
 REPORT_STATUSES: tuple[str, ...] = tuple(status.value for status in ReportStatus)
 OPEN_STATUSES: tuple[ReportStatus, ...] = (
@@ -140,10 +149,20 @@ class ReportOut(BaseModel):
     explanation: str | None = None
 
 
+def _shallow(line: Any) -> Any:
+    if json_depth(line) > MAX_JSON_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return line
+
+
 class BulkIn(Input):
     """Up to 1,000 reports in one request; each line is judged on its own."""
 
-    reports: list[Any] = Field(min_length=1, max_length=MAX_BULK)
+    # Each line is judged on its own, but one nested hundreds of levels deep cannot even be kept
+    # as the request's fingerprint: the request is refused, naming the line.
+    reports: list[Annotated[Any, AfterValidator(_shallow)]] = Field(
+        min_length=1, max_length=MAX_BULK
+    )
 
 
 class BulkLine(BaseModel):
