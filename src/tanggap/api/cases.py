@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
@@ -33,8 +35,9 @@ from tanggap.cases.schemas import (
 from tanggap.cases.states import OPEN_STATES, CaseState
 from tanggap.db.base import utcnow
 from tanggap.errors import Conflict
+from tanggap.http import idempotent
 from tanggap.http.deps import RuntimeDep, SessionDep, Staff
-from tanggap.http.openapi import answers
+from tanggap.http.openapi import KEY_SCHEMA, answers
 from tanggap.metrics import DECISIONS
 from tanggap.policy.service import require_category
 from tanggap.posts.service import post_url
@@ -51,6 +54,14 @@ router = APIRouter(prefix="/v1/cases", tags=["review"])
 # (an appealed case is open again), so they match nothing, but clients may still send them.
 StateFilter = Literal["open", "in_review", "decided", "objected", "closed", "appealed"]
 REACHABLE = frozenset(state.value for state in CaseState)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retries with the same key get the first answer, even after the case moved on",
+        json_schema_extra=KEY_SCHEMA,
+    ),
+]
 
 
 @router.get("", response_model=CaseList)
@@ -148,53 +159,156 @@ def release_case(
     "/{case_id}/decision", response_model=DecisionOut, status_code=201, responses=answers(Conflict)
 )
 def decide_case(
-    case_id: uuid.UUID, data: DecisionIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
-) -> DecisionOut:
-    """Decide a case you hold; its actions are queued with it and delivered right after."""
-    _visible(session, caller, runtime, case_id)
-    result = decisions.decide_case(
+    case_id: uuid.UUID,
+    data: DecisionIn,
+    session: SessionDep,
+    caller: Staff,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Decide a case you hold; its actions are queued with it and delivered right after.
+    Retries with the same ``Idempotency-Key`` get the first answer."""
+
+    def decide() -> DecisionResult:
+        _visible(session, caller, runtime, case_id)
+        return decisions.decide_case(
+            session=session,
+            caller=caller,
+            case_id=case_id,
+            data=data,
+            policy=runtime.policy,
+            notifier=runtime.notifier,
+        )
+
+    answer, result = _decide_once(
         session=session,
         caller=caller,
-        case_id=case_id,
-        data=data,
-        policy=runtime.policy,
-        notifier=runtime.notifier,
+        runtime=runtime,
+        endpoint="POST /v1/cases/{case_id}/decision",
+        key=idempotency_key,
+        payload=_payload(case_id, data.model_dump(mode="json")),
+        status=201,
+        decide=decide,
     )
-    session.commit()
-    DECISIONS.labels(result.decision.outcome).inc()
-    _deliver(runtime, result)
-    return decision_out(session, result.decision)
+    if result is not None:
+        DECISIONS.labels(result.decision.outcome).inc()
+    return answer
 
 
 @router.post("/{case_id}/approval", response_model=DecisionOut, responses=answers(Conflict))
 def approve_decision(
-    case_id: uuid.UUID, data: ApprovalIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
-) -> DecisionOut:
-    """Approve or reject a decision that needs a second reviewer (``ban_channel``)."""
-    result = decisions.approve_decision(
+    case_id: uuid.UUID,
+    data: ApprovalIn,
+    session: SessionDep,
+    caller: Staff,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Approve or reject a decision that needs a second reviewer (``ban_channel``). Retries
+    with the same ``Idempotency-Key`` get the first answer."""
+
+    def approve() -> DecisionResult:
+        return decisions.approve_decision(
+            session=session,
+            caller=caller,
+            case_id=case_id,
+            data=data,
+            policy=runtime.policy,
+            notifier=runtime.notifier,
+        )
+
+    answer, _ = _decide_once(
         session=session,
         caller=caller,
-        case_id=case_id,
-        data=data,
-        policy=runtime.policy,
-        notifier=runtime.notifier,
+        runtime=runtime,
+        endpoint="POST /v1/cases/{case_id}/approval",
+        key=idempotency_key,
+        payload=_payload(case_id, data.model_dump(mode="json")),
+        status=200,
+        decide=approve,
     )
-    session.commit()
-    _deliver(runtime, result)
-    return decision_out(session, result.decision)
+    return answer
 
 
 @router.post("/{case_id}/escalate", response_model=CaseOut, responses=answers(Conflict))
 def escalate_case(
-    case_id: uuid.UUID, data: EscalationIn, session: SessionDep, caller: Staff, runtime: RuntimeDep
-) -> CaseOut:
-    """Hand a case you hold to the leads, with the reason (they are alerted)."""
-    _visible(session, caller, runtime, case_id)
-    case = decisions.escalate_case(
-        session=session, caller=caller, case_id=case_id, data=data, notifier=runtime.notifier
+    case_id: uuid.UUID,
+    data: EscalationIn,
+    session: SessionDep,
+    caller: Staff,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Hand a case you hold to the leads, with the reason (they are alerted). Retries with the
+    same ``Idempotency-Key`` get the first answer."""
+
+    def work() -> tuple[int, dict[str, Any]]:
+        # Inside the work: an escalated case may be hidden from its reviewer, who must still
+        # get the stored answer on a retry.
+        _visible(session, caller, runtime, case_id)
+        case = decisions.escalate_case(
+            session=session, caller=caller, case_id=case_id, data=data, notifier=runtime.notifier
+        )
+        return 200, case_out(session, case).model_dump(mode="json")
+
+    status, body, fresh = idempotent.run(
+        session=session,
+        caller=caller,
+        endpoint="POST /v1/cases/{case_id}/escalate",
+        key=idempotency_key,
+        payload=_payload(case_id, data.model_dump(mode="json")),
+        secret_key=runtime.settings.secret_key,
+        work=work,
     )
-    session.commit()
-    return case_out(session, case)
+    return idempotent.response(status, body, fresh)
+
+
+def _payload(case_id: uuid.UUID, body: dict[str, Any]) -> dict[str, Any]:
+    """What a key stands for: the body and the case it was sent to, so the same key sent to
+    another case is refused as reused."""
+    return {"case_id": str(case_id), "body": body}
+
+
+def _decide_once(
+    *,
+    session: Session,
+    caller: Caller,
+    runtime: Runtime,
+    endpoint: str,
+    key: str | None,
+    payload: dict[str, Any],
+    status: int,
+    decide: Callable[[], DecisionResult],
+) -> tuple[JSONResponse, DecisionResult | None]:
+    """Run ``decide`` once per ``Idempotency-Key`` and deliver its actions after the commit;
+    return the answer and the fresh result (None on a replay, which delivers nothing)."""
+    decided: list[DecisionResult] = []
+
+    def work() -> tuple[int, dict[str, Any]]:
+        decided[:] = [decide()]
+        if key is None:
+            return status, {}
+        # The stored answer is the decision as committed: its actions not yet delivered.
+        session.flush()
+        return status, decision_out(session, decided[0].decision).model_dump(mode="json")
+
+    status, body, fresh = idempotent.run(
+        session=session,
+        caller=caller,
+        endpoint=endpoint,
+        key=key,
+        payload=payload,
+        secret_key=runtime.settings.secret_key,
+        work=work,
+    )
+    if not fresh:
+        return idempotent.response(status, body, fresh), None
+    result = decided[0]
+    _deliver(runtime, result)
+    if key is None:
+        # Nothing is replayed without a key: answer with the actions as delivery left them.
+        body = decision_out(session, result.decision).model_dump(mode="json")
+    return idempotent.response(status, body, fresh), result
 
 
 @router.get("/{case_id}/near-duplicates", response_model=list[NearDuplicateOut])

@@ -42,8 +42,11 @@ def run(
                 fingerprint=fingerprint,
             )
             if stored is not None:
+                # Read before the rollback: afterwards the record is expired, and reading it
+                # would open a transaction (SQLite's write lock) that lasts until the request ends.
+                status, body = stored.status_code, stored.response
                 session.rollback()
-                return stored.status_code, stored.response, False
+                return status, body, False
             record = idempotency.reserve(
                 session=session,
                 principal_id=caller.id,
