@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     rules_dir: Path = DEFAULT_RULES_DIR
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_bulk_body_bytes: int = Field(default=8_388_608, ge=1024)
+    # From the end of a request's headers to the end of its body; past it the answer is 408.
+    body_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
     claim_lease_seconds: int = Field(default=600, ge=30)
     action_retry_seconds: float = Field(default=5.0, gt=0)
     action_max_attempts: int = Field(default=20, ge=1)

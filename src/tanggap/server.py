@@ -31,7 +31,7 @@ from tanggap.config import Settings, get_settings
 from tanggap.console import CONSOLE, ConsoleLogin
 from tanggap.console import routers as console_routers
 from tanggap.http import errors, openapi
-from tanggap.http.middleware import BodyLimit, RequestId, RequestTimer
+from tanggap.http.middleware import BodyLimit, BodyTimeout, RequestId, RequestTimer
 from tanggap.portal.session import PORTAL, PortalLogin
 from tanggap.portal.views import router as portal_router
 from tanggap.runtime import Runtime, build_runtime
@@ -109,6 +109,7 @@ def create_app(
             "/portal/submit": runtime.settings.max_bulk_body_bytes,
         },
     )
+    app.add_middleware(BodyTimeout, seconds=runtime.settings.body_timeout_seconds)
     app.add_middleware(RequestTimer)
     app.add_middleware(RequestId)
     return app

@@ -42,7 +42,7 @@ def test_answers_follow_from_roles_inputs_and_bodies(client: TestClient) -> None
             assert {"404", "422"} <= declared, label
         body = operation.get("requestBody", {}).get("content", {})
         if "application/json" in body:
-            assert {"413", "415", "422"} <= declared, label
+            assert {"408", "413", "415", "422"} <= declared, label
 
 
 def test_403_is_declared_only_where_a_role_is_turned_away_at_the_door(

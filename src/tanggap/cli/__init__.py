@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,11 +26,48 @@ app.command("hash")(detection.hash_files)
 app.command("scan")(detection.scan)
 
 
+# What one server process bounds, and why (uvicorn 0.55's defaults in brackets):
+# - idle keep-alive connections close after 5 s [5]: a connection between requests holds a file
+#   descriptor; a reverse proxy's upstream keep-alive must be shorter, so it never reuses a
+#   connection the server is closing;
+# - at most --limit-concurrency connections or requests at once per worker [unbounded]: past it
+#   uvicorn answers 503 at once instead of taking more memory and descriptors. Every open
+#   connection counts, an idle or slow one too, so the limit turns a flood into 503s, not a crash;
+# - a request's headers stop at 16 KiB [16 KiB] on the h11 parser (uvicorn picks httptools when it
+#   is installed, which bounds only the URL): the reverse proxy bounds them in production;
+# - a stop waits at most 20 s for requests in flight [forever], longer than the body timeout.
+# Neither parser bounds how long headers take to arrive: uvicorn arms no timer on a connection
+# until its first response is sent, so one that sends nothing or trickles its headers stays open,
+# and the app sees a request only once its headers are in. The reverse proxy bounds header time
+# (README, "Deployment shape"); the app bounds the body (TANGGAP_BODY_TIMEOUT_SECONDS).
+KEEP_ALIVE_SECONDS = 5
+MAX_HEADER_BYTES = 16 * 1024
+GRACEFUL_SHUTDOWN_SECONDS = 20
+
+
+def serve_options(*, host: str, port: int, workers: int, limit_concurrency: int) -> dict[str, Any]:
+    """Return the uvicorn settings of ``tanggap serve``."""
+    return {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "limit_concurrency": limit_concurrency,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        "log_level": os.environ.get("TANGGAP_LOG_LEVEL", "info").lower(),
+    }
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT", help="Port (default 8000 or $PORT).")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    limit_concurrency: Annotated[
+        int,
+        typer.Option(min=1, help="Connections or requests at once per worker; past it, 503."),
+    ] = 1000,
 ) -> None:
     """Serve the API and the built-in platform pages."""
     import uvicorn
@@ -38,10 +75,7 @@ def serve(
     load_settings()  # refuse bad settings before uvicorn starts
     uvicorn.run(
         "tanggap.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=os.environ.get("TANGGAP_LOG_LEVEL", "info").lower(),
+        **serve_options(host=host, port=port, workers=workers, limit_concurrency=limit_concurrency),
     )
 
 

@@ -1,7 +1,8 @@
-"""ASGI middleware: request ids, a hard cap on body size, request timing."""
+"""ASGI middleware: request ids, a deadline and a hard cap on the body, request timing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -56,21 +57,74 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send, limit: int) -> None:
-        payload = json.dumps(
-            error_body("too_large", f"body: larger than the limit of {limit} bytes", "body")
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await _refuse(send, 413, "too_large", f"body: larger than the limit of {limit} bytes")
+
+
+class BodyTimedOut(Exception):
+    """The body did not arrive before the request's deadline."""
+
+
+class BodyTimeout:
+    """Answer 408 and close the connection when the body does not arrive within ``seconds``.
+
+    The deadline covers the whole body from the moment the headers arrived, so a client that
+    trickles a byte now and then cannot hold the request open any more than one that stops.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float):
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = asyncio.get_running_loop().time() + self.seconds
+        complete = False
+        started = False
+
+        async def receive_in_time() -> Message:
+            nonlocal complete
+            if complete:  # past the body only a disconnect can come: no deadline on waiting
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimedOut from None
+            complete = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        async def send_started(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive_in_time, send_started)
+        except BodyTimedOut:
+            if started:
+                raise
+            await _refuse(
+                send, 408, "body_timeout", f"body: not received within {self.seconds:g} seconds"
+            )
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    """Answer ``status`` with the error envelope (naming the body) and close the connection."""
+    payload = json.dumps(error_body(code, message, "body")).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 class RequestId:

@@ -2,8 +2,9 @@
 
 Most answers follow from the route itself: a ``require(...)`` dependency can answer 401 (and 403
 when some role is turned away), inputs can answer 422, a path parameter names something looked up
-(404), a body can be too large (413) or not JSON (415). What only the domain knows (a clash, a role
-refused further down, a full queue) the route names with ``answers(...)``.
+(404), a body can be too slow to arrive (408), too large (413) or not JSON (415). What only the
+domain knows (a clash, a role refused further down, a full queue) the route names with
+``answers(...)``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ DESCRIPTIONS = {
     401: "No usable bearer token",
     403: "The caller's role may not do this",
     404: "The thing named does not exist, or the caller may not know that it does",
+    408: "The body did not arrive in time; the connection is closed",
     409: "The request clashes with the current state",
     413: "The body is larger than the limit",
     415: "The body is not JSON: send Content-Type: application/json",
@@ -91,7 +93,7 @@ def _implied(route: APIRoute) -> set[int]:
     if dependant.path_params:
         statuses.add(404)
     if route.body_field is not None:
-        statuses.update({413, 415})
+        statuses.update({408, 413, 415})
     inputs = (
         dependant.path_params,
         dependant.query_params,
