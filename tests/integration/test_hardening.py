@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 
 from tanggap import logs
@@ -73,14 +75,26 @@ def refusing_organisations(runtime: Runtime, tokens: Tokens) -> Iterator[None]:
             conn.exec_driver_sql("DROP FUNCTION refuse()")
 
 
-@pytest.mark.usefixtures("refusing_organisations")
+@pytest.fixture
+def restored_logs() -> Iterator[None]:
+    """Undo, after the test, the logging set up by ``logs.configure`` inside it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    # The captured stderr the loggers were given closes with the test.
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("refusing_organisations", "restored_logs")
 def test_a_database_error_logs_neither_the_rows_values_nor_the_body(
     client: TestClient,
     tokens: Tokens,
     runtime: Runtime,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    logs.configure("INFO")
+    logs.configure("INFO")  # as a Tanggap process logs, to the stderr captured here
     capfd.readouterr()
     body = {
         "name": "Desk Rahasia 7f3a",
