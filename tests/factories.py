@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -130,6 +132,28 @@ REMOVAL_ORDER = {
     "issuing_authority": "Direktorat Pengendalian Konten (test)",
     "legal_basis": "Regulation (EU) 2021/784, Art. 3",
 }
+
+
+FRAUD_TEXT = "Selamat! Anda memenangkan hadiah undian, kirim kode OTP anda sekarang juga"
+
+
+def reported_case(
+    client: TestClient | httpx.Client, tokens: Tokens, message_id: int = 1, **fields: Any
+) -> str:
+    """Ingest a fraud post and let the first flagger report it; return its case id."""
+    posted = client.post(
+        "/v1/posts",
+        json=post_body(message_id=message_id, text=FRAUD_TEXT),
+        headers=bearer(tokens.platform),
+    )
+    assert posted.status_code == 201, posted.text
+    receipt = client.post(
+        "/v1/reports",
+        json=report_body(target=f"https://t.me/beritakita/{message_id}", **fields),
+        headers=bearer(tokens.flagger),
+    )
+    assert receipt.status_code == 202, receipt.text
+    return str(receipt.json()["case_id"])
 
 
 def decision_body(outcome: str = "remove", **fields: Any) -> dict[str, Any]:

@@ -14,9 +14,8 @@ from tanggap.actions.platform import RecordingAdapter
 from tanggap.config import Settings
 from tanggap.runtime import Runtime
 from tests.conftest import TEST_SECRET
-from tests.factories import Tokens, bearer, decision_body, post_body, report_body, row_counts
+from tests.factories import Tokens, bearer, decision_body, reported_case, row_counts
 
-TEXT = "Selamat! Anda memenangkan hadiah undian, kirim kode OTP anda sekarang juga"
 REPLAYED = "Idempotent-Replayed"
 
 
@@ -30,19 +29,7 @@ def settings(database_url: str) -> Settings:
 
 def claimed_case(client: TestClient | httpx.Client, tokens: Tokens, message_id: int = 1) -> str:
     """Ingest a post, report it and let the first reviewer claim its case; return the case id."""
-    posted = client.post(
-        "/v1/posts",
-        json=post_body(message_id=message_id, text=TEXT),
-        headers=bearer(tokens.platform),
-    )
-    assert posted.status_code == 201, posted.text
-    receipt = client.post(
-        "/v1/reports",
-        json=report_body(target=f"https://t.me/beritakita/{message_id}"),
-        headers=bearer(tokens.flagger),
-    )
-    assert receipt.status_code == 202, receipt.text
-    case_id = str(receipt.json()["case_id"])
+    case_id = reported_case(client, tokens, message_id)
     claimed = client.post(f"/v1/cases/{case_id}/claim", headers=bearer(tokens.reviewer))
     assert claimed.status_code == 200, claimed.text
     return case_id

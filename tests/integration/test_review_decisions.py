@@ -12,29 +12,10 @@ from tests.factories import (
     bearer,
     decision_body,
     make_reviewer,
-    post_body,
-    report_body,
+    reported_case,
     row_counts,
     run_triage,
 )
-
-TEXT = "Selamat! Anda memenangkan hadiah undian, kirim kode OTP anda sekarang juga"
-
-
-def reported_case(client: TestClient, tokens: Tokens, message_id: int = 1, **fields: Any) -> str:
-    posted = client.post(
-        "/v1/posts",
-        json=post_body(message_id=message_id, text=TEXT),
-        headers=bearer(tokens.platform),
-    )
-    assert posted.status_code == 201, posted.text
-    receipt = client.post(
-        "/v1/reports",
-        json=report_body(target=f"https://t.me/beritakita/{message_id}", **fields),
-        headers=bearer(tokens.flagger),
-    )
-    assert receipt.status_code == 202, receipt.text
-    return str(receipt.json()["case_id"])
 
 
 def claim(client: TestClient, token: str, case_id: str) -> None:
