@@ -24,7 +24,7 @@ from tanggap.runtime import Runtime
 from tests.factories import Tokens, seed_cases
 
 SEED = 20261202
-EXAMPLES_PER_OPERATION = 20
+EXAMPLES_PER_OPERATION = 5
 ROLES = ("admin", "reviewer", "flagger", "platform")
 PHASES = ("examples", "coverage", "fuzzing")
 REFUSED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
 from fastapi.testclient import TestClient
 
 from tanggap import logs
-from tanggap.runtime import Runtime
+from tanggap.config import Settings
+from tanggap.runtime import Runtime, build_runtime
 from tanggap.validation import MAX_JSON_DEPTH
+from tests.conftest import TEST_SECRET
 from tests.factories import Tokens, bearer, post_body, report_body, row_counts
 
 
@@ -126,11 +129,18 @@ def test_log_events_drop_secret_fields_and_sql_parameters() -> None:
     assert "a@b.c" not in event["exception"] and "[SQL: INSERT]" in event["exception"]
 
 
-def test_sqlite_commits_are_durable_by_default(runtime: Runtime) -> None:
-    if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL commits are durable by its own settings")
-    with runtime.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
+def test_sqlite_commits_are_durable_by_default(tmp_path: Path) -> None:
+    # The default settings, not the test suite's (which trade durability for speed).
+    settings = Settings(
+        env="test", database_url=f"sqlite:///{tmp_path}/t.db", secret_key=TEST_SECRET
+    )
+    assert settings.sqlite_synchronous == "FULL"
+    runtime = build_runtime(settings)
+    try:
+        with runtime.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
+    finally:
+        runtime.close()
 
 
 @pytest.mark.parametrize("depth", [33, 300, 900])
