@@ -1,9 +1,11 @@
 """The API against its own OpenAPI document: schemathesis, every check, as every kind of caller.
 
 Schemathesis runs in process against the app the fixtures build, on each database, as an admin, a
-reviewer, a flagger and the platform. The admin, who may call nearly everything, gets the coverage
-phase (boundary values, wrong types, missing fields, other content types) on top of the generated
-examples every caller gets. Generation is seeded and derandomized: a failure in CI is a failure on
+reviewer, a flagger and the platform. Each caller gets every phase (explicit examples, the coverage
+phase's boundary values, wrong types, missing fields and other content types, generated examples) on
+the operations its role is admitted to, and a few generated examples on the others, which refuse it
+before reading anything (their 401/403 and 404 must still be declared). Generation is seeded
+and derandomized: a failure in CI is a failure on
 a laptop. Flagger webhooks point wherever the generator says, but nothing sends them: the app runs
 without its background jobs.
 """
@@ -11,20 +13,25 @@ without its background jobs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from schemathesis import engine
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 
+from tanggap.http.openapi import admitted_roles
 from tanggap.runtime import Runtime
+from tanggap.server import API_ROUTERS
 from tests.factories import Tokens, seed_cases
 
 SEED = 20261202
 EXAMPLES_PER_OPERATION = 5
+EXAMPLES_WHEN_REFUSED = 3
 ROLES = ("admin", "reviewer", "flagger", "platform")
 PHASES = ("examples", "coverage", "fuzzing")
 REFUSED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
@@ -75,8 +82,34 @@ class Run:
     findings: list[Finding]
 
 
-def run_schemathesis(app: FastAPI, token: str, phases: tuple[str, ...]) -> Run:
-    """Run schemathesis over ``app``'s OpenAPI document as the holder of ``token``."""
+def admitted(role: str) -> set[tuple[str, str]]:
+    """Return the (method, path) of every API operation ``role`` may call."""
+    return {
+        (method, route.path)
+        for router in API_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and (roles := admitted_roles(route.dependant)) is not None
+        and role in roles
+        for method in route.methods
+    } | {
+        (method, route.path)
+        for router in API_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and admitted_roles(route.dependant) is None
+        for method in route.methods
+    }
+
+
+def run_schemathesis(
+    app: FastAPI,
+    token: str,
+    phases: tuple[str, ...],
+    examples: int,
+    operations: Callable[[tuple[str, str]], bool],
+) -> Run:
+    """Run schemathesis over the ``operations`` of ``app``'s OpenAPI document as the holder of
+    ``token``, ``examples`` generated per operation."""
     config = SchemathesisConfig.from_dict(
         {
             "seed": SEED,
@@ -84,7 +117,7 @@ def run_schemathesis(app: FastAPI, token: str, phases: tuple[str, ...]) -> Run:
             "workers": 1,
             "continue-on-failure": True,
             "generation": {
-                "max-examples": EXAMPLES_PER_OPERATION,
+                "max-examples": examples,
                 "deterministic": True,
                 "database": "none",
                 # Every text field refuses NUL (PostgreSQL cannot store it); see validation.Input.
@@ -98,7 +131,9 @@ def run_schemathesis(app: FastAPI, token: str, phases: tuple[str, ...]) -> Run:
             "checks": {"negative_data_rejection": {"expected-statuses": REFUSED}},
         }
     )
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config).include(
+        func=lambda ctx: operations((ctx.operation.method.upper(), ctx.operation.path))
+    )
     started = time.perf_counter()
     cases = 0
     findings: list[Finding] = []
@@ -132,10 +167,16 @@ def test_the_api_keeps_its_openapi_contract(
     app: FastAPI, runtime: Runtime, tokens: Tokens, role: str
 ) -> None:
     seed_cases(runtime, 2)
-    run = run_schemathesis(app, getattr(tokens, role), PHASES)
-    print(f"schemathesis as {role}: {run.cases} cases in {run.seconds:.1f} s")
-    unexpected = [f for f in run.findings if (f.operation, f.check) not in BEYOND_THE_SCHEMA]
-    assert run.cases > 100
+    token, allowed = getattr(tokens, role), admitted(role)
+    mine = run_schemathesis(app, token, PHASES, EXAMPLES_PER_OPERATION, allowed.__contains__)
+    refused = run_schemathesis(
+        app, token, ("fuzzing",), EXAMPLES_WHEN_REFUSED, lambda op: op not in allowed
+    )
+    cases, seconds = mine.cases + refused.cases, mine.seconds + refused.seconds
+    print(f"schemathesis as {role}: {cases} cases ({refused.cases} refused) in {seconds:.1f} s")
+    findings = mine.findings + refused.findings
+    unexpected = [f for f in findings if (f.operation, f.check) not in BEYOND_THE_SCHEMA]
+    assert mine.cases > 100 and refused.cases > 10
     assert not unexpected, "\n".join(
         f"{f.operation} {f.check}: {f.title}\n    {f.request[:300]}\n    => {f.answer}"
         for f in unexpected[:20]

@@ -72,11 +72,12 @@ def answers(*errors: type[TanggapError] | int) -> dict[int | str, dict[str, Any]
     return {status: {"description": DESCRIPTIONS[status]} for status in statuses}
 
 
-def _roles(dependant: Dependant) -> tuple[str, ...] | None:
+def admitted_roles(dependant: Dependant) -> tuple[str, ...] | None:
+    """Return the roles a route admits, or None for a route open to anyone."""
     if isinstance(dependant.call, Require):
         return dependant.call.roles
     for sub in dependant.dependencies:
-        found = _roles(sub)
+        found = admitted_roles(sub)
         if found is not None:
             return found
     return None
@@ -85,7 +86,7 @@ def _roles(dependant: Dependant) -> tuple[str, ...] | None:
 def _implied(route: APIRoute) -> set[int]:
     dependant = route.dependant
     statuses: set[int] = set()
-    roles = _roles(dependant)
+    roles = admitted_roles(dependant)
     if roles is not None:
         statuses.add(Unauthorized.status_code)
         if set(roles) != set(ROLES):
@@ -108,7 +109,7 @@ def _implied(route: APIRoute) -> set[int]:
 
 def _declare(operation: dict[str, Any], route: APIRoute) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    if _roles(route.dependant) is not None:
+    if admitted_roles(route.dependant) is not None:
         operation["security"] = [{SECURITY: []}]
     for implied in _implied(route):
         responses.setdefault(str(implied), {"description": DESCRIPTIONS[implied]})
