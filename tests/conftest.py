@@ -28,6 +28,24 @@ DATABASES = [
     d for d in os.environ.get("TANGGAP_TEST_DATABASES", "sqlite,postgresql").split(",") if d
 ]
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+# The browser tests drive pages whose database work the integration tests already check on both
+# databases; in Chromium they run on the embedded default (SQLite) unless this names more.
+E2E_DATABASES = os.environ.get("TANGGAP_TEST_E2E_DATABASES", "sqlite").split(",")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the browser tests to the databases TANGGAP_TEST_E2E_DATABASES names."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        database = callspec.params.get("database_backend") if callspec is not None else None
+        in_browser = item.nodeid.startswith("tests/e2e/")
+        (dropped if in_browser and database and database not in E2E_DATABASES else kept).append(
+            item
+        )
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _start_pgserver(root: Path) -> tuple[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -27,7 +28,11 @@ LOCKOUT = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=2)
 SESSION_MAX = timedelta(hours=12)
 # Compared against when the e-mail is unknown, so that both paths take as long.
-_DUMMY_HASH = hash_password("no-such-account-placeholder")
+@functools.cache
+def _dummy_hash() -> str:
+    # Hashed on the first failed lookup, not at import: every process (each CLI command
+    # included) would pay an Argon2 hash it mostly never uses.
+    return hash_password("no-such-account-placeholder")
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ def login(
         and found.disabled_at is None
     )
     if not usable or found is None or found.password_hash is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return LoginRefused("wrong")
     matches = verify_password(found.password_hash, password)
     with factory() as session, session.begin():
