@@ -27,6 +27,8 @@ MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=2)
 SESSION_MAX = timedelta(hours=12)
+
+
 # Compared against when the e-mail is unknown, so that both paths take as long.
 @functools.cache
 def _dummy_hash() -> str:
