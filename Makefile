@@ -5,6 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
+# Test processes side by side: one per core ("auto"), or 0 to run the suite in this process.
+TEST_WORKERS ?= auto
 export TANGGAP_DATABASE_URL ?= sqlite:///./var/tanggap.db
 
 .DEFAULT_GOAL := help
@@ -41,10 +43,10 @@ run: install ## Migrate ./var/tanggap.db, load the demo once, serve on http://12
 
 test: dev browser ## Check the layers, then run every test on SQLite and PostgreSQL (pgserver unless TANGGAP_TEST_DATABASE_URL)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-sqlite: dev ## Run the tests on SQLite only (quick)
-	TANGGAP_TEST_DATABASES=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TANGGAP_TEST_DATABASES=sqlite $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: dev ## ruff (lint and format check), mypy, and the layer contracts (lint-imports)
 	$(BIN)/ruff check src tests bench

@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from tanggap.config import Settings
 from tanggap.db.migrate import upgrade
@@ -69,12 +69,29 @@ def database_backend(
         return
     url = os.environ.get("TANGGAP_TEST_DATABASE_URL")
     server = None
-    if not url:
+    if url:
+        url = _own_database(url)
+    else:
         url, server = _start_pgserver(tmp_path_factory.mktemp("pg"))
     upgrade(url)
     yield "postgresql", url
     if server is not None:
         server.cleanup()  # type: ignore[attr-defined]
+
+
+def _own_database(url: str) -> str:
+    """With parallel test workers, each gets its own database beside the one the URL names."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
 
 
 def _wipe_postgres(url: str) -> None:
