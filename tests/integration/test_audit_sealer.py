@@ -3,7 +3,11 @@ total order, and signed checkpoints let anyone outside the database catch a rewr
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -17,15 +21,17 @@ from tanggap.audit import service as audit
 from tanggap.audit.chain import hash_of
 from tanggap.audit.export import read_export, verify_export
 from tanggap.audit.models import AuditCheckpoint, AuditEvent
-from tanggap.audit.sealer import CheckpointRule, seal
+from tanggap.audit.sealer import SEAL_BATCH, SEALER_LOCK, CheckpointRule, seal
 from tanggap.audit.signing import public_hex
 from tanggap.db.base import utcnow
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn
 from tanggap.notify.models import Notification
 from tanggap.runtime import Runtime
+from tests.conftest import TEST_SECRET
 
 NEVER_BY_TIME = CheckpointRule(every=5, seconds=86_400)
+TANGGAP = os.path.join(os.path.dirname(sys.executable), "tanggap")
 
 
 def append(session: Session, action: str, n: int = 0) -> None:
@@ -293,3 +299,56 @@ def test_verify_reports_the_unsealed_tail_as_pending_with_its_age(runtime: Runti
     report = verify(runtime)
     assert report.intact and report.checked == 0 and report.pending == 2
     assert report.oldest_pending is not None and report.oldest_pending <= utcnow()
+
+
+def sealer_holds_its_lock(runtime: Runtime) -> bool:
+    """Tell whether some session holds the sealer's advisory lock (its batch is under way)."""
+    with runtime.engine.connect() as conn:
+        held = conn.execute(
+            text(
+                "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND classid = :high AND objid = :low"
+            ),
+            {"high": SEALER_LOCK >> 32, "low": SEALER_LOCK & 0xFFFFFFFF},
+        )
+        return held.first() is not None
+
+
+def test_a_sealer_killed_mid_batch_leaves_nothing_half_chained(
+    runtime: Runtime, database_url: str, database_backend: tuple[str, str]
+) -> None:
+    only_on_postgresql(database_backend)
+    backlog = 4 * SEAL_BATCH
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (xid, occurred_at, actor, action, subject_type,"
+                " subject_id, data) SELECT pg_current_xact_id()::text::bigint, now(), 'test',"
+                " 'test.backlog', 't', g::text, '{}' FROM generate_series(1, :n) g"
+            ),
+            {"n": backlog},
+        )
+    environment = {
+        **os.environ,
+        "TANGGAP_DATABASE_URL": database_url,
+        "TANGGAP_SECRET_KEY": TEST_SECRET,
+        "TANGGAP_ENV": "test",
+    }
+    sealer = subprocess.Popen([TANGGAP, "audit", "seal"], env=environment)
+    try:
+        # Kill it while it holds the lock after its first batch committed: mid-way.
+        deadline = time.monotonic() + 120
+        while not (verify(runtime).checked and sealer_holds_its_lock(runtime)):
+            assert sealer.poll() is None, "the sealer finished before it could be killed"
+            assert time.monotonic() < deadline, "the sealer never got under way"
+            time.sleep(0.01)
+    finally:
+        sealer.kill()
+        sealer.wait()
+    report = verify(runtime)
+    assert report.intact
+    assert 0 < report.checked < backlog and report.checked % SEAL_BATCH == 0
+    assert report.pending == backlog - report.checked
+    runtime.seal_audit()
+    after = verify(runtime)
+    assert after.intact and after.checked == backlog and after.pending == 0

@@ -51,15 +51,9 @@ class ChainProblem:
     reason: str
 
 
-class Chained(Protocol):
-    """A sealed event as the chain sees it (a stored ``AuditEvent``, or one read from a file)."""
+class Content(Protocol):
+    """What an event's hash covers besides its place and its predecessor."""
 
-    @property
-    def seq(self) -> int | None: ...
-    @property
-    def prev_hash(self) -> str | None: ...
-    @property
-    def hash(self) -> str | None: ...
     @property
     def occurred_at(self) -> datetime: ...
     @property
@@ -74,7 +68,18 @@ class Chained(Protocol):
     def data(self) -> str: ...
 
 
-def hash_of(event: Chained, *, seq: int, prev_hash: str) -> str:
+class Chained(Content, Protocol):
+    """A sealed event as the chain sees it (a stored ``AuditEvent``, or one read from a file)."""
+
+    @property
+    def seq(self) -> int | None: ...
+    @property
+    def prev_hash(self) -> str | None: ...
+    @property
+    def hash(self) -> str | None: ...
+
+
+def hash_of(event: Content, *, seq: int, prev_hash: str) -> str:
     """Hash ``event`` at place ``seq`` after an event hashed ``prev_hash``."""
     return event_hash(
         seq=seq,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import ColumnClause, func, literal_column, select
+from sqlalchemy import ColumnClause, func, literal_column, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tanggap.audit.chain import hash_of
@@ -31,6 +31,16 @@ from tanggap.db.base import utcnow
 # The advisory lock that makes one sealer at a time (PostgreSQL): "tanggap-audit" as a number.
 SEALER_LOCK = 0x74616E67_61756474
 SEAL_BATCH = 5000
+# What the hash covers, read without building an object per event.
+CONTENT = (
+    AuditEvent.id,
+    AuditEvent.occurred_at,
+    AuditEvent.actor,
+    AuditEvent.action,
+    AuditEvent.subject_type,
+    AuditEvent.subject_id,
+    AuditEvent.data,
+)
 # Below this, every transaction has ended (PostgreSQL 13+).
 SNAPSHOT_XMIN: ColumnClause[int] = literal_column(
     "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
@@ -82,24 +92,27 @@ def seal(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
-    waiting = select(AuditEvent).where(AuditEvent.seq.is_(None))
+    waiting = select(*CONTENT).where(AuditEvent.seq.is_(None))
     if postgres:
         waiting = waiting.where(AuditEvent.xid < SNAPSHOT_XMIN).order_by(
             AuditEvent.xid, AuditEvent.id
         )
     else:
         waiting = waiting.order_by(AuditEvent.id)
-    events = session.execute(waiting.limit(limit)).scalars().all()
-    for event in events:
+    links = []
+    for event in session.execute(waiting.limit(limit)):
         seq = head.last_seq + 1
-        event.seq, event.prev_hash = seq, head.last_hash
-        event.hash = hash_of(event, seq=seq, prev_hash=head.last_hash)
-        head.last_seq, head.last_hash = seq, event.hash
+        digest = hash_of(event, seq=seq, prev_hash=head.last_hash)
+        links.append({"id": event.id, "seq": seq, "prev_hash": head.last_hash, "hash": digest})
+        head.last_seq, head.last_hash = seq, digest
+    if links:
+        # One statement, executed for every row (by primary key): no object per event.
+        session.execute(update(AuditEvent), links)
     session.flush()
     checkpoint = None
     if key is not None:
         checkpoint = _checkpoint(session, head, key, rule, now or utcnow())
-    return Sealing(len(events), head.last_seq, checkpoint)
+    return Sealing(len(links), head.last_seq, checkpoint)
 
 
 def _checkpoint(
