@@ -1,15 +1,21 @@
-"""Helpers shared by the detection benchmarks: pinning to one core, fresh databases to fill."""
+"""Helpers shared by the benchmarks: pinning to one core, fresh databases to fill, a server."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, make_url, text
 
 from tanggap.db.session import normalise_url
+
+TANGGAP = str(Path(sys.executable).parent / "tanggap")
 
 
 @contextmanager
@@ -56,3 +62,26 @@ def databases(
         admin.dispose()
         if server is not None:
             server.cleanup()
+
+
+def serve(url: str, port: int, workers: int, secret: str, **env: str) -> subprocess.Popen[bytes]:
+    """Start ``tanggap serve`` in its own process on ``url`` and return it once it is ready."""
+    environment = {
+        **os.environ,
+        "TANGGAP_DATABASE_URL": url,
+        "TANGGAP_ENV": "test",
+        "TANGGAP_SECRET_KEY": secret,
+        "TANGGAP_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    command = [TANGGAP, "serve", "--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(command, env=environment)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the server did not start")

@@ -127,6 +127,9 @@ def main() -> None:
                 next_id += args.reports
                 keyed.append(run_round(client, tokens.flagger, next_id, args.reports, True))
                 next_id += args.reports
+        started = time.perf_counter()
+        sealed = runtime.seal_audit()
+        seal_rate = sealed / (time.perf_counter() - started)
         with runtime.factory() as session:
             started = time.perf_counter()
             chain = audit.verify(session=session)
@@ -150,6 +153,7 @@ def main() -> None:
     )
     print(f"ratio keyed/plain: {k / p:.2f}")
     print(
+        f"audit seal: {sealed:,} events at {seal_rate:,.0f} events/s; "
         f"audit verify: {chain.checked:,} events at {verify_rate:,.0f} events/s,"
         f" intact={chain.intact}"
     )

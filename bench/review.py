@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +24,7 @@ from pathlib import Path
 from threading import Barrier
 
 import httpx
+from bench.common import serve
 
 from tanggap import logs
 from tanggap.auth import service as auth
@@ -41,7 +40,6 @@ from tests.factories import bearer, run_triage, seed_cases
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "bench-password-0123456789"
-TANGGAP = str(Path(sys.executable).parent / "tanggap")
 CHROMIUM = os.environ.get("TANGGAP_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -79,27 +77,6 @@ def seed(runtime: Runtime, reviewer_count: int) -> list[str]:
             principal.must_change_password = False
             tokens.append(auth.issue_token(session=session, principal=principal).token)
     return tokens
-
-
-def serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "TANGGAP_DATABASE_URL": url,
-        "TANGGAP_ENV": "test",
-        "TANGGAP_SECRET_KEY": SECRET,
-        "TANGGAP_LOG_LEVEL": "WARNING",
-    }
-    command = [TANGGAP, "serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(command, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the server did not start")
 
 
 def drain(base: str, tokens: list[str]) -> tuple[int, float, dict[str, list[str]]]:
@@ -183,7 +160,7 @@ def main() -> None:
         runtime = build_runtime(Settings(env="test", database_url=url, secret_key=SECRET))
         tokens = seed(runtime, args.reviewers)
         runtime.close()
-        process = serve(url, args.port, args.workers)
+        process = serve(url, args.port, args.workers, SECRET)
         base = f"http://127.0.0.1:{args.port}"
         try:
             solo, crowd = [], []

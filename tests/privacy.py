@@ -17,17 +17,22 @@ MESSAGE = {
     "message_id", "author_role", "kind", "body", "created_at", "read_by_flagger_at",
     "read_by_platform_at",
 }  # fmt: skip
-WEBHOOK = (
-    {"event_id", "event", "occurred_at", "report"}
-    | {f"report.{f}" for f in REPORT - {"unread_messages"}}
-    | {f"message.{f}" for f in MESSAGE - {"read_by_flagger_at", "read_by_platform_at"}}
-    | {"message"}
-)
 
 
 def prefixed(prefix: str, fields: set[str]) -> set[str]:
     """Return ``fields`` under ``prefix``."""
     return {prefix} | {f"{prefix}.{f}" for f in fields}
+
+
+# A signed checkpoint of the audit log: a sequence number, hashes, a key, a signature.
+CHECKPOINT = {"seq", "hash", "signed_at", "key_id", "public_key", "signature"}
+WEBHOOK = (
+    {"event_id", "event", "occurred_at", "report"}
+    | prefixed("checkpoint", CHECKPOINT)
+    | {f"report.{f}" for f in REPORT - {"unread_messages"}}
+    | {f"message.{f}" for f in MESSAGE - {"read_by_flagger_at", "read_by_platform_at"}}
+    | {"message"}
+)
 
 
 # Response field paths per flagger-reachable route ("[]" marks list items).
@@ -57,6 +62,7 @@ ALLOWED: dict[str, set[str]] = {
     | {f"by_status.{s}" for s in REPORT_STATUSES},
     "GET /healthz": {"status"},
     "GET /readyz": {"status", "database"},
+    "GET /v1/audit/checkpoints": {f"[].{f}" for f in CHECKPOINT},
 }
 
 

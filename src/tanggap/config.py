@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"
@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     lead_webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2048)
     lead_webhook_secret: str | None = Field(default=None, min_length=16)
     log_level: str = "INFO"
+    # The checkpoint key (Ed25519) that signs the audit chain's head: a PEM private key file, or
+    # its 32-byte seed in base64. Development generates var/audit-checkpoint-key.pem.
+    audit_key_file: Path | None = None
+    audit_key: SecretStr | None = None
+    # A signed checkpoint after this many sealed events, or this long after the last one.
+    audit_checkpoint_every: int = Field(default=1000, ge=1, le=1_000_000)
+    audit_checkpoint_seconds: float = Field(default=60.0, gt=0, le=86_400)
     # FULL: a report answered 202 survives an OS crash or power loss (WAL synced at every commit).
     # NORMAL trades that for speed (bench/intake.py measures the price); EXTRA syncs the folder too.
     sqlite_synchronous: Literal["FULL", "EXTRA", "NORMAL"] = "FULL"

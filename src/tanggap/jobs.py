@@ -1,6 +1,6 @@
 """The background jobs of a process, each a thread that runs one round every few seconds:
-platform actions and webhooks (the outbox), triage, the deadline watch, retroactive scans and
-image hashing. Every round is also callable on its own (tests, the CLI)."""
+platform actions and webhooks (the outbox), triage, the deadline watch, retroactive scans,
+image hashing and the audit sealer. Every round is also callable on its own (tests, the CLI)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ WATCH_INTERVAL_SECONDS = 15.0
 SCAN_INTERVAL_SECONDS = 2.0
 MEDIA_INTERVAL_SECONDS = 0.5
 WEBHOOK_INTERVAL_SECONDS = 5.0
+# Events are chained within about a second of their commit.
+SEAL_INTERVAL_SECONDS = 0.5
 
 
 class Dispatcher:
@@ -110,4 +112,5 @@ def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
         Dispatcher("deadline-watch", lambda: deadline_round(runtime), WATCH_INTERVAL_SECONDS),
         Dispatcher("scans", lambda: scan_round(runtime), SCAN_INTERVAL_SECONDS),
         Dispatcher("media", lambda: runtime.media.run_once(), MEDIA_INTERVAL_SECONDS),
+        Dispatcher("audit-sealer", runtime.seal_audit, SEAL_INTERVAL_SECONDS),
     ]

@@ -8,9 +8,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import httpx
 import structlog
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +20,8 @@ import tanggap.tables  # noqa: F401  (every table, so foreign keys resolve)
 from tanggap.actions.delivery import ActionDelivery
 from tanggap.actions.platform import PlatformAdapter
 from tanggap.audit import service as audit
+from tanggap.audit.sealer import CheckpointRule, seal_round
+from tanggap.audit.signing import load_key
 from tanggap.builtin_pages.adapter import BuiltinPagesAdapter
 from tanggap.config import Settings
 from tanggap.db.session import make_engine, make_session_factory
@@ -78,6 +82,27 @@ class Runtime:
             self.deliver_actions(action_ids=ids)
         except Exception:  # the outbox keeps them: the job retries
             log.exception("actions.delivery_deferred", of=reason)
+
+    @cached_property
+    def checkpoint_key(self) -> Ed25519PrivateKey:
+        """The key that signs audit checkpoints (loaded, or made in development, on first use)."""
+        return load_key(self.settings)
+
+    def seal_audit(self) -> int:
+        """Chain the audit events that wait, sign a checkpoint when due and queue it to the
+        flagger organisations; return how many events were sealed."""
+        settings = self.settings
+        rule = CheckpointRule(
+            every=settings.audit_checkpoint_every, seconds=settings.audit_checkpoint_seconds
+        )
+        return seal_round(
+            factory=self.factory,
+            key=self.checkpoint_key,
+            rule=rule,
+            publish=lambda session, checkpoint: self.notifier.checkpoint_signed(
+                session=session, checkpoint=checkpoint.as_json()
+            ),
+        )
 
     def send_webhooks(self, client: httpx.Client, now: datetime | None = None) -> int:
         """Send the due webhooks; return how many were delivered."""

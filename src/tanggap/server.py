@@ -16,6 +16,7 @@ from tanggap import jobs
 from tanggap.api import (
     actions,
     appeals,
+    audit,
     banks,
     cases,
     channels,
@@ -52,6 +53,7 @@ API_ROUTERS = (
     threads.router,
     flaggers.router,
     notifications.router,
+    audit.router,
 )
 
 

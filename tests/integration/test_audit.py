@@ -21,8 +21,8 @@ def verify(runtime: Runtime) -> audit.ChainReport:
 
 
 @pytest.fixture
-def history(client: TestClient, tokens: Tokens) -> dict[str, Any]:
-    """A post ingested, reported, claimed and removed."""
+def history(client: TestClient, tokens: Tokens, runtime: Runtime) -> dict[str, Any]:
+    """A post ingested, reported, claimed and removed; its events sealed."""
     client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
     receipt = client.post("/v1/reports", json=report_body(), headers=bearer(tokens.flagger)).json()
     client.post(f"/v1/cases/{receipt['case_id']}/claim", headers=bearer(tokens.reviewer))
@@ -31,12 +31,13 @@ def history(client: TestClient, tokens: Tokens) -> dict[str, Any]:
         json=decision_body(),
         headers=bearer(tokens.reviewer),
     )
+    runtime.seal_audit()
     return receipt
 
 
 def actions_logged(runtime: Runtime) -> list[str]:
     with runtime.engine.connect() as conn:
-        return list(conn.execute(text("SELECT action FROM audit_events ORDER BY seq")).scalars())
+        return list(conn.execute(text("SELECT action FROM audit_events ORDER BY id")).scalars())
 
 
 def test_each_step_of_a_takedown_is_an_audit_event(
@@ -127,9 +128,9 @@ def test_an_event_slipped_in_above_the_head_is_found(
         head = conn.execute(text("SELECT last_seq, last_hash FROM audit_chain_head")).one()
         conn.execute(
             text(
-                "INSERT INTO audit_events (seq, occurred_at, actor, action, subject_type,"
-                " subject_id, data, prev_hash, hash) VALUES (:seq, :at, 'x', 'report.deleted',"
-                " 'report', 'r', '{}', :prev, :hash)"
+                "INSERT INTO audit_events (id, seq, occurred_at, actor, action, subject_type,"
+                " subject_id, data, prev_hash, hash) VALUES (:seq, :seq, :at, 'x',"
+                " 'report.deleted', 'report', 'r', '{}', :prev, :hash)"
             ),
             {
                 "seq": head.last_seq + 1,
@@ -143,7 +144,9 @@ def test_an_event_slipped_in_above_the_head_is_found(
     assert report.problem.seq == head.last_seq + 1
 
 
-def test_verify_holds_while_writers_append(runtime: Runtime, history: dict[str, Any]) -> None:
+def test_verify_holds_while_writers_append_and_the_sealer_chains(
+    runtime: Runtime, history: dict[str, Any]
+) -> None:
     done = threading.Event()
 
     def write() -> None:
@@ -162,8 +165,10 @@ def test_verify_holds_while_writers_append(runtime: Runtime, history: dict[str, 
     writer.start()
     results = []
     while not done.is_set():
+        runtime.seal_audit()
         results.append(verify(runtime))
     writer.join()
+    runtime.seal_audit()
     results.append(verify(runtime))
     assert all(r.intact for r in results), [r.problem for r in results if not r.intact][:1]
     assert results[-1].checked >= 200
@@ -187,5 +192,7 @@ def test_one_session_over_several_transactions_keeps_the_chain(runtime: Runtime)
                     subject_type="t",
                     subject_id=n,
                 )
+    assert verify(runtime).pending == 9
+    runtime.seal_audit()
     report = verify(runtime)
-    assert report.intact and report.checked == 9
+    assert report.intact and report.checked == 9 and report.pending == 0

@@ -116,8 +116,13 @@ def test_audit_verify_passes_then_names_the_altered_event(
         ).returncode
         == 0
     )
+    pending = tanggap("audit", "verify", database_url=database_url)
+    assert pending.returncode == 0 and "intact: 0 events sealed" in pending.stdout
+    assert "1 events pending" in pending.stdout
+    assert tanggap("audit", "seal", database_url=database_url).returncode == 0
     intact = tanggap("audit", "verify", database_url=database_url)
-    assert intact.returncode == 0 and "intact: 1 events" in intact.stdout
+    assert intact.returncode == 0
+    assert "intact: 1 events sealed, 1 signed checkpoints" in intact.stdout
     with runtime.engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET data = '{}' WHERE seq = 1"))
     broken = tanggap("audit", "verify", database_url=database_url)
@@ -188,3 +193,46 @@ def test_a_broken_policy_file_stops_the_command_with_its_reason(
         database_url=database_url, TANGGAP_POLICY_FILE=str(policy),
     )  # fmt: skip
     assert done.returncode == 1 and "policy file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_auditor_checks_an_export_with_the_public_key_alone(
+    database_url: str, database_backend: tuple[str, str], tmp_path: Path
+) -> None:
+    if database_backend[0] != "sqlite":
+        pytest.skip("the commands' database work is checked in-process on both databases")
+    args = ("flagger", "create", "--name", "Desk", "--country", "ID")
+    assert tanggap(*args, database_url=database_url).returncode == 0
+    assert tanggap("audit", "seal", database_url=database_url).returncode == 0
+    key = tanggap("audit", "key", database_url=database_url).stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", key)
+    exported = tanggap("audit", "export", database_url=database_url)
+    copy = tmp_path / "audit.jsonl"
+    copy.write_text(exported.stdout, encoding="utf-8")
+
+    alone = tanggap("audit", "verify", "--file", str(copy), "--key", key, database_url="")
+    assert alone.returncode == 0, alone.stderr
+    assert "export intact: 1 events, 1 checkpoints" in alone.stdout
+    against = tanggap(
+        "audit", "verify", "--against", str(copy), "--key", key, database_url=database_url
+    )
+    assert against.returncode == 0 and "matches the export" in against.stdout
+
+    copy.write_text(exported.stdout.replace("Desk", "Dusk"), encoding="utf-8")
+    altered = tanggap("audit", "verify", "--file", str(copy), "--key", key, database_url="")
+    assert altered.returncode == 1 and "event 1" in altered.stderr
+
+    copy.write_text("not json\n", encoding="utf-8")
+    unreadable = tanggap("audit", "verify", "--file", str(copy), "--key", key, database_url="")
+    assert unreadable.returncode == 2 and "line 1" in unreadable.stderr
+    keyless = tanggap("audit", "verify", "--file", str(copy), database_url="")
+    assert keyless.returncode == 2 and "--key" in keyless.stderr
+    bad_key = tanggap("audit", "verify", "--key", "nope", database_url=database_url)
+    assert bad_key.returncode == 2 and "--key" in bad_key.stderr
+
+
+def test_a_missing_checkpoint_key_stops_the_start_outside_development(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/x.db"
+    for command in (("audit", "seal"), ("serve", "--port", "0")):
+        done = tanggap(*command, database_url=url, env="production")
+        assert done.returncode == 1, done.stderr
+        assert "TANGGAP_AUDIT_KEY_FILE" in done.stderr and "Traceback" not in done.stderr

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnClause, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from tanggap.audit.chain import GENESIS_HASH, canonical_json, event_hash
-from tanggap.audit.models import AuditChainHead, AuditEvent
+from tanggap.audit.chain import ChainProblem, ChainWalk, canonical_json
+from tanggap.audit.export import (
+    Checkpoint,
+    Exported,
+    ExportedEvent,
+    checkpoint_problem,
+    header_line,
+    lines_of,
+)
+from tanggap.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from tanggap.db.base import utcnow
 
 SYSTEM_ACTOR = "system"
+# PostgreSQL's id of the transaction appending an event (64 bits, never reused, assigned in order).
+TRANSACTION_ID: ColumnClause[int] = literal_column("pg_current_xact_id()::text::bigint")
 
 
 def record(
@@ -27,23 +37,19 @@ def record(
     data: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one audit event to the chain, inside the caller's transaction."""
-    head = _locked_head(session)
-    when = occurred_at or utcnow()
+    """Append one event, unsealed, inside the caller's transaction: it commits or vanishes with
+    the change it tells of, and waits on no other transaction (the sealer chains it later)."""
     event = AuditEvent(
-        seq=head.last_seq + 1,
-        occurred_at=when,
+        occurred_at=occurred_at or utcnow(),
         actor=actor,
         action=action,
         subject_type=subject_type,
         subject_id=str(subject_id),
         data=canonical_json(data or {}),
-        prev_hash=head.last_hash,
     )
-    event.hash = _hash_of(event)
+    if session.get_bind().dialect.name == "postgresql":
+        event.xid = TRANSACTION_ID
     session.add(event)
-    head.last_seq = event.seq
-    head.last_hash = event.hash
     session.flush()
     return event
 
@@ -57,116 +63,127 @@ def events_about(
         session.execute(
             select(AuditEvent)
             .where(AuditEvent.subject_id.in_(ids))
-            .order_by(AuditEvent.seq)
+            .order_by(AuditEvent.id)
             .limit(limit)
         ).scalars()
     )
 
 
-def _locked_head(session: Session) -> AuditChainHead:
-    # Locking the head row serialises appends on PostgreSQL (SQLite has one writer anyway). The
-    # lock lasts until the transaction ends, so the row is read once per transaction; a rolled
-    # back savepoint expires it and the next access reads it again.
-    transaction = session.get_transaction()
-    held = session.info.get("audit_head")
-    if held is not None and held[0] is transaction and held[1] in session:
-        return held[1]
-    # populate_existing: a head object left from an earlier transaction of this session must be
-    # read afresh (sessions keep attributes after commit).
-    head = session.execute(
-        select(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    session.info["audit_head"] = (transaction, head)
-    return head
-
-
-def _hash_of(event: AuditEvent) -> str:
-    return event_hash(
-        seq=event.seq,
-        prev_hash=event.prev_hash,
-        occurred_at=event.occurred_at,
-        actor=event.actor,
-        action=event.action,
-        subject_type=event.subject_type,
-        subject_id=event.subject_id,
-        data=event.data,
-    )
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    """The first place where the chain does not hold."""
-
-    seq: int
-    reason: str
-
-
 @dataclass(frozen=True)
 class ChainReport:
-    """The outcome of verifying the chain."""
+    """The outcome of verifying the chain: sealed events checked, signed checkpoints checked,
+    the first problem, and the unsealed tail (pending, not an error) with its oldest event."""
 
     checked: int
     problem: ChainProblem | None
+    checkpoints: int = 0
+    pending: int = 0
+    oldest_pending: datetime | None = None
 
     @property
     def intact(self) -> bool:
-        """Tell whether every event checked out."""
+        """Tell whether every event and checkpoint checked out."""
         return self.problem is None
 
 
-def verify(*, session: Session, batch_size: int = 5000) -> ChainReport:
-    """Walk the whole chain and report the first altered, inserted or missing event."""
+def verify(
+    *,
+    session: Session,
+    public_key: str | None = None,
+    against: Exported | None = None,
+    batch_size: int = 5000,
+) -> ChainReport:
+    """Walk the sealed chain and its checkpoints (signed by ``public_key`` when given) and report
+    the first altered, inserted or missing event; with ``against``, an earlier export, also the
+    first event that differs from that copy."""
     head = session.execute(
         select(AuditChainHead).where(AuditChainHead.id == 1)
     ).scalar_one_or_none()
     if head is None:
         return ChainReport(0, ChainProblem(0, "the chain head row is missing"))
     head_seq, head_hash = head.last_seq, head.last_hash
-    expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
-    # Only events up to the head read above: writers appending meanwhile do not count.
-    for event in _events(session, batch_size, up_to=head_seq):
-        if event.seq != expected_seq:
-            missing = expected_seq if event.seq > expected_seq else event.seq
-            return ChainReport(checked, ChainProblem(missing, f"event {missing} is missing"))
-        if event.prev_hash != expected_prev:
-            return ChainReport(
-                checked,
-                ChainProblem(
-                    event.seq, f"event {event.seq} does not link to event {event.seq - 1}"
-                ),
-            )
-        if _hash_of(event) != event.hash:
-            return ChainReport(
-                checked,
-                ChainProblem(event.seq, f"event {event.seq} was altered after it was written"),
-            )
-        expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
-    # Every committed event advanced the head in its own transaction, so with the head read
-    # after the newest event, an event above the head was written around the chain.
+    checkpoints = {
+        c.seq: c
+        for c in session.execute(
+            select(AuditCheckpoint).where(AuditCheckpoint.seq <= head_seq)
+        ).scalars()
+    }
+    walk = ChainWalk()
+    problem = None
+    # Only events up to the head read above: the sealer chaining meanwhile does not count.
+    for event in _sealed(session, batch_size, up_to=head_seq):
+        problem = (
+            walk.step(event)
+            or _against(against, event)
+            or _checkpoint_at(checkpoints.get(event.seq or 0), event, public_key)
+        )
+        if problem is not None:
+            return ChainReport(walk.checked, problem)
+    problem = _after_walk(session, walk, head_seq, head_hash) or _copy_beyond(against, walk)
+    if problem is not None:
+        return ChainReport(walk.checked, problem)
+    pending, oldest = session.execute(
+        select(func.count(), func.min(AuditEvent.occurred_at)).where(AuditEvent.seq.is_(None))
+    ).one()
+    return ChainReport(walk.checked, None, len(checkpoints), pending, oldest)
+
+
+def _after_walk(
+    session: Session, walk: ChainWalk, head_seq: int, head_hash: str
+) -> ChainProblem | None:
+    # The sealer advances the head with every event it seals, so with the head read again after
+    # the newest event, a sealed event above the head was written around the chain.
+    checked = walk.checked
     newest = session.execute(select(func.max(AuditEvent.seq))).scalar_one() or 0
     head_now = session.execute(
         select(AuditChainHead.last_seq).where(AuditChainHead.id == 1)
     ).scalar_one()
     if newest > head_now:
-        return ChainReport(
-            checked,
-            ChainProblem(head_now + 1, f"event {head_now + 1} lies beyond the chain head"),
-        )
+        return ChainProblem(head_now + 1, f"event {head_now + 1} lies beyond the chain head")
     if head_seq != checked:
         reason = f"the chain head names event {head_seq} but the log ends at event {checked}"
-        return ChainReport(checked, ChainProblem(min(head_seq, checked + 1), reason))
-    if head_hash != expected_prev:
-        return ChainReport(
-            checked, ChainProblem(checked, f"event {checked} does not match the chain head")
+        return ChainProblem(min(head_seq, checked + 1), reason)
+    if head_hash != walk.last_hash:
+        return ChainProblem(checked, f"event {checked} does not match the chain head")
+    return None
+
+
+def _checkpoint_at(
+    checkpoint: AuditCheckpoint | None, event: AuditEvent, public_key: str | None
+) -> ChainProblem | None:
+    if checkpoint is None:
+        return None
+    return checkpoint_problem(
+        Checkpoint.of(checkpoint), hash_at_seq=event.hash or "", public_key=public_key
+    )
+
+
+def _against(copy: Exported | None, event: AuditEvent) -> ChainProblem | None:
+    if copy is None:
+        return None
+    kept = copy.events.get(event.seq or 0)
+    if kept is None or kept.hash == event.hash:
+        return None
+    return ChainProblem(
+        kept.seq, f"event {kept.seq} differs from the copy exported on {copy.exported_at}"
+    )
+
+
+def _copy_beyond(copy: Exported | None, walk: ChainWalk) -> ChainProblem | None:
+    if copy is None or not copy.events:
+        return None
+    newest_kept = max(copy.events)
+    if newest_kept >= walk.next_seq:
+        return ChainProblem(
+            walk.next_seq,
+            f"the copy exported on {copy.exported_at} holds event {walk.next_seq}, "
+            "the database does not",
         )
-    return ChainReport(checked, None)
+    return None
 
 
-def _events(session: Session, batch_size: int, up_to: int) -> Iterable[AuditEvent]:
-    last = 0
+def _sealed(session: Session, batch_size: int, up_to: int, after: int = 0) -> Iterable[AuditEvent]:
+    last = after
     while True:
         rows = (
             session.execute(
@@ -181,5 +198,48 @@ def _events(session: Session, batch_size: int, up_to: int) -> Iterable[AuditEven
         if not rows:
             return
         yield from rows
-        last = rows[-1].seq
+        last = rows[-1].seq or 0
         session.expunge_all()
+
+
+def export_lines(*, session: Session, since: int = 0, batch_size: int = 5000) -> Iterator[str]:
+    """Write the sealed events after ``since`` and every checkpoint after it as an export
+    (``audit.export``), one JSON line at a time."""
+    head_seq = session.execute(
+        select(AuditChainHead.last_seq).where(AuditChainHead.id == 1)
+    ).scalar_one()
+    checkpoints = [
+        Checkpoint.of(c)
+        for c in session.execute(
+            select(AuditCheckpoint)
+            .where(AuditCheckpoint.seq > since, AuditCheckpoint.seq <= head_seq)
+            .order_by(AuditCheckpoint.seq)
+        ).scalars()
+    ]
+    yield header_line(since=since, exported_at=utcnow())
+    events = (
+        ExportedEvent(
+            seq=e.seq or 0,
+            prev_hash=e.prev_hash or "",
+            hash=e.hash or "",
+            occurred_at=e.occurred_at,
+            actor=e.actor,
+            action=e.action,
+            subject_type=e.subject_type,
+            subject_id=e.subject_id,
+            data=e.data,
+        )
+        for e in _sealed(session, batch_size, up_to=head_seq, after=since)
+    )
+    yield from lines_of(events, checkpoints)
+
+
+def checkpoints(*, session: Session, after: int = 0, limit: int = 100) -> list[Checkpoint]:
+    """Return the signed checkpoints past event ``after``, oldest first."""
+    rows = session.execute(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.seq > after)
+        .order_by(AuditCheckpoint.seq)
+        .limit(limit)
+    ).scalars()
+    return [Checkpoint.of(row) for row in rows]

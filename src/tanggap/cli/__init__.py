@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from tanggap.cli import access, detection, operations
-from tanggap.cli.common import fail, load_settings, runtime_for, transaction
+from tanggap.cli.common import checkpoint_key, fail, load_settings, runtime_for, transaction
 
 app = typer.Typer(help="Tanggap: reports, deadlines, review and takedowns for public channels.")
 db_app = typer.Typer(help="Database schema.")
@@ -72,7 +72,8 @@ def serve(
     """Serve the API and the built-in platform pages."""
     import uvicorn
 
-    load_settings()  # refuse bad settings before uvicorn starts
+    settings = load_settings()  # refuse bad settings before uvicorn starts
+    checkpoint_key(settings)  # the sealer signs with it: a missing key stops the start here
     uvicorn.run(
         "tanggap.asgi:app",
         **serve_options(host=host, port=port, workers=workers, limit_concurrency=limit_concurrency),

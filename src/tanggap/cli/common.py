@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from tanggap import logs
+from tanggap.audit.signing import CheckpointKeyError, load_key
 from tanggap.config import Settings
 from tanggap.detectors.rules import RuleError
 from tanggap.errors import TanggapError
@@ -34,6 +36,14 @@ def load_settings() -> Settings:
         fail("; ".join(err["msg"].removeprefix("Value error, ") for err in exc.errors()))
     logs.configure(settings.log_level)
     return settings
+
+
+def checkpoint_key(settings: Settings) -> Ed25519PrivateKey:
+    """Load the audit checkpoint key, or exit saying which setting to fix."""
+    try:
+        return load_key(settings)
+    except CheckpointKeyError as exc:
+        fail(str(exc))
 
 
 @contextmanager

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import sys
 import uuid
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tanggap.cli.common import CLI_ACTOR, fail, runtime_for, transaction
+from tanggap.cli.common import (
+    CLI_ACTOR,
+    checkpoint_key,
+    fail,
+    load_settings,
+    runtime_for,
+    transaction,
+)
+from tanggap.db.base import utcnow
+
+if TYPE_CHECKING:
+    from tanggap.audit.export import Exported
 
 audit_app = typer.Typer(help="The audit trail.")
 actions_app = typer.Typer(help="The action outbox.")
@@ -50,18 +62,129 @@ def actions_retry(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the whole hash chain; exit 1 naming the first bad event."""
+def audit_verify(
+    key: Annotated[
+        str | None,
+        typer.Option(help="The public key to check checkpoints with (as `audit key` prints it)."),
+    ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(help="An earlier export: the database must still hold the same events."),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(help="Verify this export alone, with no database (needs --key)."),
+    ] = None,
+) -> None:
+    """Check the hash chain and its signed checkpoints; exit 1 naming the first bad event."""
+    from tanggap.audit import service as audit
+
+    public_key = _public_key(key)
+    if file is not None:
+        _verify_file(file, public_key)
+        return
+    copy = _read_export(against) if against is not None else None
+    with runtime_for() as runtime, runtime.factory() as session:
+        result = audit.verify(session=session, public_key=public_key, against=copy)
+    if result.problem is not None:
+        typer.echo(
+            f"audit chain BROKEN at event {result.problem.seq}: {result.problem.reason} "
+            f"({result.checked} events checked before it)",
+            err=True,
+        )
+        sys.exit(1)
+    typer.echo(
+        f"audit chain intact: {result.checked} events sealed, {result.checkpoints} signed "
+        f"checkpoints{_signed_by(public_key)}"
+    )
+    if result.pending:
+        age = (utcnow() - result.oldest_pending).total_seconds() if result.oldest_pending else 0
+        typer.echo(f"{result.pending} events pending (not sealed yet; oldest {age:.1f} s ago)")
+    if copy is not None:
+        typer.echo(f"matches the export of {copy.exported_at} ({len(copy.events)} events)")
+
+
+def _signed_by(public_key: str | None) -> str:
+    from tanggap.audit.signing import key_id
+
+    if public_key is None:
+        return " (signatures checked with the key stored beside them: pass --key to check them "
+        "with the key you trust)"
+    return f" (signed by key {key_id(public_key)})"
+
+
+def _public_key(text: str | None) -> str | None:
+    from tanggap.audit.signing import CheckpointKeyError, parse_public_key
+
+    if text is None:
+        return None
+    try:
+        return parse_public_key(text)
+    except CheckpointKeyError as exc:
+        fail(f"--key: {exc}", code=2)
+
+
+def _read_export(path: Path) -> Exported:
+    from tanggap.audit.export import ExportError, read_export
+
+    try:
+        with path.open(encoding="utf-8") as lines:
+            return read_export(lines)
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror}", code=2)
+    except UnicodeDecodeError:
+        fail(f"{path}: not UTF-8 text", code=2)
+    except ExportError as exc:
+        fail(f"{path}: {exc}", code=2)
+
+
+def _verify_file(path: Path, public_key: str | None) -> None:
+    from tanggap.audit.export import verify_export
+
+    if public_key is None:
+        fail("--file needs --key: the public key to check the checkpoints with", code=2)
+    report = verify_export(_read_export(path), public_key=public_key)
+    if report.problem is not None:
+        typer.echo(
+            f"export BROKEN at event {report.problem.seq}: {report.problem.reason}", err=True
+        )
+        sys.exit(1)
+    typer.echo(
+        f"export intact: {report.events} events, {report.checkpoints} checkpoints signed by the key"
+    )
+
+
+@audit_app.command("key")
+def audit_key() -> None:
+    """Print the public key that checks the checkpoints (64 hex digits): publish it."""
+    from tanggap.audit.signing import key_id, public_hex
+
+    settings = load_settings()
+    public = public_hex(checkpoint_key(settings))
+    typer.echo(public)
+    typer.echo(f"key id {key_id(public)}", err=True)
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[
+        int, typer.Option(min=0, help="Only the events sealed after this sequence number.")
+    ] = 0,
+) -> None:
+    """Write the sealed events and signed checkpoints as JSON lines (to keep, or to hand to an
+    auditor with the public key)."""
     from tanggap.audit import service as audit
 
     with runtime_for() as runtime, runtime.factory() as session:
-        result = audit.verify(session=session)
-    if result.problem is None:
-        typer.echo(f"audit chain intact: {result.checked} events")
-        return
-    typer.echo(
-        f"audit chain BROKEN at event {result.problem.seq}: {result.problem.reason} "
-        f"({result.checked} events checked before it)",
-        err=True,
-    )
-    sys.exit(1)
+        for line in audit.export_lines(session=session, since=since):
+            typer.echo(line)
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Chain the events that wait and sign a checkpoint now, as the worker's sealer does."""
+    settings = load_settings()
+    checkpoint_key(settings)
+    with runtime_for(settings) as runtime:
+        sealed = runtime.seal_audit()
+    typer.echo(f"sealed {sealed} events", err=True)

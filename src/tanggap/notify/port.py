@@ -51,3 +51,6 @@ class Notifier(Protocol):
 
     def case_escalated(self, *, session: Session, alert: CaseAlert) -> None:
         """Queue an alert to the leads."""
+
+    def checkpoint_signed(self, *, session: Session, checkpoint: dict[str, object]) -> None:
+        """Queue a signed audit checkpoint (as published) to everyone who keeps a copy."""

@@ -85,6 +85,33 @@ class OutboxNotifier:
         )
         session.flush()
 
+    def checkpoint_signed(self, *, session: Session, checkpoint: dict[str, object]) -> None:
+        """Queue the checkpoint to every enabled organisation with a webhook: copies kept outside
+        the database let anyone show later that the audit log was rewritten."""
+        orgs = session.execute(
+            select(FlaggerOrg.id).where(
+                FlaggerOrg.webhook_url.is_not(None), FlaggerOrg.disabled_at.is_(None)
+            )
+        ).scalars()
+        for org_id in orgs:
+            notification_id = uuid.uuid4()
+            payload = {
+                "event_id": str(notification_id),
+                "event": "audit.checkpoint",
+                "occurred_at": utcnow().isoformat(),
+                "checkpoint": checkpoint,
+            }
+            session.add(
+                Notification(
+                    id=notification_id,
+                    org_id=org_id,
+                    report_id=None,
+                    event="audit.checkpoint",
+                    body=canonical_json(payload),
+                )
+            )
+        session.flush()
+
     def report_changed(self, *, session: Session, change: ReportChange) -> None:
         """Queue one notification when the report's organisation has a webhook URL."""
         if change.org_id is None:

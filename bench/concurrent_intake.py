@@ -1,0 +1,237 @@
+"""Benchmark: report intake on PostgreSQL with concurrent clients, against the same database's
+single-row insert ceiling measured in the same run; lock waits and the audit sealer's lag.
+
+Usage: PYTHONPATH=. .venv/bin/python bench/concurrent_intake.py [--clients 8] [--seconds 20]
+       [--servers 1,2] [--server-url postgresql://…]
+
+1. Ceiling (the baseline): N clients, each on its own connection, insert one row and commit, as
+   fast as they can, into a scratch table of the same database.
+2. Intake: `tanggap serve --workers W` (a real process, jobs inline, so its sealer runs) and N
+   client threads that POST /v1/reports on distinct links over real HTTP for the same time.
+   Reported: reports/s, the ratio to the ceiling, latency p50/p99, and — sampled every 50 ms from
+   pg_stat_activity — how often a backend waited on a lock and in which statement, and the sealer's
+   lag (the age of the oldest unsealed event).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+from bench.common import serve
+
+from tanggap import logs
+from tanggap.config import Settings
+from tanggap.db.migrate import upgrade
+from tanggap.runtime import build_runtime
+from tests.factories import bearer, make_tokens, post_body, report_body
+
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+POSTS = 300_000
+
+
+def plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def ceiling(url: str, clients: int, seconds: float) -> float:
+    """Single-row inserts per second with ``clients`` connections, each committing every row."""
+    with psycopg.connect(plain(url), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_ceiling")
+        conn.execute("CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, body text)")
+    counts = [0] * clients
+    stop = threading.Event()
+
+    def insert(n: int) -> None:
+        with psycopg.connect(plain(url), autocommit=True) as conn:
+            while not stop.is_set():
+                conn.execute("INSERT INTO bench_ceiling (body) VALUES (%s)", (f"row {n}",))
+                counts[n] += 1
+
+    threads = [threading.Thread(target=insert, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One load's figures."""
+
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    samples: int
+    samples_with_lock_wait: int
+    lock_waits: list[tuple[str, int]]
+    sealer_lag_p50_s: float
+    sealer_lag_p99_s: float
+
+
+class Sampler(threading.Thread):
+    """Reads pg_stat_activity and the unsealed tail every 50 ms while the load runs."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url = plain(url)
+        self.stop = threading.Event()
+        self.samples = 0
+        self.lock_waits: Counter[str] = Counter()
+        self.samples_with_wait = 0
+        self.lag: list[float] = []
+
+    def run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.wait(0.05):
+                waiting = conn.execute(
+                    "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                ).fetchall()
+                oldest = conn.execute(
+                    "SELECT EXTRACT(EPOCH FROM now() - MIN(occurred_at)) FROM audit_events"
+                    " WHERE seq IS NULL"
+                ).fetchone()
+                self.samples += 1
+                self.samples_with_wait += bool(waiting)
+                self.lock_waits.update(row[0] for row in waiting)
+                self.lag.append(float(oldest[0] or 0.0) if oldest else 0.0)
+
+
+def seed_posts(url: str, platform_token: str, port: int, count: int) -> None:
+    """Store ``count`` posts of one channel (message ids 1…count) in one statement: intake, not
+    ingest, is what is measured."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        first = client.post(
+            "/v1/posts",
+            json=post_body(channel="benchload", message_id=count + 1),
+            headers=bearer(platform_token),
+        )
+        assert first.status_code in (200, 201), first.text
+    with psycopg.connect(plain(url), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO posts (channel_id, message_id, text, posted_at, author_ref, language,"
+            " ingested_at, updated_at)"
+            " SELECT c.id, g, 'Klaim hadiah sekarang', now(), 'bench', 'id', now(), now()"
+            " FROM channels c, generate_series(1, %s) g WHERE c.handle = 'benchload'"
+            " ON CONFLICT DO NOTHING",
+            (count,),
+        )
+
+
+def intake(
+    url: str, port: int, tokens: list[str], clients: int, seconds: float, first: int
+) -> Found:
+    """N clients submit reports on fresh links for ``seconds``; return rate and latencies."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    messages = itertools.count(first)  # next() on a count is atomic under the GIL
+    stop = threading.Event()
+    base = f"http://127.0.0.1:{port}"
+
+    def submit(n: int) -> None:
+        token = tokens[n % len(tokens)]
+        with httpx.Client(base_url=base, timeout=60) as client:
+            while not stop.is_set():
+                message = next(messages)
+                started = time.perf_counter()
+                answer = client.post(
+                    "/v1/reports",
+                    json=report_body(target=f"https://t.me/benchload/{message}"),
+                    headers=bearer(token),
+                )
+                latencies[n].append(time.perf_counter() - started)
+                assert answer.status_code == 202, answer.text
+
+    sampler = Sampler(url)
+    sampler.start()
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    sampler.stop.set()
+    sampler.join()
+    every = sorted(x for per in latencies for x in per)
+    lag = sorted(sampler.lag)
+    return Found(
+        rate=len(every) / elapsed,
+        p50_ms=1000 * every[len(every) // 2],
+        p99_ms=1000 * every[int(len(every) * 0.99)],
+        samples=sampler.samples,
+        samples_with_lock_wait=sampler.samples_with_wait,
+        lock_waits=sampler.lock_waits.most_common(3),
+        sealer_lag_p50_s=lag[len(lag) // 2],
+        sealer_lag_p99_s=lag[int(len(lag) * 0.99)],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--servers", default="1,2", help="uvicorn worker counts to run, in order")
+    parser.add_argument("--server-url", help="a PostgreSQL server to use instead of pgserver")
+    args = parser.parse_args()
+    logs.configure("WARNING")
+    with tempfile.TemporaryDirectory() as tmp:
+        server = None
+        url = args.server_url
+        if not url:
+            import pgserver
+
+            server = pgserver.get_server(Path(tmp) / "pg", cleanup_mode="stop")
+            url = server.get_uri()
+        upgrade(url)
+        runtime = build_runtime(Settings(env="test", database_url=url, secret_key=SECRET))
+        made = make_tokens(runtime)
+        tokens = [made.flagger]
+        runtime.close()
+        top = ceiling(url, args.clients, args.seconds)
+        print(f"ceiling: {top:,.0f} single-row inserts/s with {args.clients} clients")
+        results: dict[int, Found] = {}
+        next_message = 1
+        for number, workers in enumerate(int(w) for w in args.servers.split(",")):
+            port = 8700 + number
+            process = serve(url, port, workers, SECRET)
+            try:
+                if number == 0:
+                    seed_posts(url, made.platform, port, POSTS)
+                found = intake(url, port, tokens, args.clients, args.seconds, first=next_message)
+                next_message += round(found.rate * args.seconds * 1.2) + 1000
+            finally:
+                process.terminate()
+                process.wait(timeout=60)
+            results[workers] = found
+            print(
+                f"{workers} API process(es): {found.rate:,.0f} reports/s "
+                f"({100 * found.rate / top:.1f} % of the ceiling), "
+                f"p50 {found.p50_ms:.0f} ms, p99 {found.p99_ms:.0f} ms; "
+                f"lock waits in {found.samples_with_lock_wait} of {found.samples} samples "
+                f"{found.lock_waits}; sealer lag p50 {found.sealer_lag_p50_s:.2f} s, "
+                f"p99 {found.sealer_lag_p99_s:.2f} s"
+            )
+        if len(results) == 2:
+            (w1, one), (w2, two) = results.items()
+            print(f"ratio {w2} / {w1} API processes: {two.rate / one.rate:.2f}")
+        if server is not None:
+            server.cleanup()
+
+
+if __name__ == "__main__":
+    main()
