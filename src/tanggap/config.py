@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     lead_webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2048)
     lead_webhook_secret: str | None = Field(default=None, min_length=16)
     log_level: str = "INFO"
+    # inline: every serving process runs the background jobs too (the embedded one-process mode);
+    # worker: serving processes answer HTTP only, the jobs run in `tanggap worker` processes.
+    jobs: Literal["inline", "worker"] = "inline"
+    # How often each job looks for work when nothing wakes it (on PostgreSQL a commit that creates
+    # work wakes the job at once; polling is the fallback, and the only way on SQLite).
+    triage_interval_seconds: float = Field(default=1.0, gt=0)
+    deadline_watch_interval_seconds: float = Field(default=15.0, gt=0)
+    scan_interval_seconds: float = Field(default=2.0, gt=0)
+    media_interval_seconds: float = Field(default=0.5, gt=0)
+    action_interval_seconds: float = Field(default=5.0, gt=0)
+    webhook_interval_seconds: float = Field(default=5.0, gt=0)
     # FULL: a report answered 202 survives an OS crash or power loss (WAL synced at every commit).
     # NORMAL trades that for speed (bench/intake.py measures the price); EXTRA syncs the folder too.
     sqlite_synchronous: Literal["FULL", "EXTRA", "NORMAL"] = "FULL"

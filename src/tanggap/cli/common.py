@@ -8,6 +8,7 @@ from typing import NoReturn
 
 import typer
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 
 from tanggap import logs
@@ -31,9 +32,17 @@ def load_settings() -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        fail("; ".join(err["msg"].removeprefix("Value error, ") for err in exc.errors()))
+        fail("; ".join(_setting_error(err) for err in exc.errors()))
     logs.configure(settings.log_level)
     return settings
+
+
+def _setting_error(err: ErrorDetails) -> str:
+    """Name the environment variable behind a refused setting (a check of several has none)."""
+    message = err["msg"].removeprefix("Value error, ")
+    if not err["loc"]:
+        return message
+    return f"TANGGAP_{str(err['loc'][0]).upper()}: {message}"
 
 
 @contextmanager

@@ -1,0 +1,93 @@
+"""``tanggap worker`` as a real process: start it, read its structured log, stop it."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import TEST_SECRET
+
+TANGGAP = str(Path(sys.executable).parent / "tanggap")
+
+
+@dataclass
+class Worker:
+    """A running ``tanggap worker`` and the log lines it has written so far."""
+
+    process: subprocess.Popen[str]
+    lines: queue.Queue[str] = field(default_factory=queue.Queue)
+    seen: list[str] = field(default_factory=list)
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.put(line)
+
+    def wait_for(self, event: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Return the first log event named ``event``; fail after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("event") == event:
+                return dict(record)
+        raise AssertionError(f"no {event!r} in the worker's log:\n{''.join(self.seen)}")
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """Send SIGTERM and return the exit code."""
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        """End the process at once if it still runs (a failed test's cleanup)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def wait_until(done: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    """Check ``done`` every 50 ms until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not done within {timeout} s: {what}")
+        time.sleep(0.05)
+
+
+def start_worker(database_url: str, **settings: str) -> Worker:
+    """Start ``tanggap worker`` on ``database_url``; ``settings`` are more TANGGAP_ variables."""
+    environment = {
+        **os.environ,
+        "TANGGAP_DATABASE_URL": database_url,
+        "TANGGAP_SECRET_KEY": TEST_SECRET,
+        "TANGGAP_ENV": "test",
+        "TANGGAP_SQLITE_SYNCHRONOUS": "NORMAL",
+        **{f"TANGGAP_{name.upper()}": value for name, value in settings.items()},
+    }
+    process = subprocess.Popen(
+        [TANGGAP, "worker"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    worker = Worker(process)
+    threading.Thread(target=worker._read, daemon=True).start()
+    return worker
