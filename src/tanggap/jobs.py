@@ -133,7 +133,10 @@ def scan_round(runtime: Runtime) -> int:
         waiting = scans.active(session=session)
     if not waiting:
         return 0
-    batch = run_batch(factory=runtime.factory, pipeline=runtime.pipeline, scan_id=waiting[0])
+    # A batch another worker is running is its own: this one does not queue behind it.
+    batch = run_batch(
+        factory=runtime.factory, pipeline=runtime.pipeline, scan_id=waiting[0], wait=False
+    )
     runtime.deliver_now(batch.actions, reason=f"scan {waiting[0]}")
     return batch.scanned
 

@@ -148,12 +148,13 @@ def get(*, session: Session, scan_id: uuid.UUID) -> ScanJob:
     return job
 
 
-def lock_active(*, session: Session, scan_id: uuid.UUID) -> ScanJob | None:
-    """Return the scan, locked, when it still has posts to go through; it is now running."""
+def lock_active(*, session: Session, scan_id: uuid.UUID, wait: bool = True) -> ScanJob | None:
+    """Return the scan, locked, when it still has posts to go through; it is now running.
+    Without ``wait``, a scan another process holds (running a batch) is skipped: None."""
     job = session.execute(
         select(ScanJob)
         .where(ScanJob.id == scan_id)
-        .with_for_update()
+        .with_for_update(skip_locked=not wait)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if job is None or job.state not in ACTIVE:
