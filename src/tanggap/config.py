@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     triage_interval_seconds: float = Field(default=1.0, gt=0)
     deadline_watch_interval_seconds: float = Field(default=15.0, gt=0)
     scan_interval_seconds: float = Field(default=2.0, gt=0)
+    # Posts a retroactive scan matches per transaction: a smaller batch holds its locks shorter.
+    scan_batch_size: int = Field(default=200, ge=1, le=10_000)
     media_interval_seconds: float = Field(default=0.5, gt=0)
     action_interval_seconds: float = Field(default=5.0, gt=0)
     webhook_interval_seconds: float = Field(default=5.0, gt=0)

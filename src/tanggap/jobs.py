@@ -135,7 +135,11 @@ def scan_round(runtime: Runtime) -> int:
         return 0
     # A batch another worker is running is its own: this one does not queue behind it.
     batch = run_batch(
-        factory=runtime.factory, pipeline=runtime.pipeline, scan_id=waiting[0], wait=False
+        factory=runtime.factory,
+        pipeline=runtime.pipeline,
+        scan_id=waiting[0],
+        size=runtime.settings.scan_batch_size,
+        wait=False,
     )
     runtime.deliver_now(batch.actions, reason=f"scan {waiting[0]}")
     return batch.scanned

@@ -45,7 +45,7 @@ def test_the_worker_runs_the_jobs_then_stops_cleanly_on_sigterm(
     worker = start_worker(database_url, triage_interval_seconds="0.2")
     try:
         assert worker.wait_for("worker.started")["jobs"] == SHARED_JOBS
-        wait_until(lambda: _waiting_for_triage(runtime) == 0, what="the worker triages")
+        assert wait_until(lambda: _waiting_for_triage(runtime) == 0)
         assert worker.stop() == 0
         worker.wait_for("worker.stopped", timeout=5)
     finally:

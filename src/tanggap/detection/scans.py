@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
 from tanggap.db.base import insert_skipping_conflicts, rowcount, utcnow
+from tanggap.db.wake import SCANS, wake
 from tanggap.detection.models import PostFingerprint, RuleVersion, ScanJob, ScanState
 from tanggap.detectors.minhash import Signature
 from tanggap.detectors.rules import Rule
@@ -46,6 +47,7 @@ def _queue(session: Session, job: ScanJob) -> ScanJob:
     ).scalar_one()
     session.add(job)
     session.flush()
+    wake(session, SCANS)
     return job
 
 
