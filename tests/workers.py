@@ -27,6 +27,11 @@ class Worker:
     process: subprocess.Popen[str]
     lines: queue.Queue[str] = field(default_factory=queue.Queue)
     seen: list[str] = field(default_factory=list)
+    reader: threading.Thread = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.process.stderr is not None
@@ -49,6 +54,24 @@ class Worker:
             if record.get("event") == event:
                 return dict(record)
         raise AssertionError(f"no {event!r} in the worker's log:\n{''.join(self.seen)}")
+
+    def events(self, event: str) -> list[dict[str, Any]]:
+        """Return every log event named ``event`` once the process has ended."""
+        assert self.process.poll() is not None, "the worker still runs"
+        while not self.lines.empty() or self.reader.is_alive():
+            try:
+                self.seen.append(self.lines.get(timeout=0.1))
+            except queue.Empty:
+                continue
+        records = []
+        for line in self.seen:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("event") == event:
+                records.append(record)
+        return records
 
     def stop(self, timeout: float = 30.0) -> int:
         """Send SIGTERM and return the exit code."""
@@ -90,6 +113,4 @@ def start_worker(database_url: str, **settings: str) -> Worker:
         stderr=subprocess.PIPE,
         text=True,
     )
-    worker = Worker(process)
-    threading.Thread(target=worker._read, daemon=True).start()
-    return worker
+    return Worker(process)

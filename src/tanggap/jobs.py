@@ -53,8 +53,10 @@ class Dispatcher:
     def attempt(self) -> None:
         """Run one round as the thread does: a failure is logged and counted, never raised."""
         try:
-            self.run_once()
+            done = self.run_once()
             self.failures = 0
+            if done:
+                log.info("dispatcher.round", dispatcher=self.name, done=done)
         except Exception:  # the loop must outlive a bad round (database restart…)
             self.failures += 1
             log.exception("dispatcher.round_failed", dispatcher=self.name, failures=self.failures)

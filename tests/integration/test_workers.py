@@ -30,9 +30,9 @@ from tests.integration.test_banks import PROPAGANDA, make_bank
 from tests.webhook_receiver import Receiver, serve
 from tests.workers import Worker, start_worker, wait_until
 
-STORED = 60
+STORED = 40
 SCAN_BATCH = "8"  # so that the scan's batches are shared between the workers
-REPORTED = 20
+REPORTED = 16
 HOUR = "3600"
 
 
@@ -147,11 +147,15 @@ def test_two_workers_do_every_unit_of_work_exactly_once(
         }
         return {what: n for what, n in waiting.items() if n}
 
-    wait_until(lambda: not left(), timeout=40)
+    wait_until(lambda: not left(), timeout=60)
     assert left() == {}, "".join(worker.seen[-1] for worker in workers)
     assert [worker.stop() for worker in workers] == [0, 0]
 
     assert per_subject(runtime, "case.triaged") == dict.fromkeys(case_ids, 1)
+    rounds = [
+        e for w in workers for e in w.events("dispatcher.round") if e["dispatcher"] == "triage"
+    ]
+    assert sum(e["done"] for e in rounds) == count(runtime)  # each case through triage once
     with runtime.factory() as session:
         scan = session.execute(select(ScanJob)).scalar_one()
         matched_posts = Counter(
