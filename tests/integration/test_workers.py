@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tanggap.actions.models import Action
 from tanggap.audit.models import AuditEvent
@@ -211,3 +211,25 @@ def test_a_commit_wakes_a_worker_long_before_its_poll(
         timeout=10,
     )
     assert workers[0].stop() == 0
+
+
+def test_a_worker_that_loses_its_connections_comes_back_and_does_the_work_once(
+    client: TestClient, tokens: Tokens, runtime: Runtime, database_url: str, workers: list[Worker]
+) -> None:
+    workers.append(start_worker(database_url, triage_interval_seconds=HOUR))
+    workers[0].wait_for("wake.listening")
+    with runtime.engine.connect() as admin:  # what a database restart does to every session
+        cut = admin.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    assert cut >= 1
+    workers[0].wait_for("wake.listen_lost")
+    workers[0].wait_for("wake.listening")  # opened again: wake-ups work once more
+    client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform))
+    receipt = client.post("/v1/reports", json=report_body(), headers=bearer(tokens.flagger))
+    assert wait_until(lambda: count(runtime, Case.triaged_at.is_not(None)) == 1, timeout=10)
+    assert workers[0].stop() == 0
+    assert per_subject(runtime, "case.triaged") == {receipt.json()["case_id"]: 1}
