@@ -46,6 +46,21 @@ class Settings(BaseSettings):
     # A signed checkpoint after this many sealed events, or this long after the last one.
     audit_checkpoint_every: int = Field(default=1000, ge=1, le=1_000_000)
     audit_checkpoint_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    # inline: every serving process runs the background jobs too (the embedded one-process mode);
+    # worker: serving processes answer HTTP only, the jobs run in `tanggap worker` processes.
+    jobs: Literal["inline", "worker"] = "inline"
+    # How often each job looks for work when nothing wakes it (on PostgreSQL a commit that creates
+    # work wakes the job at once; polling is the fallback, and the only way on SQLite).
+    triage_interval_seconds: float = Field(default=1.0, gt=0)
+    deadline_watch_interval_seconds: float = Field(default=15.0, gt=0)
+    scan_interval_seconds: float = Field(default=2.0, gt=0)
+    # Posts a retroactive scan matches per transaction: a smaller batch holds its locks shorter.
+    scan_batch_size: int = Field(default=200, ge=1, le=10_000)
+    media_interval_seconds: float = Field(default=0.5, gt=0)
+    action_interval_seconds: float = Field(default=5.0, gt=0)
+    webhook_interval_seconds: float = Field(default=5.0, gt=0)
+    # The audit sealer chains new events within about a second of their commit.
+    seal_interval_seconds: float = Field(default=0.5, gt=0)
     # FULL: a report answered 202 survives an OS crash or power loss (WAL synced at every commit).
     # NORMAL trades that for speed (bench/intake.py measures the price); EXTRA syncs the folder too.
     sqlite_synchronous: Literal["FULL", "EXTRA", "NORMAL"] = "FULL"

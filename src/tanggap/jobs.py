@@ -1,6 +1,8 @@
-"""The background jobs of a process, each a thread that runs one round every few seconds:
-platform actions and webhooks (the outbox), triage, the deadline watch, retroactive scans,
-image hashing and the audit sealer. Every round is also callable on its own (tests, the CLI)."""
+"""The background jobs, each a thread that runs one round every few seconds or as soon as a
+commit wakes it: platform actions and webhooks (the outbox), triage, the deadline watch,
+retroactive scans, image hashing, and the audit sealer (one at a time across processes). Every job
+is safe to run in any number of processes at once (claims with ``SKIP LOCKED`` or a lease, checked
+again under the lock). Every round is also callable on its own (tests, the CLI)."""
 
 from __future__ import annotations
 
@@ -9,54 +11,117 @@ from collections.abc import Callable
 
 import httpx
 import structlog
+from sqlalchemy.engine import make_url
 
+from tanggap.db import wake
+from tanggap.db.session import normalise_url
+from tanggap.db.wake import EVERY_JOB, WakeListener
 from tanggap.detection import scans
 from tanggap.review import deadlines, triage
 from tanggap.runtime import Runtime
 from tanggap.screening.scans import run_batch
 
 log = structlog.get_logger(__name__)
-TRIAGE_INTERVAL_SECONDS = 1.0
-WATCH_INTERVAL_SECONDS = 15.0
-SCAN_INTERVAL_SECONDS = 2.0
-MEDIA_INTERVAL_SECONDS = 0.5
-WEBHOOK_INTERVAL_SECONDS = 5.0
-# Events are chained within about a second of their commit.
-SEAL_INTERVAL_SECONDS = 0.5
+# After failed rounds in a row (the database is away), the wait doubles up to this.
+MAX_BACKOFF_SECONDS = 60.0
 
 
 class Dispatcher:
-    """A thread that runs one job every ``interval`` seconds until stopped."""
+    """A thread that runs one job every ``interval`` seconds until stopped, at once when woken,
+    and less often while its rounds keep failing."""
 
     def __init__(self, name: str, job: Callable[[], int], interval: float):
         self.name = name
         self.job = job
         self.interval = interval
+        self.failures = 0
         self._stop = threading.Event()
+        self._nudge = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Run the job once; return how many things it did."""
         return self.job()
 
+    def wait_seconds(self) -> float:
+        """Return how long to wait before the next round: the interval, doubled for every
+        failed round in a row (capped), back to the interval after a round that worked."""
+        if not self.failures:
+            return self.interval
+        return max(self.interval, min(self.interval * 2**self.failures, MAX_BACKOFF_SECONDS))
+
+    def attempt(self) -> None:
+        """Run one round as the thread does: a failure is logged and counted, never raised."""
+        try:
+            done = self.run_once()
+            self.failures = 0
+            if done:
+                log.info("dispatcher.round", dispatcher=self.name, done=done)
+        except Exception:  # the loop must outlive a bad round (database restart…)
+            self.failures += 1
+            log.exception("dispatcher.round_failed", dispatcher=self.name, failures=self.failures)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # the loop must outlive a bad round (database restart…)
-                log.exception("dispatcher.round_failed", dispatcher=self.name)
-            self._stop.wait(self.interval)
+            self.attempt()
+            self._nudge.wait(self.wait_seconds())
+            self._nudge.clear()
+
+    def wake(self) -> None:
+        """Cut the current wait short: work is waiting."""
+        self._nudge.set()
 
     def start(self) -> None:
         """Start the thread."""
         self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop the thread and wait for it."""
+    def ask_to_stop(self) -> None:
+        """Tell the thread to stop after the round in flight, without waiting for it."""
         self._stop.set()
+        self._nudge.set()
+
+    def stop(self) -> None:
+        """Stop the thread, waiting for the round in flight."""
+        self.ask_to_stop()
         if self._thread is not None:
             self._thread.join(timeout=60)
+
+
+class RunningJobs:
+    """Started dispatchers and, on PostgreSQL, the listener that wakes them."""
+
+    def __init__(
+        self, dispatchers: list[Dispatcher], database_url: str, *, listen: bool = True
+    ) -> None:
+        self.dispatchers = {dispatcher.name: dispatcher for dispatcher in dispatchers}
+        self.listener: WakeListener | None = None
+        postgresql = make_url(normalise_url(database_url)).get_backend_name() == "postgresql"
+        if listen and postgresql:
+            self.listener = WakeListener(database_url, self.wake)
+
+    def wake(self, job: str) -> None:
+        """Wake the dispatcher named ``job`` (every one for ``EVERY_JOB``)."""
+        names = list(self.dispatchers) if job == EVERY_JOB else [job]
+        for name in names:
+            if name in self.dispatchers:
+                self.dispatchers[name].wake()
+
+    def start(self) -> None:
+        """Start every dispatcher, then the listener."""
+        for dispatcher in self.dispatchers.values():
+            dispatcher.start()
+        if self.listener is not None:
+            self.listener.start()
+
+    def stop(self) -> None:
+        """Stop the listener, then every dispatcher (each finishes its round in flight)."""
+        if self.listener is not None:
+            self.listener.stop()
+        for dispatcher in self.dispatchers.values():
+            dispatcher.ask_to_stop()
+        for dispatcher in self.dispatchers.values():
+            dispatcher.stop()
 
 
 def scan_round(runtime: Runtime) -> int:
@@ -70,7 +135,14 @@ def scan_round(runtime: Runtime) -> int:
         waiting = scans.active(session=session)
     if not waiting:
         return 0
-    batch = run_batch(factory=runtime.factory, pipeline=runtime.pipeline, scan_id=waiting[0])
+    # A batch another worker is running is its own: this one does not queue behind it.
+    batch = run_batch(
+        factory=runtime.factory,
+        pipeline=runtime.pipeline,
+        scan_id=waiting[0],
+        size=runtime.settings.scan_batch_size,
+        wait=False,
+    )
     runtime.deliver_now(batch.actions, reason=f"scan {waiting[0]}")
     return batch.scanned
 
@@ -89,28 +161,51 @@ def deadline_round(runtime: Runtime) -> int:
 
 def action_dispatcher(runtime: Runtime) -> Dispatcher:
     """Deliver takedowns and restores; never waits behind a slow webhook receiver."""
+    settings = runtime.settings
     return Dispatcher(
-        "action-dispatcher", runtime.deliver_actions, runtime.settings.action_retry_seconds
+        wake.ACTIONS,
+        runtime.deliver_actions,
+        min(settings.action_retry_seconds, settings.action_interval_seconds),
     )
 
 
 def webhook_dispatcher(runtime: Runtime, client: httpx.Client) -> Dispatcher:
     """Send webhooks to flagger organisations and the leads, in their own thread."""
+    settings = runtime.settings
     return Dispatcher(
-        "webhook-dispatcher",
+        wake.WEBHOOKS,
         lambda: runtime.send_webhooks(client),
-        min(runtime.settings.webhook_retry_seconds, WEBHOOK_INTERVAL_SECONDS),
+        min(settings.webhook_retry_seconds, settings.webhook_interval_seconds),
     )
 
 
 def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
-    """Every background job of a process that does everything (the embedded default)."""
+    """The jobs whose work waits in the database: any process may run them, any number at once
+    (``tanggap worker``, or every serving process when ``TANGGAP_JOBS=inline``)."""
+    settings = runtime.settings
     return [
         action_dispatcher(runtime),
         webhook_dispatcher(runtime, client),
-        Dispatcher("triage", lambda: triage_round(runtime), TRIAGE_INTERVAL_SECONDS),
-        Dispatcher("deadline-watch", lambda: deadline_round(runtime), WATCH_INTERVAL_SECONDS),
-        Dispatcher("scans", lambda: scan_round(runtime), SCAN_INTERVAL_SECONDS),
-        Dispatcher("media", lambda: runtime.media.run_once(), MEDIA_INTERVAL_SECONDS),
-        Dispatcher("audit-sealer", runtime.seal_audit, SEAL_INTERVAL_SECONDS),
+        Dispatcher(wake.TRIAGE, lambda: triage_round(runtime), settings.triage_interval_seconds),
+        Dispatcher(
+            wake.DEADLINE_WATCH,
+            lambda: deadline_round(runtime),
+            settings.deadline_watch_interval_seconds,
+        ),
+        Dispatcher(wake.SCANS, lambda: scan_round(runtime), settings.scan_interval_seconds),
     ]
+
+
+def process_jobs(runtime: Runtime) -> list[Dispatcher]:
+    """The jobs whose work waits in this process's memory, run by every serving process whatever
+    its role: image hashing (the images' bytes are never stored, see ``screening.media``)."""
+    hasher = Dispatcher(wake.MEDIA, runtime.media.run_once, runtime.settings.media_interval_seconds)
+    runtime.media.on_submit = hasher.wake
+    return [hasher]
+
+
+def serving_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
+    """The jobs a serving process runs in its role (``TANGGAP_JOBS``)."""
+    if runtime.settings.jobs == "worker":
+        return process_jobs(runtime)
+    return background_jobs(runtime, client) + process_jobs(runtime)

@@ -1,5 +1,6 @@
 """The one ASGI application: the JSON API, the flagger portal, the review console, the built-in
-pages, health; and, when the process runs them, the background jobs."""
+pages, health; and the background jobs its role runs (``TANGGAP_JOBS``: all of them inline,
+only image hashing when ``tanggap worker`` processes run the rest)."""
 
 from __future__ import annotations
 
@@ -72,14 +73,16 @@ def create_app(
             yield
             return
         client = httpx.Client(timeout=runtime.settings.webhook_timeout_seconds)
-        dispatchers = jobs.background_jobs(runtime, client)
-        for dispatcher in dispatchers:
-            dispatcher.start()
+        running = jobs.RunningJobs(
+            jobs.serving_jobs(runtime, client),
+            runtime.settings.database_url,
+            listen=runtime.settings.jobs == "inline",
+        )
+        running.start()
         try:
             yield
         finally:
-            for dispatcher in dispatchers:
-                dispatcher.stop()
+            running.stop()
             client.close()
 
     app = FastAPI(

@@ -12,6 +12,7 @@ from tanggap.actions.models import Action, ActionKind
 from tanggap.audit import service as audit
 from tanggap.cases.models import Decision
 from tanggap.db.base import utcnow
+from tanggap.db.wake import ACTIONS, wake
 from tanggap.errors import Conflict, NotFound
 from tanggap.outbox import DeliveryState
 from tanggap.posts.models import Post
@@ -86,6 +87,7 @@ def _queue(
     )
     session.add(action)
     session.flush()
+    wake(session, ACTIONS)
     audit.record(
         session=session,
         actor=actor,
@@ -140,6 +142,7 @@ def requeue(*, session: Session, action_id: uuid.UUID, actor: str) -> Action:
     action.state = DeliveryState.PENDING
     action.attempts = 0
     action.next_attempt_at = utcnow()
+    wake(session, ACTIONS)
     audit.record(
         session=session,
         actor=actor,

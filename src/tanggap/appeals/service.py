@@ -17,6 +17,7 @@ from tanggap.cases.models import Case, Decision
 from tanggap.cases.schemas import RESTRICTING_OUTCOMES
 from tanggap.cases.states import CaseState
 from tanggap.db.base import utcnow
+from tanggap.db.wake import TRIAGE, wake
 from tanggap.errors import Conflict, InvalidInput, NotFound
 from tanggap.policy.schemas import Policy
 from tanggap.posts import service as posts
@@ -106,6 +107,7 @@ def file(*, session: Session, caller: Caller, data: AppealIn, policy: Policy) ->
     case.escalated_at = case.breached_at = None
     case.decided_at = None
     session.flush()
+    wake(session, TRIAGE)
     audit.record(
         session=session,
         actor=caller.audit_actor,

@@ -17,6 +17,7 @@ from tanggap.cases.routing import FALLBACK, UNDETERMINED_LANGUAGE, may_see
 from tanggap.cases.states import CaseState
 from tanggap.channels.models import Channel
 from tanggap.db.base import rowcount
+from tanggap.db.wake import TRIAGE, wake
 from tanggap.errors import NotFound
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import find_category
@@ -87,10 +88,12 @@ def open_or_join(
         session.add(case)
         session.flush()
         audit_case(session, actor, "case.opened", case, deadline=deadline, category=category)
+        wake(session, TRIAGE)
         return case
 
     case.report_count += 1
     case.triage_due = True
+    wake(session, TRIAGE)
     if case.state == CaseState.OBJECTED:
         # A new report on a post whose earlier report was objected to needs a reviewer again.
         states.move(case, CaseState.OPEN)
@@ -206,7 +209,7 @@ def record_triage(
 
 def retriage_fallback(*, session: Session, languages: list[str]) -> int:
     """Send cases waiting in the fallback queue back to triage once someone reads their language."""
-    return rowcount(
+    sent_back = rowcount(
         session.execute(
             update(Case)
             .where(Case.state.in_(states.OPEN_STATES))
@@ -216,3 +219,6 @@ def retriage_fallback(*, session: Session, languages: list[str]) -> int:
             .execution_options(synchronize_session=False)
         )
     )
+    if sent_back:
+        wake(session, TRIAGE)
+    return sent_back

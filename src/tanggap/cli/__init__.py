@@ -1,4 +1,4 @@
-"""The ``tanggap`` command: serve, migrate, demo, organisations and tokens, audit, outbox."""
+"""The ``tanggap`` command: serve, worker, migrate, demo, organisations, tokens, audit, outbox."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tanggap.cli import access, detection, operations
+from tanggap.cli import access, detection, operations, worker
 from tanggap.cli.common import checkpoint_key, fail, load_settings, runtime_for, transaction
 
 app = typer.Typer(help="Tanggap: reports, deadlines, review and takedowns for public channels.")
@@ -24,6 +24,7 @@ app.add_typer(detection.bank_app, name="bank")
 app.add_typer(detection.rules_app, name="rules")
 app.command("hash")(detection.hash_files)
 app.command("scan")(detection.scan)
+app.command("worker")(worker.worker)
 
 
 # What one server process bounds, and why (uvicorn 0.55's defaults in brackets):
@@ -73,7 +74,8 @@ def serve(
     import uvicorn
 
     settings = load_settings()  # refuse bad settings before uvicorn starts
-    checkpoint_key(settings)  # the sealer signs with it: a missing key stops the start here
+    if settings.jobs == "inline":
+        checkpoint_key(settings)  # its sealer signs with it: a missing key stops the start here
     uvicorn.run(
         "tanggap.asgi:app",
         **serve_options(host=host, port=port, workers=workers, limit_concurrency=limit_concurrency),

@@ -9,6 +9,7 @@ from typing import NoReturn
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 
 from tanggap import logs
@@ -33,7 +34,7 @@ def load_settings() -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        fail("; ".join(err["msg"].removeprefix("Value error, ") for err in exc.errors()))
+        fail("; ".join(_setting_error(err) for err in exc.errors()))
     logs.configure(settings.log_level)
     return settings
 
@@ -44,6 +45,14 @@ def checkpoint_key(settings: Settings) -> Ed25519PrivateKey:
         return load_key(settings)
     except CheckpointKeyError as exc:
         fail(str(exc))
+
+
+def _setting_error(err: ErrorDetails) -> str:
+    """Name the environment variable behind a refused setting (a check of several has none)."""
+    message = err["msg"].removeprefix("Value error, ")
+    if not err["loc"]:
+        return message
+    return f"TANGGAP_{str(err['loc'][0]).upper()}: {message}"
 
 
 @contextmanager

@@ -48,7 +48,7 @@ def actions_list(
 def actions_retry(
     action_ids: Annotated[list[str], typer.Argument(help="Failed action ids.")],
 ) -> None:
-    """Put failed actions back in the outbox; the running server's dispatcher delivers them."""
+    """Put failed actions back in the outbox; the action job delivers them again."""
     from tanggap.actions import service as actions
 
     try:

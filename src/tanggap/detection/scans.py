@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
 from tanggap.db.base import insert_skipping_conflicts, rowcount, utcnow
+from tanggap.db.wake import SCANS, wake
 from tanggap.detection.models import PostFingerprint, RuleVersion, ScanJob, ScanState
 from tanggap.detectors.minhash import Signature
 from tanggap.detectors.rules import Rule
@@ -46,6 +47,7 @@ def _queue(session: Session, job: ScanJob) -> ScanJob:
     ).scalar_one()
     session.add(job)
     session.flush()
+    wake(session, SCANS)
     return job
 
 
@@ -148,12 +150,13 @@ def get(*, session: Session, scan_id: uuid.UUID) -> ScanJob:
     return job
 
 
-def lock_active(*, session: Session, scan_id: uuid.UUID) -> ScanJob | None:
-    """Return the scan, locked, when it still has posts to go through; it is now running."""
+def lock_active(*, session: Session, scan_id: uuid.UUID, wait: bool = True) -> ScanJob | None:
+    """Return the scan, locked, when it still has posts to go through; it is now running.
+    Without ``wait``, a scan another process holds (running a batch) is skipped: None."""
     job = session.execute(
         select(ScanJob)
         .where(ScanJob.id == scan_id)
-        .with_for_update()
+        .with_for_update(skip_locked=not wait)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if job is None or job.state not in ACTIVE:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from tanggap.audit.chain import canonical_json
 from tanggap.config import Settings
 from tanggap.db.base import utcnow
+from tanggap.db.wake import WEBHOOKS, wake
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.notify.models import DeliveryAttempt, Notification
 from tanggap.notify.port import CaseAlert, ReportChange
@@ -84,6 +85,7 @@ class OutboxNotifier:
             )
         )
         session.flush()
+        wake(session, WEBHOOKS)
 
     def checkpoint_signed(self, *, session: Session, checkpoint: dict[str, object]) -> None:
         """Queue the checkpoint to every enabled organisation with a webhook: copies kept outside
@@ -147,6 +149,7 @@ class OutboxNotifier:
             )
         )
         session.flush()
+        wake(session, WEBHOOKS)
 
 
 @dataclass(frozen=True)

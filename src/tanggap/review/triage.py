@@ -100,22 +100,32 @@ def triage_case(
     return case
 
 
+def claim_due(*, session: Session) -> uuid.UUID | None:
+    """Lock the next case waiting for triage, nearest deadline first, skipping a case another
+    process holds (``SKIP LOCKED``); return its id, or None when none waits."""
+    return session.execute(
+        select(Case.id)
+        .where(Case.triage_due.is_(True))
+        .order_by(Case.deadline, Case.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+
+
 def triage_due(
     *, factory: sessionmaker[Session], policy: Policy, notifier: Notifier, limit: int = BATCH
 ) -> int:
-    """Triage the cases waiting for it, one transaction each; return how many were triaged."""
+    """Triage the cases waiting for it, one transaction each; return how many were triaged.
+    Each case is claimed under its lock, still waiting for triage, so processes running this
+    at the same moment share the cases out and never triage one twice."""
     with factory() as session:
-        due = list(
-            session.execute(
-                select(Case.id)
-                .where(Case.triage_due.is_(True))
-                .order_by(Case.deadline)
-                .limit(limit)
-            ).scalars()
-        )
         languages = reviewers.languages_read(session=session)
-    for case_id in due:
+    done = 0
+    while done < limit:
         with factory() as session, session.begin():
+            case_id = claim_due(session=session)
+            if case_id is None:
+                break
             triage_case(
                 session=session,
                 case_id=case_id,
@@ -123,4 +133,5 @@ def triage_due(
                 languages_read=languages,
                 notifier=notifier,
             )
-    return len(due)
+        done += 1
+    return done

@@ -47,6 +47,8 @@ class MediaHasher:
         self._queue: deque[Waiting] = deque()
         self._bytes = 0
         self._lock = threading.Lock()
+        # Called after images are queued (the media job's wake-up), when a job runs them.
+        self.on_submit: Callable[[], object] | None = None
 
     @property
     def waiting_bytes(self) -> int:
@@ -62,6 +64,8 @@ class MediaHasher:
         with self._lock:
             self._queue.extend(items)
             self._bytes += sum(len(item.data) for item in items)
+        if self.on_submit is not None:
+            self.on_submit()
 
     def _next(self) -> Waiting | None:
         with self._lock:

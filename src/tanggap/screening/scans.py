@@ -51,13 +51,16 @@ def run_batch(
     pipeline: DetectionPipeline,
     scan_id: uuid.UUID,
     size: int = scans.BATCH,
+    wait: bool = True,
 ) -> Batch:
     """Scan the next batch of posts in one transaction: matches and cursor commit together, so a
-    crash resumes after the last committed batch and nothing is matched twice."""
+    crash resumes after the last committed batch and nothing is matched twice. The batch is
+    claimed under the scan's row lock; without ``wait``, while another process runs a batch of
+    the same scan, this one does nothing (``scanned`` 0) instead of waiting for its turn."""
     with factory() as session, session.begin():
-        job = scans.lock_active(session=session, scan_id=scan_id)
-        if job is None:
-            return Batch(0, 0, True, [])
+        job = scans.lock_active(session=session, scan_id=scan_id, wait=wait)
+        if job is None:  # done, or (not waiting) in another process's hands for now
+            return Batch(0, 0, finished=wait, actions=[])
         posts = scans.next_posts(session=session, job=job, size=size)
         found = _match(session, pipeline, job, posts)
         matched = sum(m.new for m in found)
