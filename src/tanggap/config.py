@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     claim_lease_seconds: int = Field(default=600, ge=30)
     action_retry_seconds: float = Field(default=5.0, gt=0)
     action_max_attempts: int = Field(default=20, ge=1)
+    # How long a claimed action is a worker's: one that dies mid-batch delays its actions this
+    # long. It must outlast sending a claimed batch (the platform's time to answer × the batch).
+    action_lease_seconds: float = Field(default=120.0, ge=1, le=86_400)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_retry_seconds: float = Field(default=10.0, gt=0)
     webhook_give_up_hours: float = Field(default=72.0, gt=0)

@@ -193,6 +193,7 @@ def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
             settings.deadline_watch_interval_seconds,
         ),
         Dispatcher(wake.SCANS, lambda: scan_round(runtime), settings.scan_interval_seconds),
+        Dispatcher(wake.AUDIT_SEALER, runtime.seal_audit, settings.seal_interval_seconds),
     ]
 
 

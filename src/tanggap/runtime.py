@@ -68,6 +68,7 @@ class Runtime:
             policy=self.policy,
             retry_seconds=self.settings.action_retry_seconds,
             max_attempts=self.settings.action_max_attempts,
+            lease=timedelta(seconds=self.settings.action_lease_seconds),
             on_decision_delivered=self._settle_reports,
         )
         return deliver_due(kind, factory=self.factory, now=now, only=action_ids)

@@ -17,7 +17,14 @@ from tanggap.runtime import Runtime, build_runtime
 from tests.factories import seed_cases
 from tests.workers import TANGGAP, start_worker, wait_until
 
-SHARED_JOBS = ["action-dispatcher", "deadline-watch", "scans", "triage", "webhook-dispatcher"]
+SHARED_JOBS = [
+    "action-dispatcher",
+    "audit-sealer",
+    "deadline-watch",
+    "scans",
+    "triage",
+    "webhook-dispatcher",
+]
 
 
 def test_a_serving_process_runs_the_jobs_of_its_role(settings: Settings) -> None:
