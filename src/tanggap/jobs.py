@@ -11,6 +11,7 @@ import httpx
 import structlog
 
 from tanggap.detection import scans
+from tanggap.heartbeats.service import Heartbeats
 from tanggap.review import deadlines, triage
 from tanggap.runtime import Runtime
 from tanggap.screening.scans import run_batch
@@ -26,16 +27,31 @@ WEBHOOK_INTERVAL_SECONDS = 5.0
 class Dispatcher:
     """A thread that runs one job every ``interval`` seconds until stopped."""
 
-    def __init__(self, name: str, job: Callable[[], int], interval: float):
+    def __init__(
+        self,
+        name: str,
+        job: Callable[[], int],
+        interval: float,
+        heartbeat: Heartbeats | None = None,
+    ):
         self.name = name
         self.job = job
         self.interval = interval
+        self.heartbeat = heartbeat
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
-        """Run the job once; return how many things it did."""
-        return self.job()
+        """Run the job once and record the round's heartbeat; return how many things it did."""
+        try:
+            done = self.job()
+        except Exception:
+            if self.heartbeat is not None:
+                self.heartbeat.beat(self.name, ok=False)
+            raise
+        if self.heartbeat is not None:
+            self.heartbeat.beat(self.name, ok=True)
+        return done
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -102,8 +118,9 @@ def webhook_dispatcher(runtime: Runtime, client: httpx.Client) -> Dispatcher:
 
 
 def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
-    """Every background job of a process that does everything (the embedded default)."""
-    return [
+    """Every background job of a process that does everything (the embedded default), each
+    recording its rounds' heartbeats."""
+    jobs = [
         action_dispatcher(runtime),
         webhook_dispatcher(runtime, client),
         Dispatcher("triage", lambda: triage_round(runtime), TRIAGE_INTERVAL_SECONDS),
@@ -111,3 +128,7 @@ def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
         Dispatcher("scans", lambda: scan_round(runtime), SCAN_INTERVAL_SECONDS),
         Dispatcher("media", lambda: runtime.media.run_once(), MEDIA_INTERVAL_SECONDS),
     ]
+    heartbeat = Heartbeats(runtime.factory)
+    for job in jobs:
+        job.heartbeat = heartbeat
+    return jobs
