@@ -96,8 +96,8 @@ class DatabaseGauges(Collector):
                 for reading in self.readings:
                     found.extend(reading(session, now))
             ok = 1.0
-        except Exception:  # a scrape must answer even while the database does not
-            log.exception("metrics.database_gauges_failed")
+        except Exception as exc:  # a scrape must answer even while the database does not
+            log.warning("metrics.database_gauges_failed", error=f"{type(exc).__name__}: {exc}")
             found, ok = [], 0.0
         yield from found
         yield GaugeMetricFamily(

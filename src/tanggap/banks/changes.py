@@ -62,12 +62,23 @@ def added(
     session: Session, *, kind: HashKind, after: int, upto: int
 ) -> list[tuple[int, str, uuid.UUID]]:
     """Return (id, value, bank id) of the entries of ``kind`` with ``after < id <= upto``."""
+    if after == 0:  # a full build: every entry of the kind, through the (kind, value) index
+        rows = session.execute(
+            select(BankEntry.id, BankEntry.value, BankEntry.bank_id).where(
+                BankEntry.kind == kind, BankEntry.id <= upto
+            )
+        ).all()
+        return [(int(entry_id), value, bank_id) for entry_id, value, bank_id in rows]
+    # A delta: a range of the primary key, the kind sorted out here (with the kind in the
+    # query SQLite prefers the (kind, value) index and reads every entry of the kind).
     rows = session.execute(
-        select(BankEntry.id, BankEntry.value, BankEntry.bank_id)
-        .where(BankEntry.id > after, BankEntry.id <= upto, BankEntry.kind == kind)
+        select(BankEntry.id, BankEntry.kind, BankEntry.value, BankEntry.bank_id)
+        .where(BankEntry.id > after, BankEntry.id <= upto)
         .order_by(BankEntry.id)
     ).all()
-    return [(int(entry_id), value, bank_id) for entry_id, value, bank_id in rows]
+    return [
+        (int(entry_id), value, bank_id) for entry_id, found, value, bank_id in rows if found == kind
+    ]
 
 
 def removed(session: Session, *, kind: HashKind, after: int, upto: int) -> list[int]:
