@@ -71,13 +71,13 @@ def added(
         return [(int(entry_id), value, bank_id) for entry_id, value, bank_id in rows]
     # A delta: a range of the primary key, the kind sorted out here (with the kind in the
     # query SQLite prefers the (kind, value) index and reads every entry of the kind).
-    rows = session.execute(
+    delta = session.execute(
         select(BankEntry.id, BankEntry.kind, BankEntry.value, BankEntry.bank_id)
         .where(BankEntry.id > after, BankEntry.id <= upto)
         .order_by(BankEntry.id)
     ).all()
     return [
-        (int(entry_id), value, bank_id) for entry_id, found, value, bank_id in rows if found == kind
+        (int(entry_id), value, bank_id) for entry_id, found, value, bank_id in delta if found == kind
     ]
 
 
