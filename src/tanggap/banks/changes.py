@@ -77,7 +77,9 @@ def added(
         .order_by(BankEntry.id)
     ).all()
     return [
-        (int(entry_id), value, bank_id) for entry_id, found, value, bank_id in delta if found == kind
+        (int(entry_id), value, bank_id)
+        for entry_id, found, value, bank_id in delta
+        if found == kind
     ]
 
 
