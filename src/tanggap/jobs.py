@@ -17,6 +17,7 @@ from tanggap.db import wake
 from tanggap.db.session import normalise_url
 from tanggap.db.wake import EVERY_JOB, WakeListener
 from tanggap.detection import scans
+from tanggap.heartbeats.service import Heartbeats
 from tanggap.review import deadlines, triage
 from tanggap.runtime import Runtime
 from tanggap.screening.scans import run_batch
@@ -30,18 +31,33 @@ class Dispatcher:
     """A thread that runs one job every ``interval`` seconds until stopped, at once when woken,
     and less often while its rounds keep failing."""
 
-    def __init__(self, name: str, job: Callable[[], int], interval: float):
+    def __init__(
+        self,
+        name: str,
+        job: Callable[[], int],
+        interval: float,
+        heartbeat: Heartbeats | None = None,
+    ):
         self.name = name
         self.job = job
         self.interval = interval
         self.failures = 0
+        self.heartbeat = heartbeat
         self._stop = threading.Event()
         self._nudge = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
-        """Run the job once; return how many things it did."""
-        return self.job()
+        """Run the job once and record the round's heartbeat; return how many things it did."""
+        try:
+            done = self.job()
+        except Exception:
+            if self.heartbeat is not None:
+                self.heartbeat.beat(self.name, ok=False)
+            raise
+        if self.heartbeat is not None:
+            self.heartbeat.beat(self.name, ok=True)
+        return done
 
     def wait_seconds(self) -> float:
         """Return how long to wait before the next round: the interval, doubled for every
@@ -181,9 +197,10 @@ def webhook_dispatcher(runtime: Runtime, client: httpx.Client) -> Dispatcher:
 
 def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
     """The jobs whose work waits in the database: any process may run them, any number at once
-    (``tanggap worker``, or every serving process when ``TANGGAP_JOBS=inline``)."""
+    (``tanggap worker``, or every serving process when ``TANGGAP_JOBS=inline``), each recording
+    its rounds' heartbeats."""
     settings = runtime.settings
-    return [
+    jobs = [
         action_dispatcher(runtime),
         webhook_dispatcher(runtime, client),
         Dispatcher(wake.TRIAGE, lambda: triage_round(runtime), settings.triage_interval_seconds),
@@ -195,12 +212,21 @@ def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
         Dispatcher(wake.SCANS, lambda: scan_round(runtime), settings.scan_interval_seconds),
         Dispatcher(wake.AUDIT_SEALER, runtime.seal_audit, settings.seal_interval_seconds),
     ]
+    heartbeat = Heartbeats(runtime.factory)
+    for job in jobs:
+        job.heartbeat = heartbeat
+    return jobs
 
 
 def process_jobs(runtime: Runtime) -> list[Dispatcher]:
     """The jobs whose work waits in this process's memory, run by every serving process whatever
     its role: image hashing (the images' bytes are never stored, see ``screening.media``)."""
-    hasher = Dispatcher(wake.MEDIA, runtime.media.run_once, runtime.settings.media_interval_seconds)
+    hasher = Dispatcher(
+        wake.MEDIA,
+        runtime.media.run_once,
+        runtime.settings.media_interval_seconds,
+        Heartbeats(runtime.factory),
+    )
     runtime.media.on_submit = hasher.wake
     return [hasher]
 

@@ -1,10 +1,24 @@
-"""Prometheus metrics of one process, served at ``/metrics`` (request timing is observed by the
-HTTP middleware)."""
+"""Prometheus metrics, served at ``/metrics`` (request timing is observed by the HTTP
+middleware).
+
+Counters and histograms live in each process. With several processes serving (``tanggap serve
+--workers N``, or several servers and workers on one machine) set ``PROMETHEUS_MULTIPROC_DIR``
+to an empty folder, the same for all of them, before they start: each process then writes its
+values to files there (prometheus_client's multiprocess mode) and a scrape of any of them sums
+every process's. Without it, one process answers for itself (the embedded default). Gauges are
+read from the database at each scrape (``gauges``), so every process answers the same."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+import os
+from collections.abc import Iterable, Iterator
 
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 REGISTRY = CollectorRegistry()
 
 REPORTS_RECEIVED = Counter(
@@ -42,3 +56,32 @@ REQUEST_SECONDS = Histogram(
     ["method", "route", "status"],
     registry=REGISTRY,
 )
+
+
+def multiprocess_dir() -> str | None:
+    """Return the folder the processes share their values in, or None for one process."""
+    return os.environ.get(MULTIPROC_DIR_VARIABLE) or None
+
+
+class _Scrape:
+    """What one scrape reads: the counters and histograms (this process's, or every process's
+    in multiprocess mode), then the collectors given."""
+
+    def __init__(self, collectors: Iterable[Collector]):
+        self.collectors = list(collectors)
+
+    def collect(self) -> Iterator[Metric]:
+        shared = multiprocess_dir()
+        if shared is None:
+            yield from REGISTRY.collect()
+        else:
+            summed = CollectorRegistry()
+            MultiProcessCollector(summed, path=shared)
+            yield from summed.collect()
+        for collector in self.collectors:
+            yield from collector.collect()
+
+
+def exposition(collectors: Iterable[Collector] = ()) -> bytes:
+    """Return the metrics in Prometheus's text format, with those of ``collectors``."""
+    return generate_latest(_Scrape(collectors))

@@ -25,6 +25,7 @@ from tanggap.audit.signing import load_key
 from tanggap.builtin_pages.adapter import BuiltinPagesAdapter
 from tanggap.config import Settings
 from tanggap.db.session import make_engine, make_session_factory
+from tanggap.detection.rule_set import VersionStore
 from tanggap.detection.rules_live import LiveRules
 from tanggap.notify.port import Notifier
 from tanggap.notify.webhooks import OutboxNotifier, WebhookDelivery, lead_webhook_from
@@ -54,7 +55,7 @@ class Runtime:
     media: MediaHasher = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rules = LiveRules(self.settings.rules_dir, self.policy)
+        self.rules = LiveRules(self.settings.rules_dir, self.policy, VersionStore(self.factory))
         self.pipeline = DetectionPipeline(self.policy, self.notifier, self.rules)
         self.media = MediaHasher(self.factory, self.pipeline, self.deliver_actions)
 

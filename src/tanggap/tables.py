@@ -6,7 +6,7 @@ from tanggap.actions.models import Action
 from tanggap.appeals.models import Appeal
 from tanggap.audit.models import AuditChainHead, AuditEvent
 from tanggap.auth.models import ApiToken, Principal, WebSession
-from tanggap.banks.models import Bank, BankEntry
+from tanggap.banks.models import Bank, BankEntry, BankRemoval
 from tanggap.builtin_pages.models import Restriction
 from tanggap.cases.models import Case, Decision, NearDuplicate
 from tanggap.channels.models import Channel
@@ -14,11 +14,13 @@ from tanggap.db.base import Base
 from tanggap.detection.models import (
     FingerprintBand,
     PostFingerprint,
+    RuleSetVersion,
     RuleVersion,
     ScanJob,
     Signal,
 )
 from tanggap.flaggers.models import FlaggerOrg
+from tanggap.heartbeats.models import JobHeartbeat
 from tanggap.idempotency.models import IdempotencyRecord
 from tanggap.notify.models import DeliveryAttempt, Notification
 from tanggap.posts.models import Post, PostMedia
@@ -33,6 +35,7 @@ __all__ = [
     "AuditEvent",
     "Bank",
     "BankEntry",
+    "BankRemoval",
     "Base",
     "Case",
     "Channel",
@@ -41,6 +44,7 @@ __all__ = [
     "FingerprintBand",
     "FlaggerOrg",
     "IdempotencyRecord",
+    "JobHeartbeat",
     "NearDuplicate",
     "Notification",
     "Post",
@@ -52,6 +56,7 @@ __all__ = [
     "Restriction",
     "ReviewerClearance",
     "ReviewerLanguage",
+    "RuleSetVersion",
     "RuleVersion",
     "ScanJob",
     "Signal",

@@ -179,3 +179,37 @@ def test_bad_hashes_are_refused() -> None:
                 index.query_many([good, hex_hash], 31)
             with pytest.raises(ValueError):
                 PdqIndex.build([(good, 1), (hex_hash, 2)], multi_index=multi_index)
+
+
+def test_hashes_added_one_by_one_are_found_as_after_a_build(bank: Bank) -> None:
+    # A built multi-index, then 5,000 hashes added in small deltas: tails are sealed into
+    # segments and segments merged, and every lookup answers what one build of all answers.
+    first, later = 20_000, 25_000
+    index = PdqIndex.build(zip(to_hex(bank.words[:first]), bank.ids[:first].tolist(), strict=True))
+    hexes, added = to_hex(bank.words[first:later]), bank.ids[first:later].tolist()
+    for start in range(0, len(hexes), 7):
+        index.add(zip(hexes[start : start + 7], added[start : start + 7], strict=True))
+    assert len(index) == later and 1 < index.segments <= 6
+    words, ids = bank.words[:later], bank.ids[:later]
+    queries = np.vstack([bank.words[first : first + 20], bank.queries])
+    expected = [brute_force(words, ids, q, 31) for q in queries]
+    assert index.query_many(to_hex(queries), 31) == expected
+
+
+def test_removed_hashes_are_masked_then_dropped_when_merged(bank: Bank) -> None:
+    small = MULTI_INDEX_MIN_SIZE
+    n = 3 * small
+    hexes, ids = to_hex(bank.words[:n]), bank.ids[:n].tolist()
+    pairs = list(zip(hexes, ids, strict=True))
+    index = PdqIndex.build(pairs[:small])
+    gone = [ids[3], ids[small + 1]]
+    index.add(pairs[small : small + 10])
+    assert index.remove([*gone, -1]) == 2 and index.remove(gone) == 0
+    assert index.query(hexes[3], 0) == [] and index.query(hexes[small + 1], 0) == []
+    assert index.query(hexes[4], 0) == [(ids[4], 0)]
+    assert len(index) == small + 8
+    # the tail fills up, is sealed and merged with the built segment: the masked rows go
+    index.add(pairs[small + 10 :])
+    assert index.segments == 1 and len(index) == n - 2
+    assert index.nbytes < PdqIndex.build(pairs).nbytes
+    assert index.query(hexes[3], 0) == [] and index.query(hexes[n - 1], 0) == [(ids[n - 1], 0)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from tanggap.detectors.minhash import Signature, jaccard, signature
+from tanggap.detectors.minhash import Signature, SignatureIndex, jaccard, signature
 from tanggap.detectors.normalise import fold, normalise, slang
 
 
@@ -83,3 +83,19 @@ def test_planted_edited_copies_are_found_and_unrelated_posts_are_not() -> None:
                 cross_template_hits += hit
     assert found / len(copies) >= 0.9, found
     assert cross_pairs == 2 * 20 * 40 and cross_template_hits == 0
+
+
+def test_a_signature_index_takes_additions_and_removals() -> None:
+    texts = [
+        "promo judi online slot gacor hari ini daftar sekarang juga",
+        "pinjaman online cepat cair tanpa jaminan hubungi kami segera",
+    ]
+    found = [signature(text) for text in texts]
+    assert found[0] is not None and found[1] is not None
+    index = SignatureIndex([(1, found[0].hex())])
+    assert index.query(found[1], 0.9) == []
+    index.add([(2, found[1].hex())])
+    assert index.query(found[1], 0.9) == [(2, 1.0)] and len(index) == 2
+    assert index.remove([1, 99]) == 1
+    assert index.query(found[0], 0.9) == [] and len(index) == 1
+    assert all(1 not in keys for keys in index.by_band.values())

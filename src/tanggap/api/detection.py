@@ -113,7 +113,7 @@ def list_rules(caller: Staff, runtime: RuntimeDep) -> RulesOut:
 def reload_rules(caller: Admin, runtime: RuntimeDep, session: SessionDep) -> RulesOut:
     """Reload the rule files now; a broken file is refused with its line and the rules in force
     stay. New or changed rules queue a scan of the posts already stored."""
-    outcome = runtime.rules.reload()
+    outcome = runtime.rules.reload(session)  # the version commits with the answer
     if outcome.error:
         raise InvalidInput(f"rules not reloaded: {outcome.error}", field="rules")
     job = scans.sync_rules(

@@ -6,14 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from tanggap.auth.schemas import Caller
 from tanggap.db.migrate import pending
+from tanggap.gauges import DatabaseGauges
 from tanggap.http.deps import RuntimeDep, require
-from tanggap.metrics import REGISTRY
+from tanggap.metrics import exposition
 
 router = APIRouter(tags=["health"])
 
@@ -32,9 +33,11 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(caller: Annotated[Caller, Depends(require("admin"))]) -> Response:
-    """Expose the process's Prometheus metrics (an admin token: scrape with a bearer token)."""
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+def metrics(caller: Annotated[Caller, Depends(require("admin"))], runtime: RuntimeDep) -> Response:
+    """Expose the Prometheus metrics: counters of this process (of every process in
+    multiprocess mode) and gauges read from the database (an admin token: scrape with a bearer
+    token)."""
+    return Response(exposition([DatabaseGauges(runtime.factory)]), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get(

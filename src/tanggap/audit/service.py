@@ -122,10 +122,24 @@ def verify(
     problem = _after_walk(session, walk, head_seq, head_hash) or _copy_beyond(against, walk)
     if problem is not None:
         return ChainReport(walk.checked, problem)
+    pending, oldest = unsealed(session=session)
+    return ChainReport(walk.checked, None, len(checkpoints), pending, oldest)
+
+
+def unsealed(*, session: Session) -> tuple[int, datetime | None]:
+    """Return how many events wait to be sealed, and when the oldest of them happened."""
     pending, oldest = session.execute(
         select(func.count(), func.min(AuditEvent.occurred_at)).where(AuditEvent.seq.is_(None))
     ).one()
-    return ChainReport(walk.checked, None, len(checkpoints), pending, oldest)
+    return int(pending), oldest
+
+
+def last_checkpoint(*, session: Session) -> Checkpoint | None:
+    """Return the newest signed checkpoint, if any."""
+    newest = session.execute(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1)
+    ).scalar_one_or_none()
+    return Checkpoint.of(newest) if newest is not None else None
 
 
 def _after_walk(

@@ -3,16 +3,17 @@ calls, and the in-memory engine behind it."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tanggap.banks import changes
 from tanggap.banks.models import Bank, BankEntry, HashKind
-from tanggap.db.rebuilt import Rebuilt
 from tanggap.detectors.minhash import Signature, SignatureIndex
 from tanggap.detectors.pdq_index import PdqIndex
 
@@ -65,47 +66,86 @@ class BankLookup(Protocol):
         """Return every bank whose text entries ``found`` is ``bound`` alike to."""
 
 
-@dataclass(frozen=True)
-class _Built:
-    """One index over the entries of a kind, and the bank owning each entry."""
+IndexT = TypeVar("IndexT", PdqIndex, SignatureIndex)
 
-    index: Any
+
+@dataclass
+class _Held(Generic[IndexT]):
+    """One index over the entries of a kind, the bank owning each entry, and the last entry id
+    and tombstone id applied to it."""
+
+    index: IndexT
     owners: dict[int, uuid.UUID]
+    heads: changes.Heads
 
 
 class BankMatcher:
-    """The in-memory engine: a PDQ index and a MinHash index over every bank's entries, rebuilt
-    when the entries of their kind change (see ``db.rebuilt``)."""
+    """The in-memory engine: a PDQ index and a MinHash index over every bank's entries, built
+    in full once per process, then kept current by the changes since (``banks.changes``): each
+    lookup asks for the newest entry and tombstone ids (one cheap query) and, when another
+    process or this one changed the entries, applies only the entries added and removed since."""
 
     def __init__(self) -> None:
-        self._pdq: Rebuilt[_Built] = Rebuilt(_Built(PdqIndex(), {}))
-        self._text: Rebuilt[_Built] = Rebuilt(_Built(SignatureIndex([]), {}))
+        self._held: dict[HashKind, _Held[Any]] = {}
+        self._lock = threading.Lock()
+        self.rebuilds = 0  # full builds (one per kind at the first lookup)
+        self.deltas = 0  # changes applied without a build
 
-    def _fresh(self, session: Session, kind: HashKind) -> _Built:
-        def build() -> _Built:
-            rows = session.execute(
-                select(BankEntry.id, BankEntry.value, BankEntry.bank_id).where(
-                    BankEntry.kind == kind
-                )
-            ).all()
-            owners = {entry_id: bank_id for entry_id, _, bank_id in rows}
-            if kind == "pdq":
-                return _Built(
-                    PdqIndex.build((value, entry_id) for entry_id, value, _ in rows), owners
-                )
-            return _Built(
-                SignatureIndex([(entry_id, value) for entry_id, value, _ in rows]), owners
-            )
+    def _pdq(self, session: Session) -> _Held[PdqIndex]:
+        return self._fresh(session, "pdq")
 
-        cache = self._pdq if kind == "pdq" else self._text
-        return cache.fresh(session, build, BankEntry.id, BankEntry.kind == kind)
+    def _text(self, session: Session) -> _Held[SignatureIndex]:
+        return self._fresh(session, "minhash")
+
+    def _fresh(self, session: Session, kind: HashKind) -> _Held[Any]:
+        now = changes.heads(session)
+        held = self._held.get(kind)
+        if held is not None and held.heads.covers(now):
+            return held
+        with self._lock:  # one thread builds or catches up; the others wait for it
+            held = self._held.get(kind)
+            if held is None:
+                held = self._build(session, kind, now)
+                self._held[kind] = held
+                self.rebuilds += 1
+            elif not held.heads.covers(now):  # (a thread may have looked before another did)
+                self._catch_up(session, kind, held, now)
+                self.deltas += 1
+            return held
+
+    @staticmethod
+    def _build(session: Session, kind: HashKind, now: changes.Heads) -> _Held[Any]:
+        rows = changes.added(session, kind=kind, after=0, upto=now.entry)
+        owners = {entry_id: bank_id for entry_id, _, bank_id in rows}
+        index: PdqIndex | SignatureIndex
+        if kind == "pdq":
+            index = PdqIndex.build([(value, entry_id) for entry_id, value, _ in rows])
+        else:
+            index = SignatureIndex([(entry_id, value) for entry_id, value, _ in rows])
+        return _Held(index, owners, now)
+
+    @staticmethod
+    def _catch_up(session: Session, kind: HashKind, held: _Held[Any], now: changes.Heads) -> None:
+        # Owners before the index (a hit always finds its bank), additions before removals (an
+        # entry added and removed since the last look goes in and out).
+        rows = changes.added(session, kind=kind, after=held.heads.entry, upto=now.entry)
+        held.owners.update((entry_id, bank_id) for entry_id, _, bank_id in rows)
+        if isinstance(held.index, PdqIndex):
+            held.index.add([(value, entry_id) for entry_id, value, _ in rows])
+        else:
+            held.index.add([(entry_id, value) for entry_id, value, _ in rows])
+        gone = changes.removed(session, kind=kind, after=held.heads.removal, upto=now.removal)
+        held.index.remove(gone)
+        for entry_id in gone:
+            held.owners.pop(entry_id, None)
+        held.heads = held.heads.upto(now)
 
     def match_text(
         self, *, session: Session, found: Signature, bound: float, bank_id: uuid.UUID | None = None
     ) -> list[BankMatch]:
         """Return every bank whose MinHash entries the text's signature is ``bound`` alike to
         (the closest entry of each), strongest policy first."""
-        built = self._fresh(session, "minhash")
+        built = self._text(session)
         hits = built.index.query(found, bound)
         if not hits:
             return []
@@ -126,7 +166,7 @@ class BankMatcher:
         banks = {bank.id: bank for bank in session.execute(select(Bank)).scalars()}
         if not banks:
             return [[] for _ in media]
-        pdq = self._fresh(session, "pdq") if any(item.pdq for item in media) else None
+        pdq = self._pdq(session) if any(item.pdq for item in media) else None
         widest = max(bank.pdq_threshold for bank in banks.values())
         return [self._match_one(session, banks, widest, pdq, item) for item in media]
 
@@ -135,7 +175,7 @@ class BankMatcher:
         session: Session,
         banks: dict[uuid.UUID, Bank],
         widest: int,
-        pdq: _Built | None,
+        pdq: _Held[PdqIndex] | None,
         item: MediaHashes,
     ) -> list[BankMatch]:
         best: dict[uuid.UUID, BankMatch] = {}

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tanggap.db.base import Base, BigIntPK, new_id, utcnow
@@ -34,9 +34,12 @@ class BankEntry(Base):
     (the 512-hex MinHash signature of a normalised text: near-duplicate text, never the text)."""
 
     __tablename__ = "bank_entries"
+    # Ids are never reused (SQLite would hand out the largest again after its row is deleted):
+    # every process takes the entries newer than the last id it holds (``banks.changes``).
     __table_args__ = (
         UniqueConstraint("bank_id", "kind", "value"),
         Index("ix_bank_entries_kind_value", "kind", "value"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -45,3 +48,16 @@ class BankEntry(Base):
     value: Mapped[str] = mapped_column(String(512))
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BankRemoval(Base):
+    """A bank entry taken out (a tombstone): every process drops the entries removed since the
+    last removal it applied."""
+
+    __tablename__ = "bank_entry_removals"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[HashKind] = mapped_column(String(8))
+    removed_at: Mapped[datetime] = mapped_column(default=utcnow)

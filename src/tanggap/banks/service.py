@@ -6,14 +6,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
-from tanggap.banks import exchange
+from tanggap.banks import changes, exchange
 from tanggap.banks.models import Bank, BankEntry
 from tanggap.banks.schemas import BankIn, EntryIn, HashKind
-from tanggap.db.base import insert_skipping_conflicts, rowcount, utcnow
+from tanggap.db.base import insert_skipping_conflicts, utcnow
 from tanggap.detection.models import PostFingerprint
 from tanggap.detectors.hashing import QUALITY_FLOOR, HashError, dihedral, hash_bytes
 from tanggap.detectors.normalise import normalise
@@ -89,6 +89,7 @@ def add_entries(
         {"bank_id": bank.id, "kind": kind, "value": value, "label": e.label, "created_at": utcnow()}
         for (kind, value), e in reversed(unique.items())
     ]
+    changes.lock_writers(session)  # before any id is given out: see banks.changes
     statement = insert_skipping_conflicts(session, BankEntry, "bank_id", "kind", "value")
     statement = statement.returning(BankEntry.id)
     added = 0
@@ -197,12 +198,8 @@ def remove_case_entries(
     *, session: Session, bank_id: uuid.UUID, case_id: uuid.UUID, actor: str
 ) -> int:
     """Take out of a bank what a decision on ``case_id`` put there (its appeal succeeded)."""
-    removed = rowcount(
-        session.execute(
-            delete(BankEntry)
-            .where(BankEntry.bank_id == bank_id)
-            .where(BankEntry.label == f"case {case_id}")
-        )
+    removed = changes.remove_entries(
+        session, BankEntry.bank_id == bank_id, BankEntry.label == f"case {case_id}"
     )
     audit.record(
         session=session,

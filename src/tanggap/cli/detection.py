@@ -213,6 +213,26 @@ def rules_check(files: Annotated[list[Path], typer.Argument(help="Rule files to 
     typer.echo(f"ok: {len(rules)} rules", err=True)
 
 
+@rules_app.command("reload")
+def rules_reload() -> None:
+    """Load the rule files and record their version, so that every process reloads them
+    within seconds; a broken file is refused and the rules in force stay everywhere. New or
+    changed rules queue a scan of the stored posts."""
+    with runtime_for() as runtime:  # a broken file stops here, before anything is recorded
+        outcome = runtime.rules.reload()
+        if outcome.error:
+            fail(f"rules not reloaded: {outcome.error}", code=2)
+        with transaction(runtime) as session:
+            job = scans.sync_rules(
+                session=session, rules=runtime.rules.current.rules, actor=CLI_ACTOR
+            )
+        version = runtime.rules.version
+        counter = version.counter if version is not None else 0
+        typer.echo(f"rules version {counter}: {outcome.rules} rules from {outcome.files} files")
+        if job is not None:
+            typer.echo(f"scan {job.id} queued: {job.total} stored posts")
+
+
 def scan(
     bank: Annotated[
         str | None, typer.Option(help="The bank to match the stored posts against.")

@@ -1,6 +1,6 @@
-"""In-memory structures built from rows and built again when those rows change (the hash banks'
-indexes, the signatures of removed content): the change is told by the rows' count and largest
-id, one cheap query."""
+"""In-memory structures built from rows and built again when those rows change (the signatures
+of removed content): the change is told by the rows' count and largest id, one cheap query. (The
+hash banks' indexes are not rebuilt: they follow their entries by delta, ``banks.changes``.)"""
 
 from __future__ import annotations
 

@@ -88,3 +88,16 @@ class RuleVersion(Base):
     rule_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RuleSetVersion(Base):
+    """The rule set in force everywhere (one row): the digest of the rule files' content and a
+    counter raised by each reload that changed it. Every process compares the counter with the
+    one it loaded and reloads its files when it moved."""
+
+    __tablename__ = "rule_set_version"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    counter: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -63,14 +63,45 @@ class Signature:
 
 class SignatureIndex:
     """Signatures by LSH band key, in memory: the candidates for a query share a band with it,
-    and the estimate (the share of equal slots) keeps those at least ``bound`` alike."""
+    and the estimate (the share of equal slots) keeps those at least ``bound`` alike.
+
+    Signatures can be added and removed in place; a band's list is replaced, never changed, so
+    a concurrent lookup sees each band before or after a change."""
 
     def __init__(self, rows: list[tuple[int, str]]) -> None:
-        self.signatures = {key: Signature.from_hex(value) for key, value in rows}
+        self.signatures: dict[int, Signature] = {}
         self.by_band: dict[tuple[int, str], list[int]] = {}
-        for key, found in self.signatures.items():
+        self.add(rows)
+
+    def add(self, rows: list[tuple[int, str]]) -> None:
+        """Add (key, signature hex) rows; a key already held is replaced."""
+        found = [(key, Signature.from_hex(value)) for key, value in rows]
+        self.remove([key for key, _ in found if key in self.signatures])
+        grouped: dict[tuple[int, str], list[int]] = {}
+        for key, signature_found in found:
+            for band, band_key in enumerate(signature_found.bands()):
+                grouped.setdefault((band, band_key), []).append(key)
+        # the signature first: a lookup may meet the key in a band as soon as it is there
+        self.signatures.update(found)
+        for slot, keys in grouped.items():
+            self.by_band[slot] = [*self.by_band.get(slot, ()), *keys]
+
+    def remove(self, keys: list[int]) -> int:
+        """Remove the signatures with these keys (keys not held are ignored); return how many."""
+        removed = 0
+        for key in keys:
+            found = self.signatures.get(key)
+            if found is None:
+                continue
             for band, band_key in enumerate(found.bands()):
-                self.by_band.setdefault((band, band_key), []).append(key)
+                left = [k for k in self.by_band.get((band, band_key), ()) if k != key]
+                if left:
+                    self.by_band[(band, band_key)] = left
+                else:
+                    self.by_band.pop((band, band_key), None)
+            del self.signatures[key]
+            removed += 1
+        return removed
 
     def __len__(self) -> int:
         return len(self.signatures)
@@ -84,7 +115,12 @@ class SignatureIndex:
             for band, band_key in enumerate(found.bands())
             for key in self.by_band.get((band, band_key), ())
         }
-        scored = ((key, found.similarity(self.signatures[key])) for key in candidates)
+        held = self.signatures
+        scored = (
+            (key, found.similarity(stored))
+            for key in candidates
+            if (stored := held.get(key)) is not None
+        )
         return [(key, similarity) for key, similarity in scored if similarity >= bound]
 
 

@@ -6,6 +6,8 @@ Small banks are scanned (vectorised XOR and popcount over 64-bit words); from
 chunk tables), which answers a lookup at threshold 31 against 10 M hashes in ~0.15 ms on one core
 (bench/pdq_lookup.py).
 Both are exact at every threshold: nothing within it is missed, nothing beyond it is returned.
+Hashes can be added and removed after the build (``PdqIndex.add``, ``PdqIndex.remove``) without
+building the index again.
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ class _Scan:
         self.columns = [np.ascontiguousarray(hashes[:, word]) for word in range(4)]
 
     @property
+    def hashes(self) -> np.ndarray:
+        return np.column_stack(self.columns) if len(self.columns[0]) else _NO_HASHES
+
+    @property
     def nbytes(self) -> int:
         return sum(column.nbytes for column in self.columns)
 
@@ -91,12 +97,41 @@ class _Scan:
         return rows, distances[rows]
 
 
+_NO_HASHES = np.zeros((0, 4), dtype=np.uint64)
+
+
+class _Segment:
+    """Hashes under one engine, and the id of each row."""
+
+    def __init__(self, hashes: np.ndarray, ids: np.ndarray, multi_index: bool) -> None:
+        self.ids = ids
+        self.engine: _Scan | MultiIndex
+        if multi_index:
+            from tanggap.detectors.pdq_mih import MultiIndex  # loads the compiler
+
+            self.engine = MultiIndex(hashes)
+        else:
+            self.engine = _Scan(hashes)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def sealed(self) -> bool:
+        return not isinstance(self.engine, _Scan)
+
+
 class PdqIndex:
-    """An exact index of PDQ hashes: every stored hash within the threshold, at any threshold."""
+    """An exact index of PDQ hashes: every stored hash within the threshold, at any threshold.
+
+    Hashes added after the build go to a small scanned tail; a full tail is sealed into a
+    multi-index segment, and a segment at least as large as the one before it is merged with it
+    (a binary counter: a hash is copied O(log n) times, the segments stay O(log n)). Removed
+    hashes are masked until their segment is merged. Each change swaps in a new state, so a
+    concurrent lookup sees the index before or after it, never half of it."""
 
     def __init__(self) -> None:
-        self._engine: _Scan | MultiIndex = _Scan(np.zeros((0, 4), dtype=np.uint64))
-        self._ids: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._state: tuple[tuple[_Segment, ...], frozenset[int]] = ((), frozenset())
 
     @classmethod
     def build(
@@ -109,29 +144,69 @@ class PdqIndex:
         if not pairs:
             return index
         hashes = parse_hashes(list(map(itemgetter(0), pairs)))
-        index._ids = _id_array(list(map(itemgetter(1), pairs)))
+        ids = _id_array(list(map(itemgetter(1), pairs)))
         if multi_index is None:
             multi_index = len(pairs) >= MULTI_INDEX_MIN_SIZE
-        if multi_index:
-            from tanggap.detectors.pdq_mih import MultiIndex  # loads the compiler
-
-            index._engine = MultiIndex(hashes)
-        else:
-            index._engine = _Scan(hashes)
+        index._state = ((_Segment(hashes, ids, multi_index),), frozenset())
         return index
 
+    def add(self, entries: Iterable[tuple[str, int]]) -> None:
+        """Add (hash, id) pairs to the index, without building it again."""
+        pairs = entries if isinstance(entries, list) else list(entries)
+        if not pairs:
+            return
+        segments, removed = self._state
+        hashes = parse_hashes(list(map(itemgetter(0), pairs)))
+        ids = _id_array(list(map(itemgetter(1), pairs)))
+        kept = list(segments)
+        if kept and not kept[-1].sealed:
+            tail = kept.pop()
+            hashes = np.concatenate([tail.engine.hashes, hashes])
+            ids = _concat_ids([tail.ids, ids])
+        sealing = len(ids) >= MULTI_INDEX_MIN_SIZE
+        kept.append(_Segment(hashes, ids, multi_index=sealing))
+        while sealing and len(kept) >= 2 and len(kept[-1]) >= len(kept[-2]):
+            newer, older = kept.pop(), kept.pop()
+            merged, removed = _merge([older, newer], removed)
+            kept.append(merged)
+        self._state = (tuple(kept), removed)
+
+    def remove(self, ids: Iterable[int]) -> int:
+        """Mask the hashes with these ids (ids not held are ignored); return how many."""
+        segments, removed = self._state
+        wanted = [i for i in set(ids) if i not in removed]
+        if not wanted or not segments:
+            return 0
+        held: set[int] = set()
+        for segment in segments:
+            found = segment.ids[np.isin(segment.ids, np.asarray(wanted, dtype=segment.ids.dtype))]
+            held.update(found.tolist())
+        if held:
+            self._state = (segments, removed | held)
+        return len(held)
+
     def __len__(self) -> int:
-        return len(self._ids)
+        segments, removed = self._state
+        return sum(len(segment) for segment in segments) - len(removed)
+
+    @property
+    def segments(self) -> int:
+        """Return how many segments answer a lookup (one after a build)."""
+        return len(self._state[0])
 
     @property
     def engine(self) -> str:
-        """Return which engine answers: ``"scan"`` or ``"multi-index"``."""
-        return "scan" if isinstance(self._engine, _Scan) else "multi-index"
+        """Return which engine answers most of the hashes: ``"scan"`` or ``"multi-index"``."""
+        segments, _ = self._state
+        if not segments:
+            return "scan"
+        return "multi-index" if max(segments, key=len).sealed else "scan"
 
     @property
     def nbytes(self) -> int:
         """Return the memory held by the index's arrays."""
-        return self._engine.nbytes + self._ids.nbytes
+        segments, _ = self._state
+        return sum(segment.engine.nbytes + segment.ids.nbytes for segment in segments)
 
     def query(self, hex_hash: str, threshold: int) -> Hits:
         """Return (id, distance) of every stored hash within ``threshold`` bits, closest first."""
@@ -139,14 +214,50 @@ class PdqIndex:
 
     def query_many(self, hex_hashes: Sequence[str], threshold: int) -> list[Hits]:
         """Return, for each hash, what ``query`` returns, in one pass over the index."""
-        if not len(self):
+        segments, removed = self._state
+        if not segments:
             return [[] for _ in hex_hashes]
         queries = parse_hashes(hex_hashes)
         if threshold < 0 or not len(queries):
             return [[] for _ in hex_hashes]
-        # distances are whole numbers: int() keeps the compiled code to one signature
-        found_query, found_row, found_distance = self._engine.search(queries, int(threshold))
-        return _by_query(len(queries), found_query, self._ids[found_row], found_distance)
+        found_query, found_id, found_distance = [], [], []
+        for segment in segments:
+            # distances are whole numbers: int() keeps the compiled code to one signature
+            query, rows, distance = segment.engine.search(queries, int(threshold))
+            found_query.append(query)
+            found_id.append(segment.ids[rows])
+            found_distance.append(distance)
+        query, ids, distance = (
+            (found_query[0], found_id[0], found_distance[0])
+            if len(segments) == 1
+            else (
+                np.concatenate(found_query),
+                _concat_ids(found_id),
+                np.concatenate(found_distance),
+            )
+        )
+        if removed and len(ids):
+            live = np.asarray([i not in removed for i in ids.tolist()], dtype=bool)
+            query, ids, distance = query[live], ids[live], distance[live]
+        return _by_query(len(queries), query, ids, distance)
+
+
+def _merge(segments: list[_Segment], removed: frozenset[int]) -> tuple[_Segment, frozenset[int]]:
+    """Merge segments into one multi-index segment, leaving out the masked hashes; return it
+    and the masks still needed."""
+    hashes = np.concatenate([segment.engine.hashes for segment in segments])
+    ids = _concat_ids([segment.ids for segment in segments])
+    if removed:
+        gone = np.asarray([i in removed for i in ids.tolist()], dtype=bool)
+        dropped = set(ids[gone].tolist())
+        hashes, ids, removed = hashes[~gone], ids[~gone], removed - dropped
+    return _Segment(hashes, ids, multi_index=True), removed
+
+
+def _concat_ids(parts: list[np.ndarray]) -> np.ndarray:
+    if any(part.dtype == object for part in parts):
+        return _id_array([i for part in parts for i in part.tolist()])
+    return np.concatenate(parts)
 
 
 def _id_array(ids: list[int]) -> np.ndarray:

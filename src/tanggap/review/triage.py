@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tanggap.cases import priority, routing, states
@@ -110,6 +110,22 @@ def claim_due(*, session: Session) -> uuid.UUID | None:
         .limit(1)
         .with_for_update(skip_locked=True)
     ).scalar_one_or_none()
+
+
+def oldest_waiting(*, session: Session) -> datetime | None:
+    """Return since when the case that has waited longest for triage has waited: its oldest
+    report not yet triaged, or, for a case reopened without a new report (an appeal), the last
+    change of the case."""
+    by_report = session.execute(
+        select(func.min(Report.received_at))
+        .join(Case, Case.id == Report.case_id)
+        .where(Case.triage_due.is_(True), Report.status == ReportStatus.RECEIVED)
+    ).scalar_one()
+    by_case = session.execute(
+        select(func.min(Case.updated_at)).where(Case.triage_due.is_(True))
+    ).scalar_one()
+    found = [at for at in (by_report, by_case) if at is not None]
+    return min(found) if found else None
 
 
 def triage_due(

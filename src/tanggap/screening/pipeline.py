@@ -98,7 +98,7 @@ class DetectionPipeline:
         hit not recorded before, and act on the strongest effect."""
         acting = None
         new = 0
-        for hit in self.rules.fresh().match(post.text, post.language, normalised):
+        for hit in self.rules.fresh(session).match(post.text, post.language, normalised):
             if only is not None and hit.rule.id not in only:
                 continue
             if detection.has_signal(session=session, post_id=post.id, source=f"rule:{hit.rule.id}"):
