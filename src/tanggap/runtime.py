@@ -24,7 +24,7 @@ from tanggap.audit.sealer import CheckpointRule, seal_round
 from tanggap.audit.signing import load_key
 from tanggap.builtin_pages.adapter import BuiltinPagesAdapter
 from tanggap.config import Settings
-from tanggap.db.session import make_engine, make_session_factory
+from tanggap.db.session import close_session_factory, make_engine, make_session_factory
 from tanggap.detection.rule_set import VersionStore
 from tanggap.detection.rules_live import LiveRules
 from tanggap.notify.port import Notifier
@@ -129,7 +129,8 @@ class Runtime:
         )
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Send the last wake-ups and release the database connections."""
+        close_session_factory(self.factory)
         self.engine.dispose()
 
 

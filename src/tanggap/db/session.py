@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from tanggap.db import wake
+
 
 def normalise_url(url: str) -> str:
     """Pick the psycopg 3 driver for plain ``postgresql://`` URLs."""
@@ -70,8 +72,20 @@ def _make_sqlite_single_writer(engine: Engine, synchronous: str) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Return the session factory the API, CLI and jobs share."""
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    """Return the session factory the API, CLI and jobs share; on PostgreSQL its sessions send
+    the wake-ups of what they commit through one sender (``db.wake``; stop it with
+    ``close_session_factory``)."""
+    info = {}
+    if engine.dialect.name == "postgresql":
+        info[wake.SENDER] = wake.WakeSender(engine)
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info=info)
+
+
+def close_session_factory(factory: sessionmaker[Session]) -> None:
+    """Send the wake-ups still waiting and stop the factory's sender."""
+    sender = factory.kw.get("info", {}).get(wake.SENDER)
+    if sender is not None:
+        sender.stop()
 
 
 @contextmanager

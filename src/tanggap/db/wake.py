@@ -1,7 +1,15 @@
 """Wake-ups for the background jobs: the transaction that creates work names the job that does
-it (``NOTIFY tanggap_jobs, '<job>'``, delivered by PostgreSQL at commit, dropped at rollback), and
-a worker listening on one dedicated connection runs that job at once instead of at its next poll.
-SQLite has no such channel: there the jobs poll, as they always do when a wake-up is lost."""
+it; once it commits (nothing on rollback) the process's ``WakeSender`` sends
+``NOTIFY tanggap_jobs, '<job>'``, and a worker listening on one dedicated connection runs that job
+at once instead of at its next poll. SQLite has no such channel: there the jobs poll, as they
+always do when a wake-up is lost.
+
+Why not NOTIFY inside the transaction that made the work: PostgreSQL makes every transaction that
+sent a notification take one lock, for the whole database, from just before its commit until
+after it (so that notifications queue in commit order). Intake would then commit one transaction
+at a time, the global wait the lock-free audit log removed. The sender instead gathers the jobs of
+the commits of a short window (``SEND_WINDOW_SECONDS``) and notifies them in one round of its
+own, outside every writer's transaction."""
 
 from __future__ import annotations
 
@@ -9,7 +17,7 @@ import threading
 from collections.abc import Callable
 
 import structlog
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -33,10 +41,81 @@ RETRY_MAX_SECONDS = 30.0
 CHECK_STOP_SECONDS = 1.0
 
 
+SEND_WINDOW_SECONDS = 0.05
+# Where a session keeps the jobs its transaction woke, and the sender of its process.
+WOKEN = "tanggap.wake.woken"
+SENDER = "tanggap.wake.sender"
+
+
 def wake(session: Session, job: str) -> None:
     """Wake ``job`` in the workers once this transaction commits (nothing on SQLite)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, :job)"), {"channel": CHANNEL, "job": job})
+        session.info.setdefault(WOKEN, set()).add(job)
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session: Session) -> None:
+    woken = session.info.pop(WOKEN, None)
+    sender = session.info.get(SENDER)
+    if woken and sender is not None:
+        sender.send(woken)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(WOKEN, None)
+
+
+class WakeSender:
+    """Sends the wake-ups of a process's commits: the jobs woken within a short window go out
+    together, in a thread and a connection of their own, outside the writers' transactions."""
+
+    def __init__(self, engine: Engine, window: float = SEND_WINDOW_SECONDS) -> None:
+        self.engine = engine
+        self.window = window
+        self._lock = threading.Lock()
+        self._jobs: set[str] = set()
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def send(self, jobs: set[str]) -> None:
+        """Queue ``jobs`` to be told to the workers within the window."""
+        with self._lock:
+            self._jobs |= jobs
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="wake-sender", daemon=True)
+                self._thread.start()
+        self._ready.set()
+
+    def stop(self) -> None:
+        """Send what waits, then stop the thread."""
+        self._stop.set()
+        self._ready.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            self._ready.wait()
+            stopping = self._stop.wait(self.window)  # gather the commits of the window
+            self._ready.clear()
+            with self._lock:
+                jobs, self._jobs = self._jobs, set()
+            if jobs:
+                self._notify(jobs)
+            if stopping:
+                return
+
+    def _notify(self, jobs: set[str]) -> None:
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for job in sorted(jobs):
+                    conn.execute(
+                        text("SELECT pg_notify(:channel, :job)"), {"channel": CHANNEL, "job": job}
+                    )
+        except Exception as exc:  # the workers still poll: a lost wake-up only delays the work
+            log.warning("wake.send_failed", jobs=sorted(jobs), error=f"{type(exc).__name__}: {exc}")
 
 
 def libpq_url(database_url: str) -> str:
