@@ -75,7 +75,6 @@ def main() -> None:
         decisions=args.decisions,
         kills=args.kills,
         seed=args.seed,
-        kill_after=(2.0, 15.0),
     )
     with tempfile.TemporaryDirectory() as tmp:
         server = None

@@ -43,8 +43,16 @@ class CrashPlan:
     decisions: int
     kills: int
     seed: int = 1
-    # A kill falls at a random moment this many seconds after the previous restart.
-    kill_after: tuple[float, float] = (0.5, 3.0)
+    # The kills fall at random points of the work (reports accepted plus cases decided) within
+    # this share of it, so that every kill lands while the clients are sending, however fast
+    # the machine.
+    kill_within: tuple[float, float] = (0.05, 0.9)
+
+    def kill_points(self) -> list[int]:
+        """Return, in order, after how many units of work each kill falls."""
+        work = self.reports + self.decisions
+        low, high = (round(work * share) for share in self.kill_within)
+        return sorted(random.Random(self.seed).sample(range(low, high), self.kills))
 
 
 @dataclass
@@ -71,6 +79,28 @@ class Outcome:
     chain_checked: int = 0
     chain_intact: bool = False
     pending_events: int = 0
+    progress: threading.Condition = field(
+        default_factory=threading.Condition, repr=False, compare=False
+    )
+
+    def done(self) -> int:
+        """Units of work answered so far: reports accepted plus cases decided."""
+        return len(self.accepted) + len(self.decided)
+
+    def record(self, into: set[str], identifier: str) -> None:
+        """Note an answered report or decision and wake whoever waits for progress."""
+        with self.progress:
+            into.add(identifier)
+            self.progress.notify_all()
+
+    def wait_for(self, units: int, stop: threading.Event) -> bool:
+        """Block until ``units`` of work are done; False if the run stopped first."""
+        with self.progress:
+            while self.done() < units:
+                if stop.is_set():
+                    return False
+                self.progress.wait(timeout=1)
+        return True
 
 
 def free_port() -> int:
@@ -168,7 +198,7 @@ def report_all(api: Api, token: str, numbers: range, outcome: Outcome, deadline:
                 deadline,
             )
             assert answer.status_code == 202, answer.text
-            outcome.accepted.add(answer.json()["report_id"])
+            outcome.record(outcome.accepted, answer.json()["report_id"])
 
 
 def decide_some(api: Api, token: str, wanted: int, outcome: Outcome, deadline: float) -> None:
@@ -195,7 +225,7 @@ def decide_some(api: Api, token: str, wanted: int, outcome: Outcome, deadline: f
                 deadline,
             )
             assert decided.status_code in (200, 201), decided.text
-            outcome.decided.add(case_id)
+            outcome.record(outcome.decided, case_id)
 
 
 def chaos(
@@ -206,10 +236,10 @@ def chaos(
     outcome: Outcome,
     stop: threading.Event,
 ) -> None:
-    """Kill the API or a worker at random moments (alternately), then start it again."""
+    """Kill the API or a worker (alternately) at the plan's points, then start it again."""
     rng = random.Random(plan.seed)
-    for kill in range(plan.kills):
-        if stop.wait(rng.uniform(*plan.kill_after)):
+    for kill, point in enumerate(plan.kill_points()):
+        if not outcome.wait_for(point, stop):
             return
         restarting = time.monotonic()
         if kill % 2 == 0:
@@ -292,6 +322,8 @@ def run(runtime: Runtime, database_url: str, tokens: Tokens, plan: CrashPlan) ->
             thread.join()
         outcome.load_seconds = time.monotonic() - started
         stop.set()
+        with outcome.progress:
+            outcome.progress.notify_all()
         killer.join()
         assert settle(runtime, timeout=120), f"the workers did not catch up: {waiting(runtime)}"
     finally:
