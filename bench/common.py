@@ -85,3 +85,40 @@ def serve(url: str, port: int, workers: int, secret: str, **env: str) -> subproc
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("the server did not start")
+
+
+def cpu_seconds(pids: Sequence[int], *, descendants: bool = True) -> float:
+    """Return the CPU time (user and system) that ``pids`` (and, unless told otherwise, all their
+    descendants) have used."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    wanted = set(pids)
+    grown = descendants
+    while grown:
+        more = {pid for pid, parent in parents.items() if parent in wanted} - wanted
+        wanted |= more
+        grown = bool(more)
+    return sum(used.get(pid, 0.0) for pid in wanted)
+
+
+def start_worker(url: str, secret: str, **env: str) -> subprocess.Popen[bytes]:
+    """Start ``tanggap worker`` (every background job) in its own process on ``url``."""
+    environment = {
+        **os.environ,
+        "TANGGAP_DATABASE_URL": url,
+        "TANGGAP_ENV": "test",
+        "TANGGAP_SECRET_KEY": secret,
+        "TANGGAP_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    return subprocess.Popen([TANGGAP, "worker"], env=environment)

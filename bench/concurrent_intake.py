@@ -6,17 +6,20 @@ Usage: PYTHONPATH=. .venv/bin/python bench/concurrent_intake.py [--clients 8] [-
 
 1. Ceiling (the baseline): N clients, each on its own connection, insert one row and commit, as
    fast as they can, into a scratch table of the same database.
-2. Intake: `tanggap serve --workers W` (a real process, jobs inline, so its sealer runs) and N
-   client threads that POST /v1/reports on distinct links over real HTTP for the same time.
-   Reported: reports/s, the ratio to the ceiling, latency p50/p99, and — sampled every 50 ms from
+2. Intake, in the deployment shape: `tanggap serve --workers W` (HTTP only) beside one
+   `tanggap worker` (triage, the audit sealer and every other job), real processes, and N client
+   threads that POST /v1/reports on distinct links over real HTTP for the same time. Reported:
+   reports/s, the ratio to the ceiling, latency p50/p99, and — sampled every 50 ms from
    pg_stat_activity — how often a backend waited on a lock and in which statement, and the sealer's
-   lag (the age of the oldest unsealed event).
+   lag (the age of the oldest unsealed event); then the CPU each part used per report (the API
+   processes, the worker, PostgreSQL, the clients) and in all, which shows what bounds the rate.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import tempfile
 import threading
 import time
@@ -26,16 +29,71 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from bench.common import serve
+from bench.common import cpu_seconds, serve, start_worker
 
 from tanggap import logs
 from tanggap.config import Settings
 from tanggap.db.migrate import upgrade
+from tanggap.db.wake import AUDIT_SEALER
 from tanggap.runtime import build_runtime
 from tests.factories import bearer, make_tokens, post_body, report_body
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 POSTS = 300_000
+
+
+def postgres_pids() -> list[int]:
+    """Return the processes of the PostgreSQL server (the only one a run starts)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds each part of a run used."""
+
+    api: float
+    worker: float
+    database: float
+    clients: float
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(
+            self.api - other.api,
+            self.worker - other.worker,
+            self.database - other.database,
+            self.clients - other.clients,
+        )
+
+
+def cpu_now(api: int, worker: int) -> Cpu:
+    return Cpu(
+        api=cpu_seconds([api]),
+        worker=cpu_seconds([worker]),
+        database=cpu_seconds(postgres_pids()),
+        clients=cpu_seconds([os.getpid()], descendants=False),
+    )
+
+
+def wait_for_sealer(url: str, worker: int, timeout: float = 120) -> None:
+    """Return once the worker's audit sealer has run a round (its heartbeat is written)."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(plain(url), autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT 1 FROM job_heartbeats WHERE job = %s AND process LIKE %s",
+                (AUDIT_SEALER, f"%:{worker}"),
+            ).fetchone()
+            if row:
+                return
+            time.sleep(0.2)
+    raise RuntimeError("the worker's audit sealer did not start")
 
 
 def plain(url: str) -> str:
@@ -79,6 +137,8 @@ class Found:
     lock_waits: list[tuple[str, int]]
     sealer_lag_p50_s: float
     sealer_lag_p99_s: float
+    reports: int
+    seconds: float
 
 
 class Sampler(threading.Thread):
@@ -178,6 +238,8 @@ def intake(
         lock_waits=sampler.lock_waits.most_common(3),
         sealer_lag_p50_s=lag[len(lag) // 2],
         sealer_lag_p99_s=lag[int(len(lag) * 0.99)],
+        reports=len(every),
+        seconds=elapsed,
     )
 
 
@@ -208,15 +270,20 @@ def main() -> None:
         next_message = 1
         for number, workers in enumerate(int(w) for w in args.servers.split(",")):
             port = 8700 + number
-            process = serve(url, port, workers, SECRET)
+            process = serve(url, port, workers, SECRET, TANGGAP_JOBS="worker")
+            worker = start_worker(url, SECRET)
             try:
                 if number == 0:
                     seed_posts(url, made.platform, port, POSTS)
+                wait_for_sealer(url, worker.pid)
+                before = cpu_now(process.pid, worker.pid)
                 found = intake(url, port, tokens, args.clients, args.seconds, first=next_message)
+                used = cpu_now(process.pid, worker.pid) - before
                 next_message += round(found.rate * args.seconds * 1.2) + 1000
             finally:
-                process.terminate()
-                process.wait(timeout=60)
+                for running in (process, worker):
+                    running.terminate()
+                    running.wait(timeout=60)
             results[workers] = found
             print(
                 f"{workers} API process(es): {found.rate:,.0f} reports/s "
@@ -225,6 +292,13 @@ def main() -> None:
                 f"lock waits in {found.samples_with_lock_wait} of {found.samples} samples "
                 f"{found.lock_waits}; sealer lag p50 {found.sealer_lag_p50_s:.2f} s, "
                 f"p99 {found.sealer_lag_p99_s:.2f} s"
+            )
+            per = 1000 / found.reports
+            busy = (used.api + used.worker + used.database + used.clients) / found.seconds
+            print(
+                f"   CPU per report: API {used.api * per:.1f} ms, worker {used.worker * per:.1f} "
+                f"ms, PostgreSQL {used.database * per:.1f} ms, clients {used.clients * per:.1f} "
+                f"ms; cores busy: {busy:.2f} of {os.cpu_count()}"
             )
         if len(results) == 2:
             (w1, one), (w2, two) = results.items()
