@@ -35,7 +35,9 @@ TANGGAP = os.path.join(os.path.dirname(sys.executable), "tanggap")
 
 
 def append(session: Session, action: str, n: int = 0) -> None:
+    """Append an event and send it to the database (the transaction stays as it is)."""
     audit.record(session=session, actor="test", action=action, subject_type="t", subject_id=n)
+    session.flush()
 
 
 def append_committed(runtime: Runtime, action: str, count: int = 1) -> None:

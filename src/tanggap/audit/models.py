@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, FetchedValue, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tanggap.db.base import Base, BigIntPK
@@ -18,9 +18,10 @@ class AuditEvent(Base):
 
     # The order of appending (within one transaction, the order of its events).
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    # PostgreSQL: the appending transaction's id (pg_current_xact_id), which tells the sealer when
-    # no transaction that could still commit an earlier event is left. SQLite: none (one writer).
-    xid: Mapped[int | None] = mapped_column(BigInteger)
+    # PostgreSQL: the appending transaction's id (pg_current_xact_id, the column's default since
+    # migration 0012), which tells the sealer when no transaction that could still commit an
+    # earlier event is left. SQLite: none (one writer).
+    xid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
     occurred_at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnClause, func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tanggap.audit.chain import ChainProblem, ChainWalk, canonical_json
@@ -23,8 +23,6 @@ from tanggap.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from tanggap.db.base import utcnow
 
 SYSTEM_ACTOR = "system"
-# PostgreSQL's id of the transaction appending an event (64 bits, never reused, assigned in order).
-TRANSACTION_ID: ColumnClause[int] = literal_column("pg_current_xact_id()::text::bigint")
 
 
 def record(
@@ -47,10 +45,7 @@ def record(
         subject_id=str(subject_id),
         data=canonical_json(data or {}),
     )
-    if session.get_bind().dialect.name == "postgresql":
-        event.xid = TRANSACTION_ID
-    session.add(event)
-    session.flush()
+    session.add(event)  # flushed with the change it tells of, in one insert with its siblings
     return event
 
 

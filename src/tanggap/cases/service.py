@@ -4,6 +4,7 @@ triage's verdict."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -16,7 +17,7 @@ from tanggap.cases.priority import Priority
 from tanggap.cases.routing import FALLBACK, UNDETERMINED_LANGUAGE, may_see
 from tanggap.cases.states import CaseState
 from tanggap.channels.models import Channel
-from tanggap.db.base import rowcount
+from tanggap.db.base import new_id, rowcount
 from tanggap.db.wake import TRIAGE, wake
 from tanggap.errors import NotFound
 from tanggap.policy.schemas import Policy
@@ -50,11 +51,28 @@ def lock_of_post(*, session: Session, post_id: int) -> Case | None:
     ).scalar_one_or_none()
 
 
+def locks_of_posts(*, session: Session, post_ids: Collection[int]) -> dict[int, Case]:
+    """Return the cases of ``post_ids`` that exist, by post id, locked in id order."""
+    if not post_ids:
+        return {}
+    return {
+        case.post_id: case
+        for case in session.execute(
+            select(Case)
+            .where(Case.post_id.in_(list(post_ids)))
+            .order_by(Case.post_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
+
+
 def new_case(
     *, post: Post, category: str, deadline: datetime, report_count: int, automated: bool
 ) -> Case:
     """A case for ``post``, open in its provisional queue until triage (the caller adds it)."""
     return Case(
+        id=new_id(),  # known before the flush: the audit event and the report name it
         post_id=post.id,
         state=states.INITIAL,
         category=category,
@@ -80,13 +98,36 @@ def open_or_join(
     automated: bool = False,
 ) -> Case:
     """Return the case of ``post``, opening it, joining it or reopening it for a new report."""
-    case = lock_of_post(session=session, post_id=post.id)
+    return open_or_join_locked(
+        session=session,
+        case=lock_of_post(session=session, post_id=post.id),
+        post=post,
+        category=category,
+        deadline=deadline,
+        policy=policy,
+        actor=actor,
+        automated=automated,
+    )
+
+
+def open_or_join_locked(
+    *,
+    session: Session,
+    case: Case | None,
+    post: Post,
+    category: str,
+    deadline: datetime,
+    policy: Policy,
+    actor: str,
+    automated: bool = False,
+) -> Case:
+    """Open, join or reopen ``case``, the post's case as the caller locked it (None: it has
+    none yet). Nothing is flushed: a batch writes its cases together."""
     if case is None:
         case = new_case(
             post=post, category=category, deadline=deadline, report_count=1, automated=automated
         )
         session.add(case)
-        session.flush()
         audit_case(session, actor, "case.opened", case, deadline=deadline, category=category)
         wake(session, TRIAGE)
         return case
@@ -118,7 +159,6 @@ def open_or_join(
         audit_case(session, actor, "case.reopened", case, deadline=deadline, category=category)
     else:
         audit_case(session, actor, "case.report_joined", case, deadline=case.deadline)
-    session.flush()
     return case
 
 

@@ -4,6 +4,7 @@ every change it tells of, typed on plain data so that no domain hands its rows t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -48,6 +49,9 @@ class Notifier(Protocol):
 
     def report_changed(self, *, session: Session, change: ReportChange) -> None:
         """Queue what the report's owner should hear."""
+
+    def reports_changed(self, *, session: Session, changes: Sequence[ReportChange]) -> None:
+        """Queue what the owners of many reports should hear (one batch, one description)."""
 
     def case_escalated(self, *, session: Session, alert: CaseAlert) -> None:
         """Queue an alert to the leads."""

@@ -29,8 +29,9 @@ from tanggap.outbox.engine import CLAIM_BATCH
 log = structlog.get_logger(__name__)
 BACKOFF_CAP = timedelta(minutes=10)
 
-# How a report looks in a webhook: the reporter's view of it, as JSON (wired by the runtime).
-ReportDescriber = Callable[[Session, uuid.UUID], dict[str, Any]]
+# How reports look in a webhook: the reporter's view of each, as JSON, in the order asked for
+# (wired by the runtime).
+ReportDescriber = Callable[[Session, Sequence[uuid.UUID]], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -116,40 +117,52 @@ class OutboxNotifier:
 
     def report_changed(self, *, session: Session, change: ReportChange) -> None:
         """Queue one notification when the report's organisation has a webhook URL."""
-        if change.org_id is None:
+        self.reports_changed(session=session, changes=[change])
+
+    def reports_changed(self, *, session: Session, changes: Sequence[ReportChange]) -> None:
+        """Queue a notification for each change whose organisation has a webhook URL, the
+        reports described together (a bulk submission tells of many at once)."""
+        told = [change for change in changes if self._tells(session, change)]
+        if not told:
             return
+        described = self.describe_report(session, [change.report_id for change in told])
+        for change, report in zip(told, described, strict=True):
+            notification_id = uuid.uuid4()
+            payload: dict[str, object] = {
+                "event_id": str(notification_id),
+                "event": change.event,
+                "occurred_at": utcnow().isoformat(),
+                "report": report,
+            }
+            message = change.message
+            if message is not None:
+                payload["message"] = {
+                    "message_id": str(message.message_id),
+                    "author_role": message.author_role,
+                    "kind": message.kind,
+                    "body": message.body,
+                    "created_at": message.created_at.isoformat(),
+                }
+            session.add(
+                Notification(
+                    id=notification_id,
+                    org_id=change.org_id,
+                    report_id=change.report_id,
+                    event=change.event,
+                    body=canonical_json(payload),
+                )
+            )  # flushed with the reports they tell of
+        wake(session, WEBHOOKS)
+
+    @staticmethod
+    def _tells(session: Session, change: ReportChange) -> bool:
+        if change.org_id is None:
+            return False
         org = session.get(FlaggerOrg, change.org_id)
         if org is None or not org.webhook_url or org.disabled_at is not None:
-            return
-        message = change.message
-        if message is not None and message.author_role == "flagger":
-            return  # the organisation wrote it: nothing to tell it
-        notification_id = uuid.uuid4()
-        payload: dict[str, object] = {
-            "event_id": str(notification_id),
-            "event": change.event,
-            "occurred_at": utcnow().isoformat(),
-            "report": self.describe_report(session, change.report_id),
-        }
-        if message is not None:
-            payload["message"] = {
-                "message_id": str(message.message_id),
-                "author_role": message.author_role,
-                "kind": message.kind,
-                "body": message.body,
-                "created_at": message.created_at.isoformat(),
-            }
-        session.add(
-            Notification(
-                id=notification_id,
-                org_id=org.id,
-                report_id=change.report_id,
-                event=change.event,
-                body=canonical_json(payload),
-            )
-        )
-        session.flush()
-        wake(session, WEBHOOKS)
+            return False
+        # A message the organisation wrote itself: nothing to tell it.
+        return change.message is None or change.message.author_role != "flagger"
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,6 +51,22 @@ def get(*, session: Session, handle: str, message_id: int, lock: bool = False) -
     if lock:
         query = query.with_for_update(of=Post).execution_options(populate_existing=True)
     return session.execute(query).scalar_one_or_none()
+
+
+def get_many(
+    *, session: Session, targets: Collection[tuple[str, int]], lock: bool = False
+) -> dict[tuple[str, int], Post]:
+    """Return the stored posts among ``targets`` (channel handle, message id), by target;
+    ``lock`` holds their rows, taken in id order."""
+    query = (
+        select(Channel.handle, Post)
+        .join(Channel, Channel.id == Post.channel_id)
+        .where(tuple_(Channel.handle, Post.message_id).in_(list(targets)))
+        .order_by(Post.id)
+    )
+    if lock:
+        query = query.with_for_update(of=Post).execution_options(populate_existing=True)
+    return {(handle, post.message_id): post for handle, post in session.execute(query).all()}
 
 
 def hashed_media(media: list[MediaIn]) -> tuple[list[MediaIn], dict[int, bytes]]:

@@ -1,4 +1,4 @@
-"""Bulk intake: many reports in one transaction, every line judged on its own."""
+"""Bulk intake: many reports in one transaction, every line judged on its own, written together."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tanggap.errors import TanggapError
 from tanggap.notify.port import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.reports import service
+from tanggap.reports.models import Report
 from tanggap.reports.schemas import BulkLine, ReportIn
 from tanggap.validation import validation_details
 
@@ -25,51 +26,66 @@ def submit_many(
     secret_key: str,
     notifier: Notifier,
 ) -> list[BulkLine]:
-    """Accept every valid line; answer each line's fate, in input order."""
-    results = []
-    for index, line in enumerate(lines):
-        results.append(_one(session, caller, index, line, policy, secret_key, notifier))
-    return results
+    """Accept every valid line; answer each line's fate, in input order.
 
-
-def _one(
-    session: Session,
-    caller: Caller,
-    index: int,
-    line: Any,
-    policy: Policy,
-    secret_key: str,
-    notifier: Notifier,
-) -> BulkLine:
-    if not isinstance(line, dict):
-        return BulkLine(index=index, status="invalid", error="a line must be a JSON object")
-    try:
-        data = ReportIn.model_validate(line)
-    except ValidationError as exc:
-        first = validation_details([dict(e) for e in exc.errors()])[0]
-        error = f"{first['field']}: {first['message']}"
-        return BulkLine(index=index, status="invalid", error=error)
-    try:
-        # A savepoint per line: a line that fails half-way leaves nothing behind.
-        with session.begin_nested():
-            intake = service.submit(
+    The posts, cases and duplicates of all lines are read in three queries, each line is then
+    judged as a single report would be (every check before its first change, so a refused line
+    leaves nothing behind), and the reports, cases, audit events and webhooks of the batch are
+    written at the end in one multi-row insert per table."""
+    service.source_of(caller)
+    parsed = [_parse(index, line) for index, line in enumerate(lines)]
+    known = service.read_targets(
+        session=session,
+        caller=caller,
+        targets={
+            (d.target.channel, d.target.message_id) for d in parsed if isinstance(d, ReportIn)
+        },
+    )
+    results: list[BulkLine] = []
+    received: list[Report] = []
+    for index, data in enumerate(parsed):
+        if isinstance(data, BulkLine):
+            results.append(data)
+            continue
+        try:
+            intake = service.accept(
                 session=session,
                 caller=caller,
                 data=data,
                 policy=policy,
                 secret_key=secret_key,
-                notifier=notifier,
+                known=known,
             )
-    except TanggapError as exc:
-        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
-        if exc.code == "unknown_post":
-            return BulkLine(index=index, status="unknown_post", error=message)
-        return BulkLine(index=index, status="invalid", error=message)
-    report = intake.report
-    return BulkLine(
-        index=index,
-        status="duplicate" if intake.duplicate else "accepted",
-        report_id=report.id,
-        case_id=report.case_id,
-        deadline=report.deadline,
-    )
+        except TanggapError as exc:
+            message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+            if exc.code == "unknown_post":
+                results.append(BulkLine(index=index, status="unknown_post", error=message))
+            else:
+                results.append(BulkLine(index=index, status="invalid", error=message))
+            continue
+        if not intake.duplicate:
+            received.append(intake.report)
+        results.append(
+            BulkLine(
+                index=index,
+                status="duplicate" if intake.duplicate else "accepted",
+                report_id=intake.report.id,
+                case_id=intake.report.case_id,
+                deadline=intake.report.deadline,
+            )
+        )
+    service.notify_received(notifier, session, received)
+    session.flush()
+    return results
+
+
+def _parse(index: int, line: Any) -> ReportIn | BulkLine:
+    if not isinstance(line, dict):
+        return BulkLine(index=index, status="invalid", error="a line must be a JSON object")
+    try:
+        return ReportIn.model_validate(line)
+    except ValidationError as exc:
+        first = validation_details([dict(e) for e in exc.errors()])[0]
+        return BulkLine(
+            index=index, status="invalid", error=f"{first['field']}: {first['message']}"
+        )

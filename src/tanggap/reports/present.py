@@ -119,12 +119,15 @@ def _one(
     return out
 
 
-def describe(session: Session, report_id: uuid.UUID) -> dict[str, object]:
-    """The reporter's view of one report as JSON, as a webhook carries it (no unread count: it
-    would be stale by the time the receiver reads it)."""
-    report = session.get(Report, report_id)
-    if report is None:
-        raise ValueError(f"no report {report_id}")
-    return present(session=session, reports=[report])[0].model_dump(
-        mode="json", exclude={"unread_messages"}
-    )
+def describe(session: Session, report_ids: Sequence[uuid.UUID]) -> list[dict[str, object]]:
+    """The reporter's view of each report as JSON, as a webhook carries it, in the order asked
+    for (no unread count: it would be stale by the time the receiver reads it)."""
+    found = {
+        report.id: report
+        for report in session.execute(select(Report).where(Report.id.in_(report_ids))).scalars()
+    }
+    missing = [str(report_id) for report_id in report_ids if report_id not in found]
+    if missing:
+        raise ValueError(f"no report {', '.join(missing)}")
+    shown = present(session=session, reports=[found[report_id] for report_id in report_ids])
+    return [out.model_dump(mode="json", exclude={"unread_messages"}) for out in shown]

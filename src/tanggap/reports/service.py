@@ -19,7 +19,7 @@ from tanggap.cases import service as cases
 from tanggap.cases.models import Case
 from tanggap.cases.routing import uncleared
 from tanggap.cases.states import CaseState
-from tanggap.db.base import utcnow
+from tanggap.db.base import new_id, utcnow
 from tanggap.errors import Forbidden, InvalidInput, NotFound
 from tanggap.notify.port import Notifier, ReportChange, ThreadNote
 from tanggap.policy.schemas import Policy, Source
@@ -53,6 +53,60 @@ def source_of(caller: Caller) -> Source:
     raise Forbidden(f"a {caller.role} cannot submit reports")
 
 
+@dataclass
+class Known:
+    """What intake reads before it writes, for one report or a whole batch: the reported posts
+    (locked), their cases (locked; None where a post has none yet) and the caller's open
+    reports on them (the duplicates to look for). Intake keeps it up to date as it goes, so the
+    lines of a batch see each other."""
+
+    posts: dict[tuple[str, int], Post]
+    cases: dict[int, Case | None]
+    open_reports: dict[int, list[Report]]
+
+
+def read_targets(
+    *, session: Session, caller: Caller, targets: Collection[tuple[str, int]]
+) -> Known:
+    """Lock the posts ``targets`` name (channel handle, message id) and their cases, and read the
+    caller's open reports on them: three queries, however many targets. Rows are locked in id
+    order, so two batches never wait on each other in a circle."""
+    if not targets:
+        return Known(posts={}, cases={}, open_reports={})
+    found = posts.get_many(session=session, targets=targets, lock=True)
+    post_ids = [post.id for post in found.values()]
+    locked = cases.locks_of_posts(session=session, post_ids=post_ids)
+    mine = _callers_open_reports(session, caller, post_ids)
+    return Known(
+        posts=found,
+        cases={post_id: locked.get(post_id) for post_id in post_ids},
+        open_reports=mine,
+    )
+
+
+def _callers_open_reports(
+    session: Session, caller: Caller, post_ids: Collection[int]
+) -> dict[int, list[Report]]:
+    # Only the caller's own reports can be the duplicate of a new one: an organisation's for a
+    # flagger, the platform principal's (per user, sorted out by ``_same``) for a platform.
+    if caller.role == "flagger":
+        scope = Report.flagger_org_id == caller.org_id
+    elif caller.role == "platform":
+        scope = and_(Report.submitted_by_id == caller.id, Report.reporter_ref.is_not(None))
+    else:
+        return {}
+    found: dict[int, list[Report]] = {}
+    for report in session.execute(
+        select(Report)
+        .where(Report.post_id.in_(post_ids))
+        .where(Report.status.in_(OPEN_STATUSES))
+        .where(scope)
+        .order_by(Report.received_at, Report.id)
+    ).scalars():
+        found.setdefault(report.post_id, []).append(report)
+    return found
+
+
 def submit(
     *,
     session: Session,
@@ -63,6 +117,35 @@ def submit(
     notifier: Notifier,
 ) -> Intake:
     """Accept a report: find its post, fix its deadline, put it on the post's case."""
+    source_of(caller)  # a caller that cannot report learns it before anything is read
+    known = read_targets(
+        session=session, caller=caller, targets=[(data.target.channel, data.target.message_id)]
+    )
+    intake = accept(
+        session=session,
+        caller=caller,
+        data=data,
+        policy=policy,
+        secret_key=secret_key,
+        known=known,
+    )
+    if not intake.duplicate:
+        notify_received(notifier, session, [intake.report])
+    return intake
+
+
+def accept(
+    *,
+    session: Session,
+    caller: Caller,
+    data: ReportIn,
+    policy: Policy,
+    secret_key: str,
+    known: Known,
+) -> Intake:
+    """Accept one report on a post that ``known`` holds (locked). Every check comes before the
+    first change, so a refused report leaves nothing behind; nothing is flushed, so a batch
+    writes its reports, cases and events together. The caller tells the notifier."""
     source = source_of(caller)
     require_category(policy=policy, category=data.category)
     if data.order_type == "removal_order" and source != "flagger":
@@ -71,10 +154,7 @@ def submit(
         raise InvalidInput(
             "reporter_id is for a platform forwarding its users' reports", field="reporter_id"
         )
-    # Locking the post serialises reports on it: one case, one duplicate check, no races.
-    post = posts.get(
-        session=session, handle=data.target.channel, message_id=data.target.message_id, lock=True
-    )
+    post = known.posts.get((data.target.channel, data.target.message_id))
     if post is None:
         link = posts.post_url(data.target.channel, data.target.message_id)
         raise InvalidInput(
@@ -87,9 +167,10 @@ def submit(
         if data.reporter_id is not None
         else None
     )
-    existing = _open_duplicate(session, caller, post, data, reporter_ref)
-    if existing is not None:
-        return Intake(report=existing, duplicate=True)
+    open_reports = known.open_reports.setdefault(post.id, [])
+    for earlier in open_reports:
+        if _same(earlier, caller, data, reporter_ref):
+            return Intake(report=earlier, duplicate=True)
 
     received_at = utcnow()
     deadline = compute_deadline(
@@ -104,15 +185,18 @@ def submit(
         if data.deadline <= received_at:
             raise InvalidInput("the order's deadline has already passed", field="deadline")
         deadline = min(deadline, data.deadline)
-    case = cases.open_or_join(
+    case = cases.open_or_join_locked(
         session=session,
+        case=known.cases.get(post.id),
         post=post,
         category=data.category,
         deadline=deadline,
         policy=policy,
         actor=caller.audit_actor,
     )
+    known.cases[post.id] = case
     report = Report(
+        id=new_id(),
         case_id=case.id,
         post_id=post.id,
         source=source,
@@ -130,7 +214,8 @@ def submit(
     )
     _settle_on_decided_case(session, case, report)
     session.add(report)
-    session.flush()
+    if report.status in OPEN_STATUSES:
+        open_reports.append(report)
     audit.record(
         session=session,
         actor=caller.audit_actor,
@@ -146,39 +231,43 @@ def submit(
             "status": report.status,
         },
     )
-    notify(notifier, session, report, "report.received")
     return Intake(report=report, duplicate=False)
 
 
-def _open_duplicate(
-    session: Session, caller: Caller, post: Post, data: ReportIn, reporter_ref: str | None
-) -> Report | None:
+def _same(earlier: Report, caller: Caller, data: ReportIn, reporter_ref: str | None) -> bool:
     # The same reporter pressing "report" again on a post still under review adds nothing. A
     # removal order is a legal instrument with its own authority, basis and clock: only the
     # same order sent again is a duplicate, never an earlier notice (a notice after an order
     # adds nothing to it, so it is the order's duplicate).
-    query = (
-        select(Report)
-        .where(Report.post_id == post.id)
-        .where(Report.category == data.category)
-        .where(Report.status.in_(OPEN_STATUSES))
-    )
-    if data.order_type == "removal_order":
-        query = (
-            query.where(Report.order_type == data.order_type)
-            .where(Report.issuing_authority == data.issuing_authority)
-            .where(Report.legal_basis == data.legal_basis)
-        )
+    if earlier.category != data.category or earlier.status not in OPEN_STATUSES:
+        return False
+    if data.order_type == "removal_order" and (
+        earlier.order_type != data.order_type
+        or earlier.issuing_authority != data.issuing_authority
+        or earlier.legal_basis != data.legal_basis
+    ):
+        return False
     if caller.role == "flagger":
-        query = query.where(Report.flagger_org_id == caller.org_id)
-    elif reporter_ref is not None:
+        return earlier.flagger_org_id == caller.org_id
+    if reporter_ref is not None:
         # The same user of the same platform principal: another principal's users are others.
-        query = query.where(Report.reporter_ref == reporter_ref).where(
-            Report.submitted_by_id == caller.id
-        )
-    else:
-        return None
-    return session.execute(query.order_by(Report.received_at).limit(1)).scalars().first()
+        return earlier.reporter_ref == reporter_ref and earlier.submitted_by_id == caller.id
+    return False
+
+
+def notify_received(notifier: Notifier, session: Session, received: list[Report]) -> None:
+    """Tell the notifier of reports just received, together."""
+    notifier.reports_changed(
+        session=session,
+        changes=[
+            ReportChange(
+                report_id=report.id,
+                org_id=report.flagger_org_id,
+                event="report.received",
+            )
+            for report in received
+        ],
+    )
 
 
 def _settle_on_decided_case(session: Session, case: Case, report: Report) -> None:
