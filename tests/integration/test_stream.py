@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import nats
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from tanggap import metrics
 from tanggap.audit.models import AuditEvent
@@ -277,3 +278,41 @@ def test_bad_messages_go_to_the_dead_letter_subject_naming_the_field(
     # The rest of the batch is stored; the refused post is as it was.
     assert stored == {1: "yang baik", 2: "yang baik juga", 99: "milik platform lain"}
     assert events(stream_runtime, "post.updated") == 0
+
+
+def _waiting_on_a_lock(session: Session) -> list[int]:
+    """Return the server processes of this database that wait for a lock."""
+    query = text(
+        "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    waiting = list(session.execute(query).scalars())
+    session.commit()  # the statistics are a snapshot per transaction: read fresh ones next time
+    return waiting
+
+
+def test_a_database_outage_keeps_the_batch_unacknowledged_and_retries_it(
+    database_backend: tuple[str, str], stream_runtime: Runtime, start_consumer: type[Consumer]
+) -> None:
+    if database_backend[0] != "postgresql":
+        pytest.skip("the consumer's connection is cut with pg_terminate_backend (PostgreSQL)")
+    redelivered_before = counter("tanggap_stream_redeliveries_total")
+    with stream_runtime.factory() as holder, stream_runtime.factory() as watcher:
+        # Hold the posts table, so the consumer's batch waits on it; then cut its connection.
+        holder.execute(text("LOCK TABLE posts IN ACCESS EXCLUSIVE MODE"))
+        consumer = start_consumer()
+        send(stream_runtime, post_body(message_id=11, text="tetap sampai"))
+        assert wait_until(lambda: len(_waiting_on_a_lock(watcher)) == 1)
+        [cut] = _waiting_on_a_lock(watcher)
+        watcher.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": cut})
+        watcher.commit()
+        # The batch is tried again on a new connection: it waits on the lock once more.
+        assert wait_until(lambda: [pid for pid in _waiting_on_a_lock(watcher) if pid != cut] != [])
+        holder.rollback()
+    assert wait_until(lambda: stream_drained(stream_runtime))
+    consumer.stop()
+    assert posts_stored(stream_runtime) == 1
+    assert events(stream_runtime, "post.ingested") == 1
+    assert dead_letters(stream_runtime) == []
+    # The message stayed this consumer's all along: never delivered a second time.
+    assert counter("tanggap_stream_redeliveries_total") == redelivered_before

@@ -32,8 +32,8 @@ def stream_caller(runtime: Runtime, name_or_id: str | None) -> Caller:
         found = auth.find_callers(session=session, name_or_id=name_or_id)
     platforms = [caller for caller in found if caller.role == "platform"]
     if not platforms:
-        others = ", ".join(sorted({caller.role for caller in found}))
-        kind = f"a {others} principal" if found else "no enabled principal"
+        roles = " or ".join(sorted({caller.role for caller in found}))
+        kind = f"a principal of role {roles}" if found else "no enabled principal"
         raise StreamSetupError(
             f"TANGGAP_STREAM_PRINCIPAL: {name_or_id!r} is {kind}, not a platform principal"
         )
