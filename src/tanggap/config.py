@@ -110,7 +110,9 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"TANGGAP_SECRET_KEY must be at least 32 characters when TANGGAP_ENV={self.env}"
                 )
-        if any(_covers(s, self.stream_dead_letter_subject) for s in self.stream_subject_list):
+        if any(
+            covers_subject(s, self.stream_dead_letter_subject) for s in self.stream_subject_list
+        ):
             raise ValueError(
                 "TANGGAP_STREAM_DEAD_LETTER_SUBJECT must not be one of TANGGAP_STREAM_SUBJECTS"
             )
@@ -121,7 +123,7 @@ class Settings(BaseSettings):
         return self
 
 
-def _covers(pattern: str, subject: str) -> bool:
+def covers_subject(pattern: str, subject: str) -> bool:
     """Tell whether the subject ``pattern`` (``*`` one token, ``>`` the rest) takes ``subject``."""
     wanted, tokens = pattern.split("."), subject.split(".")
     for index, token in enumerate(wanted):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import nats
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ from tanggap.posts.models import Post
 from tanggap.posts.schemas import PostIn
 from tanggap.runtime import Runtime, build_runtime
 from tanggap.stream.consumer import consume, dead_letter_stream, ensure_stream
-from tanggap.stream.intake import store_batch, stream_caller
+from tanggap.stream.intake import StreamSetupError, store_batch, stream_caller
 from tests.factories import post_body
 from tests.nats_server import publish, read_stream, stream_messages
 from tests.workers import wait_until
@@ -316,3 +317,30 @@ def test_a_database_outage_keeps_the_batch_unacknowledged_and_retries_it(
     assert dead_letters(stream_runtime) == []
     # The message stayed this consumer's all along: never delivered a second time.
     assert counter("tanggap_stream_redeliveries_total") == redelivered_before
+
+
+def test_a_stream_made_by_hand_without_the_subjects_is_refused_at_start(nats_url: str) -> None:
+    tag = uuid.uuid4().hex[:10]
+    settings = Settings(
+        nats_url=nats_url,
+        stream_name=f"HAND_{tag}",
+        stream_subjects=f"t{tag}.posts",
+        stream_dead_letter_subject=f"t{tag}.dead",
+    )
+
+    async def start() -> None:
+        client = await nats.connect(nats_url)
+        js = client.jetstream()
+        await js.add_stream(name=f"HAND_{tag}", subjects=[f"t{tag}.other"])
+        try:
+            await ensure_stream(js, settings)
+        finally:
+            await client.close()
+
+    with pytest.raises(StreamSetupError, match=rf"exists without the subject 't{tag}.posts'"):
+        asyncio.run(start())
+
+
+def test_the_dead_letter_subject_must_lie_outside_the_stream() -> None:
+    with pytest.raises(ValidationError, match="TANGGAP_STREAM_DEAD_LETTER_SUBJECT must not"):
+        Settings(stream_subjects="posts.>", stream_dead_letter_subject="posts.dead")

@@ -25,7 +25,7 @@ from nats.js.errors import APIError, NotFoundError
 
 from tanggap import metrics
 from tanggap.auth.schemas import Caller
-from tanggap.config import Settings
+from tanggap.config import Settings, covers_subject
 from tanggap.errors import TanggapError
 from tanggap.posts.schemas import PostIn
 from tanggap.posts.service import IngestResult
@@ -45,15 +45,27 @@ def dead_letter_stream(settings: Settings) -> str:
     return f"{settings.stream_name}_DEAD"
 
 
-async def _ensure_one_stream(js: JetStreamContext, name: str, **config: object) -> None:
-    """Create the stream ``name`` unless it exists (a stream made by hand is left as it is)."""
+async def _ensure_one_stream(
+    js: JetStreamContext, name: str, subjects: list[str], **config: object
+) -> None:
+    """Create the stream ``name`` on ``subjects`` unless it exists; one made by hand is left as
+    it is, as long as it takes the subjects."""
     try:
-        await js.stream_info(name)
-        return
+        found = await js.stream_info(name)
     except NotFoundError:
         pass
+    else:
+        taken = found.config.subjects or []
+        for subject in subjects:
+            if not any(covers_subject(pattern, subject) for pattern in taken):
+                raise StreamSetupError(
+                    f"the stream {name!r} exists without the subject {subject!r} "
+                    f"(it takes {', '.join(taken) or 'none'}): add it to the stream, or set "
+                    "TANGGAP_STREAM_NAME or TANGGAP_STREAM_SUBJECTS to match"
+                )
+        return
     try:
-        await js.add_stream(name=name, **config)  # type: ignore[arg-type]
+        await js.add_stream(name=name, subjects=subjects, **config)  # type: ignore[arg-type]
     except APIError:
         # Another process created it meanwhile (or the configuration clashes: then say so).
         try:
