@@ -1,5 +1,6 @@
 """``tanggap ingest`` as a real process against a real ``nats-server -js``: clear refusals at
-start, and a consumer killed with SIGKILL amid a stream of posts loses and repeats nothing."""
+start, and a consumer killed with SIGKILL amid a stream of posts, restarted as two, loses and
+repeats nothing."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from tests.factories import post_body
 from tests.nats_server import publish, stream_messages
 from tests.workers import TANGGAP, Worker, wait_until
 
-POSTS = 300
+POSTS = 60
 RULES = """version: 1
 rules:
   - id: test.take-down
@@ -121,7 +122,7 @@ def test_a_consumer_killed_amid_the_stream_stores_every_post_exactly_once(
     settings = {
         **stream_settings(nats_url),
         "TANGGAP_RULES_DIR": str(rules),
-        "TANGGAP_STREAM_BATCH_SIZE": "20",
+        "TANGGAP_STREAM_BATCH_SIZE": "10",
         "TANGGAP_STREAM_ACK_WAIT_SECONDS": "2",  # the killed consumer's batch comes back soon
         "TANGGAP_STREAM_FETCH_WAIT_SECONDS": "0.2",
     }
@@ -156,15 +157,19 @@ def test_a_consumer_killed_amid_the_stream_stores_every_post_exactly_once(
     finally:
         first.kill()
 
-    second = start_ingest(database_url, **settings)
+    # Restarted as two processes sharing the one durable consumer.
+    restarted = [start_ingest(database_url, **settings) for _ in range(2)]
     try:
-        second.wait_for("ingest.started")
+        for process in restarted:
+            process.wait_for("ingest.started")
         stream = settings["TANGGAP_STREAM_NAME"]
         assert wait_until(lambda: stored() == POSTS and stream_messages(nats_url, stream) == 0)
-        assert second.stop() == 0  # SIGTERM: the batch in hand is finished, then a clean exit
-        assert second.events("ingest.stopped")
+        for process in restarted:
+            assert process.stop() == 0  # SIGTERM: the batch in hand finished, a clean exit
+            assert process.events("ingest.stopped")
     finally:
-        second.kill()
+        for process in restarted:
+            process.kill()
 
     ingested = select(func.count()).select_from(AuditEvent)
     assert _count(runtime, ingested.where(AuditEvent.action == "post.ingested")) == POSTS

@@ -168,7 +168,10 @@ class StreamIngest:
                 await self._pause(min(FIRST_RETRY_SECONDS * 2**failures, MAX_RETRY_SECONDS))
                 continue
             failures = 0
-            await self.handle([_delivery(msg, settings) for msg in msgs])
+            try:
+                await self.handle([_delivery(msg, settings) for msg in msgs])
+            except NATS_ERRORS as exc:  # an acknowledgement lost: the message comes again
+                log.warning("stream.acknowledgement_failed", error=str(exc))
 
     async def _pause(self, seconds: float) -> None:
         """Wait ``seconds``, or less when asked to stop."""
@@ -183,8 +186,8 @@ class StreamIngest:
         valid = [d for d in batch if isinstance(d.post, PostIn)]
         refused = [(d, d.post) for d in batch if isinstance(d.post, Refusal)]
         outcomes = await self._store(valid) if valid else []
-        if outcomes is None:
-            return  # abandoned unacknowledged: the stream delivers the batch again
+        if outcomes is None:  # left unacknowledged (or handed back): delivered again later
+            valid, outcomes = [], []
         stored = 0
         for delivery, outcome in zip(valid, outcomes, strict=True):
             if isinstance(outcome, TanggapError):
@@ -213,8 +216,9 @@ class StreamIngest:
                 log.warning("stream.store_deferred", error=type(exc).__name__, retry_in=wait)
             if self.stopping.is_set():
                 return None
-            for delivery in batch:
-                await delivery.msg.in_progress()  # still ours: no redelivery meanwhile
+            with contextlib.suppress(*NATS_ERRORS):
+                for delivery in batch:
+                    await delivery.msg.in_progress()  # still ours: no redelivery meanwhile
             await self._pause(wait)
             if self.stopping.is_set():
                 return None
@@ -233,7 +237,8 @@ class StreamIngest:
                 refusal = Refusal("internal_error", MESSAGE, reason)
                 await self._dead_letter(delivery, refusal)
             else:
-                await delivery.msg.nak(delay=FIRST_RETRY_SECONDS * 2**delivery.origin.deliveries)
+                later = FIRST_RETRY_SECONDS * 2**delivery.origin.deliveries
+                await delivery.msg.nak(delay=min(later, MAX_RETRY_SECONDS))
 
     async def _dead_letter(self, delivery: Delivery, refusal: Refusal) -> None:
         """Publish the dead letter (stored before the message is let go), then end the message."""
