@@ -5,6 +5,8 @@ update, and bad messages go to the dead-letter subject while the rest of the bat
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import threading
 import uuid
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 
 import nats
 import pytest
+from PIL import Image
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -245,6 +248,9 @@ def test_bad_messages_go_to_the_dead_letter_subject_naming_the_field(
     missing = post_body(message_id=3)
     del missing["posted_at"]
     oversized = post_body(message_id=4, text="x" * 5000)
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(picture, "PNG")
+    corrupt = [{"data": base64.b64encode(picture.getvalue()[:60]).decode()}]  # cut short
     dead_before = counter("tanggap_stream_dead_letters_total", reason="invalid_input")
     send(
         stream_runtime,
@@ -254,9 +260,10 @@ def test_bad_messages_go_to_the_dead_letter_subject_naming_the_field(
         post_body(channel="bad handle!", message_id=5),
         oversized,
         post_body(message_id=99, text="diambil alih"),
+        post_body(message_id=6, text="gambar rusak", media=corrupt),
         post_body(message_id=2, text="yang baik juga"),
     )
-    consumer = start_consumer()  # after publishing: the seven arrive in one batch
+    consumer = start_consumer()  # after publishing: the eight arrive in one batch
     assert wait_until(lambda: stream_drained(stream_runtime))
     consumer.stop()
 
@@ -267,12 +274,13 @@ def test_bad_messages_go_to_the_dead_letter_subject_naming_the_field(
         ("invalid_input", "channel"),
         ("too_large", "message"),
         ("conflict", "message_id"),
+        ("invalid_input", "media.0.data"),
     ]
     assert all(str(d["reason"]).startswith(f"{d['field']}: ") for d in letters)
     assert letters[0]["message"] == "{not json"
     assert json.loads(str(letters[1]["message"])) == missing
     assert "message" not in letters[3] and letters[3]["message_bytes"] == len(json.dumps(oversized))
-    assert counter("tanggap_stream_dead_letters_total", reason="invalid_input") - dead_before == 2
+    assert counter("tanggap_stream_dead_letters_total", reason="invalid_input") - dead_before == 3
     with stream_runtime.factory() as session:
         rows = session.execute(select(Post.message_id, Post.text))
         stored = {message_id: text for message_id, text in rows}

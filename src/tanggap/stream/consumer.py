@@ -159,12 +159,12 @@ class StreamIngest:
                 msgs = await pull.fetch(
                     settings.stream_batch_size, timeout=settings.stream_fetch_wait_seconds
                 )
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py's and asyncio's: nothing came in the wait
                 failures = 0
-                continue  # nothing came
+                continue
             except NATS_ERRORS as exc:  # the server restarts: the client reconnects meanwhile
                 failures += 1
-                log.warning("stream.fetch_failed", error=str(exc), failures=failures)
+                log.warning("stream.fetch_failed", error=repr(exc), failures=failures)
                 await self._pause(min(FIRST_RETRY_SECONDS * 2**failures, MAX_RETRY_SECONDS))
                 continue
             failures = 0
