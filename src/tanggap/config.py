@@ -114,7 +114,8 @@ class Settings(BaseSettings):
             covers_subject(s, self.stream_dead_letter_subject) for s in self.stream_subject_list
         ):
             raise ValueError(
-                "TANGGAP_STREAM_DEAD_LETTER_SUBJECT must not be one of TANGGAP_STREAM_SUBJECTS"
+                "TANGGAP_STREAM_DEAD_LETTER_SUBJECT must lie outside TANGGAP_STREAM_SUBJECTS "
+                "(refused messages would come back to the stream)"
             )
         if self.lead_webhook_url and not self.lead_webhook_secret:
             raise ValueError(
