@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import nats
 import nats.errors
@@ -38,6 +39,7 @@ DEAD_LETTER_DAYS = 30  # how long the dead-letter stream keeps a letter
 FIRST_RETRY_SECONDS = 0.5  # the database away: the batch is tried again, the wait doubling...
 MAX_RETRY_SECONDS = 30.0  # ...up to this (and under the ack wait: the batch stays ours)
 NATS_ERRORS = (nats.errors.Error, OSError)
+CONNECT_SECONDS = 15.0
 
 
 def dead_letter_stream(settings: Settings) -> str:
@@ -277,19 +279,41 @@ def _outcome(result: IngestResult) -> str:
     return "updated" if result.changed else "unchanged"
 
 
+async def _nats_error(error: Exception) -> None:
+    log.warning("stream.nats_error", error=repr(error))
+
+
+async def _disconnected() -> None:
+    log.warning("stream.disconnected")
+
+
+async def _reconnected() -> None:
+    log.info("stream.reconnected")
+
+
 async def connect(settings: Settings) -> Client:
-    """Connect to the NATS server, reconnecting for ever once connected."""
+    """Connect to the NATS server (refused after ``CONNECT_SECONDS``), then reconnect for ever
+    whenever the connection drops."""
     assert settings.nats_url is not None
     try:
-        return await nats.connect(
-            settings.nats_url,
-            name="tanggap-ingest",
-            max_reconnect_attempts=-1,
-            allow_reconnect=True,
-            connect_timeout=5,
+        return await asyncio.wait_for(
+            nats.connect(
+                settings.nats_url,
+                name="tanggap-ingest",
+                max_reconnect_attempts=-1,
+                connect_timeout=5,
+                error_cb=_nats_error,
+                disconnected_cb=_disconnected,
+                reconnected_cb=_reconnected,
+            ),
+            timeout=CONNECT_SECONDS,
         )
-    except NATS_ERRORS as exc:
-        raise StreamSetupError(f"TANGGAP_NATS_URL: cannot reach NATS: {exc}") from exc
+    except (*NATS_ERRORS, TimeoutError) as exc:
+        where = urlsplit(settings.nats_url).netloc.rpartition("@")[2]  # no credentials
+        raise StreamSetupError(
+            f"TANGGAP_NATS_URL: cannot reach NATS at {where} within {CONNECT_SECONDS:.0f} s "
+            f"({type(exc).__name__})"
+        ) from exc
 
 
 async def consume(runtime: Runtime, caller: Caller, stopping: asyncio.Event) -> None:
