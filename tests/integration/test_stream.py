@@ -10,14 +10,14 @@ import io
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import nats
 import pytest
 from PIL import Image
 from pydantic import ValidationError
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
 from tanggap import metrics
@@ -105,7 +105,7 @@ class Consumer:
 
 
 @pytest.fixture
-def start_consumer(stream_runtime: Runtime) -> Iterator[type[Consumer]]:
+def start_consumer(stream_runtime: Runtime) -> Iterator[Callable[[], Consumer]]:
     started: list[Consumer] = []
 
     def start() -> Consumer:
@@ -114,7 +114,7 @@ def start_consumer(stream_runtime: Runtime) -> Iterator[type[Consumer]]:
         started.append(consumer)
         return consumer
 
-    yield start  # type: ignore[misc]
+    yield start
     for consumer in started:
         if consumer.thread.is_alive():
             consumer.stop()
@@ -127,9 +127,9 @@ def send(runtime: Runtime, *bodies: dict[str, object] | bytes) -> None:
     publish(settings.nats_url, settings.stream_subject_list[0], payloads)
 
 
-def count(runtime: Runtime, query: object) -> int:
+def count(runtime: Runtime, query: Select[int]) -> int:
     with runtime.factory() as session:
-        return int(session.execute(query).scalar_one())  # type: ignore[call-overload]
+        return session.execute(query).scalar_one()
 
 
 def posts_stored(runtime: Runtime) -> int:
@@ -159,7 +159,7 @@ def counter(name: str, **labels: str) -> float:
 
 
 def test_posts_from_the_stream_are_stored_once_with_detection(
-    stream_runtime: Runtime, start_consumer: type[Consumer]
+    stream_runtime: Runtime, start_consumer: Callable[[], Consumer]
 ) -> None:
     created_before = counter("tanggap_stream_posts_total", outcome="created")
     consumer = start_consumer()
@@ -184,7 +184,7 @@ def test_posts_from_the_stream_are_stored_once_with_detection(
 
 
 def test_a_resend_or_a_redelivery_stores_one_post_and_one_event(
-    stream_runtime: Runtime, start_consumer: type[Consumer]
+    stream_runtime: Runtime, start_consumer: Callable[[], Consumer]
 ) -> None:
     settings = stream_runtime.settings
     assert settings.nats_url is not None
@@ -221,7 +221,7 @@ def test_a_resend_or_a_redelivery_stores_one_post_and_one_event(
 
 
 def test_an_edit_updates_the_stored_post(
-    stream_runtime: Runtime, start_consumer: type[Consumer]
+    stream_runtime: Runtime, start_consumer: Callable[[], Consumer]
 ) -> None:
     consumer = start_consumer()
     send(stream_runtime, post_body(message_id=9, text="versi pertama"))
@@ -235,7 +235,7 @@ def test_an_edit_updates_the_stored_post(
 
 
 def test_bad_messages_go_to_the_dead_letter_subject_naming_the_field(
-    stream_runtime: Runtime, start_consumer: type[Consumer]
+    stream_runtime: Runtime, start_consumer: Callable[[], Consumer]
 ) -> None:
     # A post another platform principal sent first: the service refuses the stream's resend.
     with stream_runtime.factory() as session, session.begin():
@@ -301,7 +301,9 @@ def _waiting_on_a_lock(session: Session) -> list[int]:
 
 
 def test_a_database_outage_keeps_the_batch_unacknowledged_and_retries_it(
-    database_backend: tuple[str, str], stream_runtime: Runtime, start_consumer: type[Consumer]
+    database_backend: tuple[str, str],
+    stream_runtime: Runtime,
+    start_consumer: Callable[[], Consumer],
 ) -> None:
     if database_backend[0] != "postgresql":
         pytest.skip("the consumer's connection is cut with pg_terminate_backend (PostgreSQL)")

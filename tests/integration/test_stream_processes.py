@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from tanggap.actions.models import Action
 from tanggap.audit.models import AuditEvent
@@ -100,9 +100,9 @@ def test_ingest_refuses_to_start_without_a_stream_or_a_platform_principal(
     )
 
 
-def _count(runtime: Runtime, query: object) -> int:
+def _count(runtime: Runtime, query: Select[int]) -> int:
     with runtime.factory() as session:
-        return int(session.execute(query).scalar_one())  # type: ignore[call-overload]
+        return session.execute(query).scalar_one()
 
 
 def test_a_consumer_killed_amid_the_stream_stores_every_post_exactly_once(
