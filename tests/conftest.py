@@ -182,3 +182,13 @@ def artifacts() -> Path:
 def tokens(runtime: Runtime) -> Tokens:
     """One token of every kind of caller."""
     return make_tokens(runtime)
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``nats-server -js`` on a free loopback port, one per test process."""
+    from tests.nats_server import start_nats
+
+    server = start_nats(tmp_path_factory.mktemp("nats"))
+    yield server.url
+    server.stop()

@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"
 DEFAULT_POLICY_FILE = Path(__file__).parent / "policy" / "default_policy.yaml"
 DEFAULT_RULES_DIR = Path(__file__).parent / "detection" / "rules"
+_STREAM_NAME = r"^[A-Za-z0-9_-]+$"
+_SUBJECT = r"^[^\s.*>]+(\.[^\s.*>]+)*$"
+_SUBJECTS = r"^\s*[^\s,.]+(\.[^\s,.]+)*\s*(,\s*[^\s,.]+(\.[^\s,.]+)*\s*)*$"
 
 
 class Settings(BaseSettings):
@@ -67,6 +70,33 @@ class Settings(BaseSettings):
     # FULL: a report answered 202 survives an OS crash or power loss (WAL synced at every commit).
     # NORMAL trades that for speed (bench/intake.py measures the price); EXTRA syncs the folder too.
     sqlite_synchronous: Literal["FULL", "EXTRA", "NORMAL"] = "FULL"
+    # Posts from a NATS JetStream stream (`tanggap ingest`); unset, there is no stream.
+    nats_url: str | None = Field(default=None, pattern=r"^(nats|tls|wss?)://\S+$", max_length=2048)
+    stream_name: str = Field(default="TANGGAP_POSTS", pattern=_STREAM_NAME, max_length=64)
+    # The subjects the stream takes posts on, separated by commas (wildcards allowed).
+    stream_subjects: str = Field(default="tanggap.posts", pattern=_SUBJECTS, max_length=1024)
+    stream_consumer: str = Field(default="tanggap-ingest", pattern=_STREAM_NAME, max_length=64)
+    # Where refused messages go, kept in a stream of their own (`<stream name>_DEAD`).
+    stream_dead_letter_subject: str = Field(
+        default="tanggap.dead.posts", pattern=_SUBJECT, max_length=256
+    )
+    stream_batch_size: int = Field(default=100, ge=1, le=500)
+    # How long one fetch waits for a batch to fill before it takes what came.
+    stream_fetch_wait_seconds: float = Field(default=1.0, gt=0, le=60)
+    # An unacknowledged message is delivered again this long after it went out.
+    stream_ack_wait_seconds: float = Field(default=60.0, ge=1, le=86_400)
+    # Deliveries of one message before the stream gives up on it (a message that crashes the
+    # consumer every time stops there).
+    stream_max_deliveries: int = Field(default=10, ge=1, le=1000)
+    # A larger message goes to the dead-letter subject (images travel base64 inside a post).
+    stream_max_message_bytes: int = Field(default=1_048_576, ge=1024)
+    # The platform principal (id or name) the stream speaks for: posts are recorded as sent by it.
+    stream_principal: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @property
+    def stream_subject_list(self) -> list[str]:
+        """Return the stream's subjects, in the order given."""
+        return [subject.strip() for subject in self.stream_subjects.split(",")]
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -80,11 +110,29 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"TANGGAP_SECRET_KEY must be at least 32 characters when TANGGAP_ENV={self.env}"
                 )
+        if any(
+            covers_subject(s, self.stream_dead_letter_subject) for s in self.stream_subject_list
+        ):
+            raise ValueError(
+                "TANGGAP_STREAM_DEAD_LETTER_SUBJECT must lie outside TANGGAP_STREAM_SUBJECTS "
+                "(refused messages would come back to the stream)"
+            )
         if self.lead_webhook_url and not self.lead_webhook_secret:
             raise ValueError(
                 "TANGGAP_LEAD_WEBHOOK_URL needs TANGGAP_LEAD_WEBHOOK_SECRET to sign with"
             )
         return self
+
+
+def covers_subject(pattern: str, subject: str) -> bool:
+    """Tell whether the subject ``pattern`` (``*`` one token, ``>`` the rest) takes ``subject``."""
+    wanted, tokens = pattern.split("."), subject.split(".")
+    for index, token in enumerate(wanted):
+        if token == ">":
+            return len(tokens) > index
+        if index >= len(tokens) or token not in ("*", tokens[index]):
+            return False
+    return len(tokens) == len(wanted)
 
 
 @lru_cache(maxsize=1)

@@ -50,6 +50,23 @@ BREACHES = Counter(
     ["category"],
     registry=REGISTRY,
 )
+STREAM_POSTS = Counter(
+    "tanggap_stream_posts_total",
+    "Posts stored from the NATS stream (created, updated, or unchanged: a resend).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+STREAM_DEAD_LETTERS = Counter(
+    "tanggap_stream_dead_letters_total",
+    "Stream messages sent to the dead-letter subject, by reason (the error's code).",
+    ["reason"],
+    registry=REGISTRY,
+)
+STREAM_REDELIVERIES = Counter(
+    "tanggap_stream_redeliveries_total",
+    "Stream messages received again (not acknowledged in time, or handed back).",
+    registry=REGISTRY,
+)
 REQUEST_SECONDS = Histogram(
     "tanggap_http_request_duration_seconds",
     "Time to answer an HTTP request, by route template.",

@@ -32,6 +32,8 @@ from tanggap.notify.webhooks import OutboxNotifier, WebhookDelivery, lead_webhoo
 from tanggap.outbox import deliver_due
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import load_policy
+from tanggap.posts.schemas import PostIn
+from tanggap.posts.service import IngestResult
 from tanggap.reports import service as reports
 from tanggap.reports.present import describe
 from tanggap.screening.media import MediaHasher
@@ -84,6 +86,18 @@ class Runtime:
             self.deliver_actions(action_ids=ids)
         except Exception:  # the outbox keeps them: the job retries
             log.exception("actions.delivery_deferred", of=reason)
+
+    def has_room_for(self, posts: Iterable[PostIn]) -> bool:
+        """Tell whether the images sent with ``posts`` fit in the queue of images to hash."""
+        incoming = sum(len(m.data or "") * 3 // 4 for post in posts for m in post.media)
+        return not incoming or self.media.has_room(incoming)
+
+    def after_ingest(self, results: list[IngestResult]) -> None:
+        """Hand the images to the hasher and deliver the automatic actions committed with the
+        posts (the outbox retries them otherwise); call it once the posts are committed."""
+        self.media.submit([item for result in results for item in result.to_hash])
+        queued = [action for result in results for action in result.queued_actions]
+        self.deliver_now(queued, reason=f"ingest of {len(results)} posts")
 
     @cached_property
     def checkpoint_key(self) -> Ed25519PrivateKey:

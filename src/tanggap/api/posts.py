@@ -17,17 +17,8 @@ router = APIRouter(prefix="/v1/posts", tags=["platform"])
 
 def _room_for(runtime: Runtime, posts: list[PostIn]) -> None:
     """Refuse (503, nothing written) when the images to hash would overflow the queue."""
-    incoming = sum(len(m.data or "") * 3 // 4 for post in posts for m in post.media)
-    if incoming and not runtime.media.has_room(incoming):
+    if not runtime.has_room_for(posts):
         raise Unavailable("too many images wait to be hashed: send this again in a minute")
-
-
-def _after_commit(runtime: Runtime, results: list[IngestResult]) -> None:
-    """Hand the images to the hasher and deliver the automatic actions committed with the posts
-    (the outbox retries them otherwise)."""
-    runtime.media.submit([item for result in results for item in result.to_hash])
-    queued = [action for result in results for action in result.queued_actions]
-    runtime.deliver_now(queued, reason=f"ingest of {len(results)} posts")
 
 
 def _post_out(result: IngestResult) -> PostOut:
@@ -70,7 +61,7 @@ def ingest_post(
         owner_id=caller.id,
     )
     session.commit()
-    _after_commit(runtime, [result])
+    runtime.after_ingest([result])
     response.status_code = 201 if result.created else 200
     return _post_out(result)
 
@@ -92,7 +83,7 @@ def ingest_posts(
         owner_id=caller.id,
     )
     session.commit()
-    _after_commit(runtime, results)
+    runtime.after_ingest(results)
     return PostsOut(
         created=sum(r.created for r in results),
         updated=sum(bool(not r.created and r.changed) for r in results),

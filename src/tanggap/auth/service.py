@@ -106,6 +106,18 @@ def authenticate(*, session: Session, token: str) -> Caller | None:
     return Caller(id=row.id, role=row.role, name=row.name, org_id=row.org_id)
 
 
+def find_callers(*, session: Session, name_or_id: str) -> list[Caller]:
+    """Return the enabled principals whose id or name is ``name_or_id``."""
+    try:
+        match = Principal.id == uuid.UUID(name_or_id)
+    except ValueError:
+        match = Principal.name == name_or_id
+    rows = session.execute(
+        select(Principal).where(match).where(Principal.disabled_at.is_(None))
+    ).scalars()
+    return [Caller(id=row.id, role=row.role, name=row.name, org_id=row.org_id) for row in rows]
+
+
 def revoke_token(*, session: Session, token_id: uuid.UUID, actor: str) -> bool:
     """Revoke one token; return False when it does not exist or was already revoked."""
     record = session.get(ApiToken, token_id)

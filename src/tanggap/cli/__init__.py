@@ -1,4 +1,5 @@
-"""The ``tanggap`` command: serve, worker, migrate, demo, organisations, tokens, audit, outbox."""
+"""The ``tanggap`` command: serve, worker, ingest, migrate, demo, organisations, tokens, audit,
+outbox."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tanggap.cli import access, detection, operations, worker
+from tanggap.cli import access, detection, ingest, operations, worker
 from tanggap.cli.common import checkpoint_key, fail, load_settings, runtime_for, transaction
 
 app = typer.Typer(help="Tanggap: reports, deadlines, review and takedowns for public channels.")
@@ -25,6 +26,7 @@ app.add_typer(detection.rules_app, name="rules")
 app.command("hash")(detection.hash_files)
 app.command("scan")(detection.scan)
 app.command("worker")(worker.worker)
+app.command("ingest")(ingest.ingest)
 
 
 # What one server process bounds, and why (uvicorn 0.55's defaults in brackets):

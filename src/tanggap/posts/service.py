@@ -241,6 +241,35 @@ def ingest_many(
     return results
 
 
+def ingest_each(
+    *,
+    session: Session,
+    posts: list[PostIn],
+    secret_key: str,
+    actor: str,
+    inspector: PostInspector,
+    owner_id: uuid.UUID | None = None,
+) -> list[IngestResult | TanggapError]:
+    """Store many posts in the caller's transaction, each in a savepoint of its own: a post the
+    service refuses is rolled back alone, and its error stands in its place in the answer."""
+    outcomes: list[IngestResult | TanggapError] = []
+    for data in posts:
+        try:
+            with session.begin_nested():
+                outcome: IngestResult | TanggapError = ingest(
+                    session=session,
+                    data=data,
+                    secret_key=secret_key,
+                    actor=actor,
+                    inspector=inspector,
+                    owner_id=owner_id,
+                )
+        except TanggapError as exc:
+            outcome = exc
+        outcomes.append(outcome)
+    return outcomes
+
+
 def _resend(
     session: Session,
     post: Post,

@@ -1,0 +1,1 @@
+"""Posts from a NATS JetStream stream: read, stored in batches, dead-lettered when refused."""
