@@ -122,7 +122,15 @@ class OutboxNotifier:
     def reports_changed(self, *, session: Session, changes: Sequence[ReportChange]) -> None:
         """Queue a notification for each change whose organisation has a webhook URL, the
         reports described together (a bulk submission tells of many at once)."""
-        told = [change for change in changes if self._tells(session, change)]
+        org_ids = {change.org_id for change in changes if change.org_id is not None}
+        if not org_ids:
+            return  # user reports: no organisation to tell
+        listening = {
+            org.id
+            for org in session.scalars(select(FlaggerOrg).where(FlaggerOrg.id.in_(org_ids)))
+            if org.webhook_url and org.disabled_at is None
+        }
+        told = [change for change in changes if _tells(listening, change)]
         if not told:
             return
         described = self.describe_report(session, [change.report_id for change in told])
@@ -154,15 +162,12 @@ class OutboxNotifier:
             )  # flushed with the reports they tell of
         wake(session, WEBHOOKS)
 
-    @staticmethod
-    def _tells(session: Session, change: ReportChange) -> bool:
-        if change.org_id is None:
-            return False
-        org = session.get(FlaggerOrg, change.org_id)
-        if org is None or not org.webhook_url or org.disabled_at is not None:
-            return False
-        # A message the organisation wrote itself: nothing to tell it.
-        return change.message is None or change.message.author_role != "flagger"
+
+def _tells(listening: set[uuid.UUID], change: ReportChange) -> bool:
+    """Tell whether a change goes to its organisation: one with a webhook, not written by it."""
+    if change.org_id not in listening:
+        return False
+    return change.message is None or change.message.author_role != "flagger"
 
 
 @dataclass(frozen=True)

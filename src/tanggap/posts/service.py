@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,16 +57,33 @@ def get_many(
     *, session: Session, targets: Collection[tuple[str, int]], lock: bool = False
 ) -> dict[tuple[str, int], Post]:
     """Return the stored posts among ``targets`` (channel handle, message id), by target;
-    ``lock`` holds their rows, taken in id order."""
+    ``lock`` holds their rows, taken in id order. Two queries: the channels, then the posts by
+    channel and message ids (the unique index's own columns)."""
+    wanted: dict[str, set[int]] = {}
+    for handle, message_id in targets:
+        wanted.setdefault(handle, set()).add(message_id)
+    if not wanted:
+        return {}
+    handles = dict(
+        session.execute(select(Channel.id, Channel.handle).where(Channel.handle.in_(wanted))).all()
+    )
+    if not handles:
+        return {}
     query = (
-        select(Channel.handle, Post)
-        .join(Channel, Channel.id == Post.channel_id)
-        .where(tuple_(Channel.handle, Post.message_id).in_(list(targets)))
+        select(Post)
+        .where(
+            or_(
+                *(
+                    and_(Post.channel_id == channel_id, Post.message_id.in_(wanted[handle]))
+                    for channel_id, handle in handles.items()
+                )
+            )
+        )
         .order_by(Post.id)
     )
     if lock:
-        query = query.with_for_update(of=Post).execution_options(populate_existing=True)
-    return {(handle, post.message_id): post for handle, post in session.execute(query).all()}
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return {(handles[post.channel_id], post.message_id): post for post in session.scalars(query)}
 
 
 def hashed_media(media: list[MediaIn]) -> tuple[list[MediaIn], dict[int, bytes]]:
