@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event, text
 
 from tanggap.runtime import Runtime
 from tests.factories import REMOVAL_ORDER, Tokens, bearer, post_body, report_body, row_counts
@@ -250,3 +251,57 @@ def test_list_filters_are_checked(
     answer = client.get(f"/v1/reports?{query}", headers=bearer(tokens.flagger))
     assert answer.status_code == 422
     assert answer.json()["error"]["field"] == field
+
+
+def test_a_batch_takes_as_many_statements_for_sixty_lines_as_for_six(
+    client: TestClient, tokens: Tokens, runtime: Runtime, database_backend: tuple[str, str]
+) -> None:
+    """The lines of a batch are read and written together, webhooks included: statements do not
+    grow with the lines (they did: a dozen round trips a line, then one query a line for the
+    organisation's webhook). SQLite inserts audit events one by one: it cannot hand back the
+    ids of a multi-row insert in order, which the ORM needs."""
+    org = client.post(
+        "/v1/flaggers",
+        json={"name": "Bulk Desk", "country": "ID", "webhook_url": "https://desk.example/hook"},
+        headers=bearer(tokens.admin),
+    ).json()
+    token = client.post(f"/v1/flaggers/{org['org_id']}/tokens", headers=bearer(tokens.admin))
+    desk = token.json()["token"]
+    for message_id in range(1, 131):
+        client.post(
+            "/v1/posts", json=post_body(message_id=message_id), headers=bearer(tokens.platform)
+        )
+    statements: list[str] = []
+
+    # The wake-ups leave after the commit from the process's own sender, in their own time.
+    apart = ("SELECT pg_notify",) + (
+        ("INSERT INTO audit_events",) if database_backend[0] == "sqlite" else ()
+    )
+
+    def counted(lines: list[Any]) -> int:
+        statements.clear()
+        answer = bulk(client, desk, lines)
+        assert answer.status_code == 200, answer.text
+        assert {r["status"] for r in answer.json()["results"]} == {"accepted", "duplicate"}
+        return sum(1 for sql in statements if not sql.startswith(apart))
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    six = [report_body(f"t.me/beritakita/{n}") for n in range(1, 6)] + [
+        report_body("t.me/beritakita/1")  # a duplicate of the first line
+    ]
+    sixty = [report_body(f"t.me/beritakita/{n}") for n in range(11, 70)] + [
+        report_body("t.me/beritakita/11")
+    ]
+    event.listen(runtime.engine, "before_cursor_execute", note)
+    try:
+        few, many = counted(six), counted(sixty)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", note)
+    assert many == few
+    with runtime.engine.connect() as conn:
+        queued = conn.execute(
+            text("SELECT COUNT(*) FROM notifications WHERE event = 'report.received'")
+        ).scalar_one()
+    assert queued == 5 + 59  # one webhook for each accepted line, none for a duplicate
