@@ -18,7 +18,7 @@ from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn
 from tanggap.posts import service as posts
 from tanggap.posts.schemas import PostIn
-from tanggap.reports import service as reports
+from tanggap.reports import intake as reports
 from tanggap.reports.schemas import ReportIn
 from tanggap.review import team, triage
 from tanggap.reviewers import service as reviewers

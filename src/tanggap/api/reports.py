@@ -14,7 +14,7 @@ from tanggap.http import idempotent
 from tanggap.http.deps import AnyCaller, Reporter, RuntimeDep, SessionDep
 from tanggap.http.openapi import KEY_SCHEMA, answers
 from tanggap.metrics import REPORTS_RECEIVED
-from tanggap.reports import bulk, service
+from tanggap.reports import bulk, intake, service
 from tanggap.reports.present import present
 from tanggap.reports.schemas import (
     REPORT_STATUSES,
@@ -57,7 +57,7 @@ def submit_report(
     accepted: list[ReportIn] = []
 
     def work() -> tuple[int, dict[str, Any]]:
-        intake = service.submit(
+        taken = intake.submit(
             session=session,
             caller=caller,
             data=data,
@@ -65,15 +65,15 @@ def submit_report(
             secret_key=runtime.settings.secret_key,
             notifier=runtime.notifier,
         )
-        accepted[:] = [] if intake.duplicate else [data]
+        accepted[:] = [] if taken.duplicate else [data]
         receipt = ReportReceipt(
-            report_id=intake.report.id,
-            case_id=intake.report.case_id,
-            status=intake.report.status,
-            deadline=intake.report.deadline,
-            duplicate=intake.duplicate,
+            report_id=taken.report.id,
+            case_id=taken.report.case_id,
+            status=taken.report.status,
+            deadline=taken.report.deadline,
+            duplicate=taken.duplicate,
         )
-        return (200 if intake.duplicate else 202), receipt.model_dump(mode="json")
+        return (200 if taken.duplicate else 202), receipt.model_dump(mode="json")
 
     status, body, fresh = idempotent.run(
         session=session,

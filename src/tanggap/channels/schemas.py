@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from tanggap.validation import MAX_BIGINT, CountryCode, Handle, Input, Number
 
@@ -13,7 +15,16 @@ class ChannelIn(Input):
     handle: Handle
     title: str | None = Field(default=None, max_length=255)
     country: CountryCode | None = None
-    subscribers: Number | None = Field(default=None, ge=0, le=MAX_BIGINT)
+    # Said in JSON Schema's words: pydantic writes the bounds of a validated integer as its own
+    # ge/le keys, which no client reads.
+    subscribers: (
+        Annotated[
+            Number,
+            Field(ge=0, le=MAX_BIGINT),
+            WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_BIGINT}),
+        ]
+        | None
+    ) = None
     description: str | None = Field(default=None, max_length=4000)
 
 

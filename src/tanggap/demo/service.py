@@ -25,7 +25,7 @@ from tanggap.policy.schemas import Policy
 from tanggap.posts import service as posts
 from tanggap.posts.inspection import PostInspector
 from tanggap.posts.schemas import PostIn
-from tanggap.reports import service as reports
+from tanggap.reports import intake as reports
 from tanggap.reports.schemas import ReportIn, TargetRef
 from tanggap.reviewers.models import ReviewerClearance, ReviewerLanguage
 

@@ -11,7 +11,7 @@ from tanggap.auth.schemas import Caller
 from tanggap.errors import TanggapError
 from tanggap.notify.port import Notifier
 from tanggap.policy.schemas import Policy
-from tanggap.reports import service
+from tanggap.reports import intake
 from tanggap.reports.models import Report
 from tanggap.reports.schemas import BulkLine, ReportIn
 from tanggap.validation import validation_details
@@ -32,9 +32,9 @@ def submit_many(
     judged as a single report would be (every check before its first change, so a refused line
     leaves nothing behind), and the reports, cases, audit events and webhooks of the batch are
     written at the end in one multi-row insert per table."""
-    service.source_of(caller)
+    intake.source_of(caller)
     parsed = [_parse(index, line) for index, line in enumerate(lines)]
-    known = service.read_targets(
+    known = intake.read_targets(
         session=session,
         caller=caller,
         targets={
@@ -48,7 +48,7 @@ def submit_many(
             results.append(data)
             continue
         try:
-            intake = service.accept(
+            taken = intake.accept(
                 session=session,
                 caller=caller,
                 data=data,
@@ -63,18 +63,18 @@ def submit_many(
             else:
                 results.append(BulkLine(index=index, status="invalid", error=message))
             continue
-        if not intake.duplicate:
-            received.append(intake.report)
+        if not taken.duplicate:
+            received.append(taken.report)
         results.append(
             BulkLine(
                 index=index,
-                status="duplicate" if intake.duplicate else "accepted",
-                report_id=intake.report.id,
-                case_id=intake.report.case_id,
-                deadline=intake.report.deadline,
+                status="duplicate" if taken.duplicate else "accepted",
+                report_id=taken.report.id,
+                case_id=taken.report.case_id,
+                deadline=taken.report.deadline,
             )
         )
-    service.notify_received(notifier, session, received)
+    intake.notify_received(notifier, session, received)
     session.flush()
     return results
 

@@ -1,0 +1,281 @@
+"""Report intake, one report or a batch: read in a few queries, judged report by report, written
+together."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from tanggap.actions import service as actions
+from tanggap.audit import service as audit
+from tanggap.auth.schemas import Caller
+from tanggap.cases import decisions
+from tanggap.cases import service as cases
+from tanggap.cases.models import Case
+from tanggap.cases.states import CaseState
+from tanggap.db.base import new_id, utcnow
+from tanggap.errors import Forbidden, InvalidInput
+from tanggap.notify.port import Notifier, ReportChange
+from tanggap.policy.schemas import Policy, Source
+from tanggap.policy.service import compute_deadline, require_category
+from tanggap.posts import service as posts
+from tanggap.posts.models import Post
+from tanggap.pseudonyms import user_ref
+from tanggap.reports.models import Report, ReportStatus
+from tanggap.reports.schemas import OPEN_STATUSES, ReportIn
+
+# A new report on a post taken down everywhere is answered by that takedown.
+SETTLING_OUTCOMES = frozenset({"remove", "ban_channel"})
+
+
+@dataclass
+class Intake:
+    """The outcome of submitting one report."""
+
+    report: Report
+    duplicate: bool
+
+
+def source_of(caller: Caller) -> Source:
+    """Return the report source a caller's role stands for."""
+    if caller.role == "flagger":
+        return "flagger"
+    if caller.role == "platform":
+        return "user"
+    raise Forbidden(f"a {caller.role} cannot submit reports")
+
+
+@dataclass
+class Known:
+    """What intake reads before it writes, for one report or a whole batch: the reported posts
+    (locked), their cases (locked; None where a post has none yet) and the caller's open
+    reports on them (the duplicates to look for). Intake keeps it up to date as it goes, so the
+    lines of a batch see each other."""
+
+    posts: dict[tuple[str, int], Post]
+    cases: dict[int, Case | None]
+    open_reports: dict[int, list[Report]]
+
+
+def read_targets(
+    *, session: Session, caller: Caller, targets: Collection[tuple[str, int]]
+) -> Known:
+    """Lock the posts ``targets`` name (channel handle, message id) and their cases, and read the
+    caller's open reports on them: three queries, however many targets. Rows are locked in id
+    order, so two batches never wait on each other in a circle."""
+    if not targets:
+        return Known(posts={}, cases={}, open_reports={})
+    found = posts.get_many(session=session, targets=targets, lock=True)
+    post_ids = [post.id for post in found.values()]
+    locked = cases.locks_of_posts(session=session, post_ids=post_ids)
+    mine = _callers_open_reports(session, caller, post_ids)
+    return Known(
+        posts=found,
+        cases={post_id: locked.get(post_id) for post_id in post_ids},
+        open_reports=mine,
+    )
+
+
+def _callers_open_reports(
+    session: Session, caller: Caller, post_ids: Collection[int]
+) -> dict[int, list[Report]]:
+    # Only the caller's own reports can be the duplicate of a new one: an organisation's for a
+    # flagger, the platform principal's (per user, sorted out by ``_same``) for a platform.
+    if caller.role == "flagger":
+        scope = Report.flagger_org_id == caller.org_id
+    elif caller.role == "platform":
+        scope = and_(Report.submitted_by_id == caller.id, Report.reporter_ref.is_not(None))
+    else:
+        return {}
+    found: dict[int, list[Report]] = {}
+    for report in session.execute(
+        select(Report)
+        .where(Report.post_id.in_(post_ids))
+        .where(Report.status.in_(OPEN_STATUSES))
+        .where(scope)
+        .order_by(Report.received_at, Report.id)
+    ).scalars():
+        found.setdefault(report.post_id, []).append(report)
+    return found
+
+
+def submit(
+    *,
+    session: Session,
+    caller: Caller,
+    data: ReportIn,
+    policy: Policy,
+    secret_key: str,
+    notifier: Notifier,
+) -> Intake:
+    """Accept a report: find its post, fix its deadline, put it on the post's case."""
+    source_of(caller)  # a caller that cannot report learns it before anything is read
+    known = read_targets(
+        session=session, caller=caller, targets=[(data.target.channel, data.target.message_id)]
+    )
+    intake = accept(
+        session=session,
+        caller=caller,
+        data=data,
+        policy=policy,
+        secret_key=secret_key,
+        known=known,
+    )
+    if not intake.duplicate:
+        notify_received(notifier, session, [intake.report])
+    return intake
+
+
+def accept(
+    *,
+    session: Session,
+    caller: Caller,
+    data: ReportIn,
+    policy: Policy,
+    secret_key: str,
+    known: Known,
+) -> Intake:
+    """Accept one report on a post that ``known`` holds (locked). Every check comes before the
+    first change, so a refused report leaves nothing behind; nothing is flushed, so a batch
+    writes its reports, cases and events together. The caller tells the notifier."""
+    source = source_of(caller)
+    require_category(policy=policy, category=data.category)
+    if data.order_type == "removal_order" and source != "flagger":
+        raise InvalidInput("only a trusted flagger can send a removal order", field="order_type")
+    if data.reporter_id is not None and source != "user":
+        raise InvalidInput(
+            "reporter_id is for a platform forwarding its users' reports", field="reporter_id"
+        )
+    post = known.posts.get((data.target.channel, data.target.message_id))
+    if post is None:
+        link = posts.post_url(data.target.channel, data.target.message_id)
+        raise InvalidInput(
+            f"no post {link} is known to Tanggap; the platform must ingest it first",
+            field="target",
+            code="unknown_post",
+        )
+    reporter_ref = (
+        user_ref(secret_key=secret_key, platform_user_id=str(data.reporter_id))
+        if data.reporter_id is not None
+        else None
+    )
+    open_reports = known.open_reports.setdefault(post.id, [])
+    for earlier in open_reports:
+        if _same(earlier, caller, data, reporter_ref):
+            return Intake(report=earlier, duplicate=True)
+
+    received_at = utcnow()
+    deadline = compute_deadline(
+        policy=policy,
+        received_at=received_at,
+        source=source,
+        order_type=data.order_type,
+        category_id=data.category,
+    )
+    if data.deadline is not None:
+        # An order may set a tighter clock than the policy's, never a looser one.
+        if data.deadline <= received_at:
+            raise InvalidInput("the order's deadline has already passed", field="deadline")
+        deadline = min(deadline, data.deadline)
+    case = cases.open_or_join_locked(
+        session=session,
+        case=known.cases.get(post.id),
+        post=post,
+        category=data.category,
+        deadline=deadline,
+        policy=policy,
+        actor=caller.audit_actor,
+    )
+    known.cases[post.id] = case
+    report = Report(
+        id=new_id(),
+        case_id=case.id,
+        post_id=post.id,
+        source=source,
+        category=data.category,
+        order_type=data.order_type,
+        legal_basis=data.legal_basis,
+        issuing_authority=data.issuing_authority,
+        note=data.note,
+        flagger_org_id=caller.org_id if source == "flagger" else None,
+        reporter_ref=reporter_ref,
+        submitted_by_id=caller.id,
+        status=ReportStatus.RECEIVED,
+        received_at=received_at,
+        deadline=deadline,
+    )
+    _settle_on_decided_case(session, case, report)
+    session.add(report)
+    if report.status in OPEN_STATUSES:
+        open_reports.append(report)
+    audit.record(
+        session=session,
+        actor=caller.audit_actor,
+        action="report.received",
+        subject_type="report",
+        subject_id=report.id,
+        data={
+            "case_id": str(case.id),
+            "source": source,
+            "category": data.category,
+            "order_type": data.order_type,
+            "deadline": deadline.isoformat(),
+            "status": report.status,
+        },
+    )
+    return Intake(report=report, duplicate=False)
+
+
+def _same(earlier: Report, caller: Caller, data: ReportIn, reporter_ref: str | None) -> bool:
+    # The same reporter pressing "report" again on a post still under review adds nothing. A
+    # removal order is a legal instrument with its own authority, basis and clock: only the
+    # same order sent again is a duplicate, never an earlier notice (a notice after an order
+    # adds nothing to it, so it is the order's duplicate).
+    if earlier.category != data.category or earlier.status not in OPEN_STATUSES:
+        return False
+    if data.order_type == "removal_order" and (
+        earlier.order_type != data.order_type
+        or earlier.issuing_authority != data.issuing_authority
+        or earlier.legal_basis != data.legal_basis
+    ):
+        return False
+    if caller.role == "flagger":
+        return earlier.flagger_org_id == caller.org_id
+    if reporter_ref is not None:
+        # The same user of the same platform principal: another principal's users are others.
+        return earlier.reporter_ref == reporter_ref and earlier.submitted_by_id == caller.id
+    return False
+
+
+def notify_received(notifier: Notifier, session: Session, received: list[Report]) -> None:
+    """Tell the notifier of reports just received, together."""
+    notifier.reports_changed(
+        session=session,
+        changes=[
+            ReportChange(
+                report_id=report.id,
+                org_id=report.flagger_org_id,
+                event="report.received",
+            )
+            for report in received
+        ],
+    )
+
+
+def _settle_on_decided_case(session: Session, case: Case, report: Report) -> None:
+    # A report on a post that is already down is answered at once with that decision; while
+    # the takedown is still on its way it waits in review and is actioned with the others.
+    if case.state != CaseState.DECIDED:
+        return
+    decision = decisions.in_force(session=session, case_id=case.id)
+    if decision is None or decision.outcome not in SETTLING_OUTCOMES:
+        return
+    if not actions.all_delivered(session=session, decision_id=decision.id):
+        report.status = ReportStatus.IN_REVIEW
+    else:
+        report.status = ReportStatus.ACTIONED
+        report.decided_at = report.received_at
+        report.decision_id = decision.id
