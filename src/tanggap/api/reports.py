@@ -100,7 +100,7 @@ def submit_bulk(
     accepted: list[ReportIn] = []
 
     def work() -> tuple[int, dict[str, Any]]:
-        lines = bulk.submit_many(
+        submitted = bulk.submit_many(
             session=session,
             caller=caller,
             lines=data.reports,
@@ -108,12 +108,8 @@ def submit_bulk(
             secret_key=runtime.settings.secret_key,
             notifier=runtime.notifier,
         )
-        accepted[:] = [
-            ReportIn.model_validate(data.reports[line.index])
-            for line in lines
-            if line.status == "accepted"
-        ]
-        return 200, BulkOut(results=lines).model_dump(mode="json", exclude_none=True)
+        accepted[:] = submitted.accepted
+        return 200, BulkOut(results=submitted.lines).model_dump(mode="json", exclude_none=True)
 
     status, body, fresh = idempotent.run(
         session=session,

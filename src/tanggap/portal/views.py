@@ -239,7 +239,7 @@ def _submit_lines(
                 secret_key=runtime.settings.secret_key,
                 notifier=runtime.notifier,
             )
-            return 200, {"results": [f.model_dump(mode="json") for f in fates]}
+            return 200, {"results": [f.model_dump(mode="json") for f in fates.lines]}
 
         _, body, _ = idempotent.run(
             session=session,

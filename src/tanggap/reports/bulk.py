@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +18,14 @@ from tanggap.reports.schemas import BulkLine, ReportIn
 from tanggap.validation import validation_details
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """Every line's fate, in input order, and the reports accepted (for the edge's counters)."""
+
+    lines: list[BulkLine]
+    accepted: list[ReportIn]
+
+
 def submit_many(
     *,
     session: Session,
@@ -25,24 +34,24 @@ def submit_many(
     policy: Policy,
     secret_key: str,
     notifier: Notifier,
-) -> list[BulkLine]:
+) -> Submitted:
     """Accept every valid line; answer each line's fate, in input order.
 
-    The posts, cases and duplicates of all lines are read in three queries, each line is then
-    judged as a single report would be (every check before its first change, so a refused line
-    leaves nothing behind), and the reports, cases, audit events and webhooks of the batch are
-    written at the end in one multi-row insert per table."""
+    The channels, posts, cases and open duplicates of all lines are read in four queries, each
+    line is then judged as a single report would be (every check before its first change, so a
+    refused line leaves nothing behind), and the reports, cases, audit events and webhooks of the
+    batch are written at the end in one multi-row insert per table."""
     intake.source_of(caller)
     parsed = [_parse(index, line) for index, line in enumerate(lines)]
     known = intake.read_targets(
         session=session,
         caller=caller,
-        targets={
-            (d.target.channel, d.target.message_id) for d in parsed if isinstance(d, ReportIn)
-        },
+        reports=[data for data in parsed if isinstance(data, ReportIn)],
+        secret_key=secret_key,
     )
     results: list[BulkLine] = []
     received: list[Report] = []
+    accepted: list[ReportIn] = []
     for index, data in enumerate(parsed):
         if isinstance(data, BulkLine):
             results.append(data)
@@ -65,6 +74,7 @@ def submit_many(
             continue
         if not taken.duplicate:
             received.append(taken.report)
+            accepted.append(data)
         results.append(
             BulkLine(
                 index=index,
@@ -76,7 +86,7 @@ def submit_many(
         )
     intake.notify_received(notifier, session, received)
     session.flush()
-    return results
+    return Submitted(lines=results, accepted=accepted)
 
 
 def _parse(index: int, line: Any) -> ReportIn | BulkLine:

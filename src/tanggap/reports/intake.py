@@ -61,17 +61,19 @@ class Known:
 
 
 def read_targets(
-    *, session: Session, caller: Caller, targets: Collection[tuple[str, int]]
+    *, session: Session, caller: Caller, reports: Collection[ReportIn], secret_key: str
 ) -> Known:
-    """Lock the posts ``targets`` name (channel handle, message id) and their cases, and read the
-    caller's open reports on them: three queries, however many targets. Rows are locked in id
-    order, so two batches never wait on each other in a circle."""
-    if not targets:
+    """Lock the posts ``reports`` name and their cases, and read the caller's open reports on
+    them in the same categories (from the same users, for a platform): a few queries, however
+    many reports. Rows are locked in id order, so two batches never wait on each other in a
+    circle."""
+    targets = {(data.target.channel, data.target.message_id) for data in reports}
+    found = posts.get_many(session=session, targets=targets, lock=True) if targets else {}
+    if not found:
         return Known(posts={}, cases={}, open_reports={})
-    found = posts.get_many(session=session, targets=targets, lock=True)
     post_ids = [post.id for post in found.values()]
     locked = cases.locks_of_posts(session=session, post_ids=post_ids)
-    mine = _callers_open_reports(session, caller, post_ids)
+    mine = _callers_open_reports(session, caller, post_ids, reports, secret_key)
     return Known(
         posts=found,
         cases={post_id: locked.get(post_id) for post_id in post_ids},
@@ -80,20 +82,29 @@ def read_targets(
 
 
 def _callers_open_reports(
-    session: Session, caller: Caller, post_ids: Collection[int]
+    session: Session,
+    caller: Caller,
+    post_ids: Collection[int],
+    reports: Collection[ReportIn],
+    secret_key: str,
 ) -> dict[int, list[Report]]:
-    # Only the caller's own reports can be the duplicate of a new one: an organisation's for a
-    # flagger, the platform principal's (per user, sorted out by ``_same``) for a platform.
+    # Only the caller's own reports can be the duplicate of a new one (``_same`` decides): an
+    # organisation's for a flagger; for a platform, those of the same users, so that a post
+    # thousands of users reported does not load thousands of reports.
     if caller.role == "flagger":
         scope = Report.flagger_org_id == caller.org_id
     elif caller.role == "platform":
-        scope = and_(Report.submitted_by_id == caller.id, Report.reporter_ref.is_not(None))
+        users = {_reporter_ref(data, secret_key) for data in reports} - {None}
+        if not users:
+            return {}
+        scope = and_(Report.submitted_by_id == caller.id, Report.reporter_ref.in_(users))
     else:
         return {}
     found: dict[int, list[Report]] = {}
     for report in session.execute(
         select(Report)
         .where(Report.post_id.in_(post_ids))
+        .where(Report.category.in_({data.category for data in reports}))
         .where(Report.status.in_(OPEN_STATUSES))
         .where(scope)
         .order_by(Report.received_at, Report.id)
@@ -113,9 +124,7 @@ def submit(
 ) -> Intake:
     """Accept a report: find its post, fix its deadline, put it on the post's case."""
     source_of(caller)  # a caller that cannot report learns it before anything is read
-    known = read_targets(
-        session=session, caller=caller, targets=[(data.target.channel, data.target.message_id)]
-    )
+    known = read_targets(session=session, caller=caller, reports=[data], secret_key=secret_key)
     intake = accept(
         session=session,
         caller=caller,
@@ -157,11 +166,7 @@ def accept(
             field="target",
             code="unknown_post",
         )
-    reporter_ref = (
-        user_ref(secret_key=secret_key, platform_user_id=str(data.reporter_id))
-        if data.reporter_id is not None
-        else None
-    )
+    reporter_ref = _reporter_ref(data, secret_key)
     open_reports = known.open_reports.setdefault(post.id, [])
     for earlier in open_reports:
         if _same(earlier, caller, data, reporter_ref):
@@ -227,6 +232,13 @@ def accept(
         },
     )
     return Intake(report=report, duplicate=False)
+
+
+def _reporter_ref(data: ReportIn, secret_key: str) -> str | None:
+    """The pseudonym of the platform user a report forwards, if it forwards one."""
+    if data.reporter_id is None:
+        return None
+    return user_ref(secret_key=secret_key, platform_user_id=str(data.reporter_id))
 
 
 def _same(earlier: Report, caller: Caller, data: ReportIn, reporter_ref: str | None) -> bool:
