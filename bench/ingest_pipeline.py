@@ -29,7 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ from tanggap.detectors import classifier
 from tanggap.detectors.language import detect_language
 from tanggap.detectors.minhash import signature
 from tanggap.detectors.normalise import normalise
-from tanggap.posts.inspection import Inspection
+from tanggap.posts.inspection import Inspection, Screening
 from tanggap.posts.models import Post
 from tanggap.posts.schemas import PostIn, PostsIn
 from tanggap.runtime import Runtime, build_runtime
@@ -77,6 +77,13 @@ class NoDetection(DetectionPipeline):
     def inspect(self, *, session: Session, post: Post, created: bool) -> Inspection:
         """Do nothing."""
         return Inspection()
+
+    def screen(self, *, session: Session, posts: Sequence[PostIn]) -> list[Screening]:
+        """Find nothing."""
+        return [Screening(language=None, acts=False) for _ in posts]
+
+    def record(self, *, session: Session, stored: Sequence[tuple[int, Screening]]) -> None:
+        """Store nothing."""
 
 
 def texts(seed: int) -> list[str]:

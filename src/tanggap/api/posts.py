@@ -22,15 +22,14 @@ def _room_for(runtime: Runtime, posts: list[PostIn]) -> None:
 
 
 def _post_out(result: IngestResult) -> PostOut:
-    post = result.post
     return PostOut(
-        channel=result.channel.handle,
-        message_id=post.message_id,
-        url=service.post_url(result.channel.handle, post.message_id),
-        posted_at=post.posted_at,
-        views=post.views,
-        language=post.language,
-        media_count=len(post.media),
+        channel=result.channel,
+        message_id=result.message_id,
+        url=service.post_url(result.channel, result.message_id),
+        posted_at=result.posted_at,
+        views=result.views,
+        language=result.language,
+        media_count=result.media_count,
         created=result.created,
         changed=result.changed,
     )
@@ -74,7 +73,7 @@ def ingest_posts(
     commit for all). All or none: a post that cannot be stored refuses the batch, naming
     ``posts.N``. Each post is idempotent on channel and message id, as in ``POST /v1/posts``."""
     _room_for(runtime, data.posts)
-    results = service.ingest_many(
+    outcomes = service.ingest_batch(
         session=session,
         posts=data.posts,
         secret_key=runtime.settings.secret_key,
@@ -82,6 +81,7 @@ def ingest_posts(
         inspector=runtime.pipeline,
         owner_id=caller.id,
     )
+    results = [outcome for outcome in outcomes if isinstance(outcome, IngestResult)]
     session.commit()
     runtime.after_ingest(results)
     return PostsOut(

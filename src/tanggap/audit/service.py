@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from tanggap.audit.chain import ChainProblem, ChainWalk, canonical_json
@@ -47,6 +47,35 @@ def record(
     )
     session.add(event)  # flushed with the change it tells of, in one insert with its siblings
     return event
+
+
+def record_many(
+    *,
+    session: Session,
+    actor: str,
+    action: str,
+    subject_type: str,
+    events: Sequence[tuple[object, dict[str, Any]]],
+) -> None:
+    """Append events of one kind (subject id, data), unsealed, in one statement inside the
+    caller's transaction, as ``record`` appends one."""
+    if not events:
+        return
+    now = utcnow()
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "occurred_at": now,
+                "actor": actor,
+                "action": action,
+                "subject_type": subject_type,
+                "subject_id": str(subject_id),
+                "data": canonical_json(data),
+            }
+            for subject_id, data in events
+        ],
+    )
 
 
 def events_about(

@@ -65,6 +65,12 @@ class BankLookup(Protocol):
     ) -> list[BankMatch]:
         """Return every bank whose text entries ``found`` is ``bound`` alike to."""
 
+    def match_texts(
+        self, *, session: Session, found: Sequence[Signature], bound: float
+    ) -> list[list[BankMatch]]:
+        """Return, for each text signature, every bank whose text entries it is ``bound`` alike
+        to; the index is brought up to date once for all of them."""
+
 
 IndexT = TypeVar("IndexT", PdqIndex, SignatureIndex)
 
@@ -145,16 +151,31 @@ class BankMatcher:
     ) -> list[BankMatch]:
         """Return every bank whose MinHash entries the text's signature is ``bound`` alike to
         (the closest entry of each), strongest policy first."""
+        matches = self.match_texts(session=session, found=[found], bound=bound)[0]
+        return [m for m in matches if bank_id is None or m.bank.id == bank_id]
+
+    def match_texts(
+        self, *, session: Session, found: Sequence[Signature], bound: float
+    ) -> list[list[BankMatch]]:
+        """Return, for each text signature, every bank whose MinHash entries it is ``bound``
+        alike to (the closest entry of each), strongest policy first; the index is brought up
+        to date once, and the banks read only when something matched."""
         built = self._text(session)
-        hits = built.index.query(found, bound)
-        if not hits:
-            return []
+        hits = [built.index.query(signature, bound) for signature in found]
+        if not any(hits):
+            return [[] for _ in found]
         banks = {bank.id: bank for bank in session.execute(select(Bank)).scalars()}
+        return [self._closest_text(built, banks, each) for each in hits]
+
+    @staticmethod
+    def _closest_text(
+        built: _Held[SignatureIndex], banks: dict[uuid.UUID, Bank], hits: list[tuple[int, float]]
+    ) -> list[BankMatch]:
         best: dict[uuid.UUID, BankMatch] = {}
         for entry_id, similarity in hits:
             owner = built.owners.get(entry_id)
             bank = banks.get(owner) if owner is not None else None
-            if bank is None or (bank_id is not None and bank.id != bank_id):
+            if bank is None:
                 continue
             if bank.id not in best or (best[bank.id].similarity or 0) < similarity:
                 best[bank.id] = BankMatch(bank, entry_id, "minhash", 0, similarity)

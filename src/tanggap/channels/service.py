@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -46,6 +48,19 @@ def ensure(*, session: Session, handle: str, actor: str) -> tuple[Channel, bool]
         data={"handle": handle},
     )
     return channel, True
+
+
+def ensure_many(*, session: Session, handles: Collection[str], actor: str) -> dict[str, int]:
+    """Return the ids of the channels for ``handles``, creating bare ones for those that are
+    new: one query when all exist."""
+    if not handles:
+        return {}
+    found = dict(
+        session.execute(select(Channel.handle, Channel.id).where(Channel.handle.in_(handles))).all()
+    )
+    for handle in sorted(set(handles) - found.keys()):
+        found[handle] = ensure(session=session, handle=handle, actor=actor)[0].id
+    return found
 
 
 def upsert(*, session: Session, data: ChannelIn, actor: str) -> tuple[Channel, bool]:

@@ -31,6 +31,7 @@ def ingest() -> None:
             fail(str(exc))
         except SQLAlchemyError as exc:
             fail(f"TANGGAP_DATABASE_URL: cannot read the principals: {type(exc).__name__}")
+        runtime.pipeline.warm_up()  # before the first batch, whose ack would wait for it
         # The images sent with the posts are hashed here, as in a serving process.
         hashing = jobs.RunningJobs(jobs.process_jobs(runtime), settings.database_url, listen=False)
         hashing.start()

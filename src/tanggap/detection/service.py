@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
+from tanggap.db.base import utcnow
 from tanggap.detection.models import FingerprintBand, PostFingerprint, Signal
 from tanggap.detectors.minhash import PERMUTATIONS, Signature, jaccard, signature
 from tanggap.detectors.normalise import normalise
@@ -29,12 +31,27 @@ def fingerprint(
     found = signature(normalise(post.text) if normalised is None else normalised)
     if found is None:
         return None
-    session.execute(insert(PostFingerprint), [{"post_id": post.id, "minhash": found.hex()}])
+    store_fingerprints(session=session, found=[(post.id, found)])
+    return found
+
+
+def store_fingerprints(*, session: Session, found: Sequence[tuple[int, Signature]]) -> None:
+    """Store the fingerprints and LSH bands of new posts (post id, signature): two statements
+    for all of them."""
+    if not found:
+        return
+    session.execute(
+        insert(PostFingerprint),
+        [{"post_id": post_id, "minhash": signature.hex()} for post_id, signature in found],
+    )
     session.execute(
         insert(FingerprintBand),
-        [{"post_id": post.id, "band": band, "key": key} for band, key in enumerate(found.bands())],
+        [
+            {"post_id": post_id, "band": band, "key": key}
+            for post_id, signature in found
+            for band, key in enumerate(signature.bands())
+        ],
     )
-    return found
 
 
 def _candidates(post_id: int, among: Select[Any] | None) -> Select[Any]:
@@ -117,6 +134,37 @@ def record_signal(
     signal = Signal(post_id=post.id, kind=kind, source=source, score=score, detail=detail)
     session.add(signal)  # flushed with the rest of the transaction
     return signal
+
+
+@dataclass(frozen=True)
+class NewSignal:
+    """A signal found on a post before the post had its id."""
+
+    kind: str
+    source: str
+    score: float
+    detail: dict[str, Any]
+
+
+def record_signals(*, session: Session, found: Sequence[tuple[int, NewSignal]]) -> None:
+    """Store signals on posts (post id, signal) in one statement."""
+    if not found:
+        return
+    now = utcnow()
+    session.execute(
+        insert(Signal),
+        [
+            {
+                "post_id": post_id,
+                "kind": signal.kind,
+                "source": signal.source,
+                "score": signal.score,
+                "detail": signal.detail,
+                "created_at": now,
+            }
+            for post_id, signal in found
+        ],
+    )
 
 
 def signals_of(*, session: Session, post_id: int) -> list[Signal]:

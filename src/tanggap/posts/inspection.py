@@ -4,12 +4,14 @@ transaction), and what it hands back."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from tanggap.posts.models import Post
+from tanggap.posts.schemas import PostIn
 
 
 @dataclass(frozen=True)
@@ -20,11 +22,30 @@ class Inspection:
     queued_actions: tuple[uuid.UUID, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class Screening:
+    """What detection made of a new post before it is stored (batch ingest): its language,
+    whether it may act (open a case, decide one: then the post is stored and inspected on its
+    own, the exact way), and what detection stores with it once it has an id (its own)."""
+
+    language: str | None
+    acts: bool
+    findings: object = None
+
+
 class PostInspector(Protocol):
-    """Looks at a post right after it was stored or edited, inside the ingest transaction."""
+    """Looks at a post right after it was stored or edited, inside the ingest transaction;
+    new posts of a batch are screened before they are stored, and recorded after."""
 
     def inspect(self, *, session: Session, post: Post, created: bool) -> Inspection:
         """Examine ``post``; may set its language, store signals, open cases, decide them."""
+
+    def screen(self, *, session: Session, posts: Sequence[PostIn]) -> list[Screening]:
+        """Examine new posts not yet stored, changing nothing; one screening each."""
+
+    def record(self, *, session: Session, stored: Sequence[tuple[int, Screening]]) -> None:
+        """Store what the screenings found on the posts now stored (post id, screening): only
+        posts whose screening does not act come here."""
 
 
 class NoInspection:
@@ -33,6 +54,13 @@ class NoInspection:
     def inspect(self, *, session: Session, post: Post, created: bool) -> Inspection:
         """Do nothing."""
         return Inspection()
+
+    def screen(self, *, session: Session, posts: Sequence[PostIn]) -> list[Screening]:
+        """Find nothing."""
+        return [Screening(language=None, acts=False) for _ in posts]
+
+    def record(self, *, session: Session, stored: Sequence[tuple[int, Screening]]) -> None:
+        """Store nothing."""
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
 from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
+from tanggap.db.base import utcnow
 from tanggap.detectors.hashing import HashError, file_hashes
 from tanggap.errors import Conflict, InvalidInput, TanggapError
-from tanggap.posts.inspection import PostInspector, Waiting
+from tanggap.posts.inspection import PostInspector, Screening, Waiting
 from tanggap.posts.models import Post, PostMedia
 from tanggap.posts.schemas import MediaIn, PostIn
 from tanggap.pseudonyms import user_ref
@@ -28,16 +31,45 @@ def post_url(handle: str, message_id: int) -> str:
 
 @dataclass
 class IngestResult:
-    """What ingesting one post did."""
+    """What ingesting one post did, and the post as stored."""
 
-    post: Post
-    channel: Channel
+    post_id: int
+    channel: str
+    message_id: int
+    posted_at: datetime
+    views: int | None
+    language: str | None
+    media_count: int
     created: bool
     changed: list[str] = field(default_factory=list)
     # Images to hash once the transaction commits (MediaHasher.submit).
     to_hash: list[Waiting] = field(default_factory=list)
     # Actions an automatic decision queued, to deliver once the transaction commits.
     queued_actions: tuple[uuid.UUID, ...] = ()
+
+
+def _result(
+    post: Post,
+    handle: str,
+    *,
+    created: bool,
+    changed: list[str] | None = None,
+    to_hash: list[Waiting] | None = None,
+    queued: tuple[uuid.UUID, ...] = (),
+) -> IngestResult:
+    return IngestResult(
+        post_id=post.id,
+        channel=handle,
+        message_id=post.message_id,
+        posted_at=post.posted_at,
+        views=post.views,
+        language=post.language,
+        media_count=len(post.media),
+        created=created,
+        changed=changed or [],
+        to_hash=to_hash or [],
+        queued_actions=queued,
+    )
 
 
 def get(*, session: Session, handle: str, message_id: int, lock: bool = False) -> Post | None:
@@ -182,7 +214,9 @@ def ingest(
             # The same post arrived concurrently and was stored first: treat this as a resend.
             post = session.execute(stored).scalar_one()
             _require_owner(post, owner_id)
-            return _resend(session, post, channel, data, author_ref, actor, inspector, pending)
+            return _resend(
+                session, post, channel.handle, data, author_ref, actor, inspector, pending
+            )
         audit.record(
             session=session,
             actor=actor,
@@ -196,16 +230,16 @@ def ingest(
             },
         )
         inspection = inspector.inspect(session=session, post=post, created=True)
-        return IngestResult(
-            post=post,
-            channel=channel,
+        return _result(
+            post,
+            channel.handle,
             created=True,
             to_hash=_to_hash(session, post, pending),
-            queued_actions=inspection.queued_actions,
+            queued=inspection.queued_actions,
         )
 
     _require_owner(post, owner_id)
-    return _resend(session, post, channel, data, author_ref, actor, inspector, pending)
+    return _resend(session, post, channel.handle, data, author_ref, actor, inspector, pending)
 
 
 def _require_owner(post: Post, owner_id: uuid.UUID | None) -> None:
@@ -227,70 +261,277 @@ def owned_by(post: Post, principal_id: uuid.UUID) -> bool:
     return post.ingested_by_id is not None and post.ingested_by_id == principal_id
 
 
-def ingest_many(
+def ingest_batch(
     *,
     session: Session,
-    posts: list[PostIn],
+    posts: Sequence[PostIn],
     secret_key: str,
     actor: str,
     inspector: PostInspector,
     owner_id: uuid.UUID | None = None,
-) -> list[IngestResult]:
-    """Store many posts in the caller's transaction; the first that cannot be stored stops the
-    batch, its error naming ``posts.N``, and nothing of the batch is kept (the caller rolls back).
-    The same post twice in a batch is a resend of itself."""
-    results = []
-    for index, data in enumerate(posts):
-        try:
-            results.append(
-                ingest(
-                    session=session,
-                    data=data,
-                    secret_key=secret_key,
-                    actor=actor,
-                    inspector=inspector,
-                    owner_id=owner_id,
-                )
-            )
-        except TanggapError as exc:
-            field = f"posts.{index}.{exc.field}" if exc.field else f"posts.{index}"
-            raise type(exc)(f"posts[{index}]: {exc.message}", field=field) from exc
-    return results
-
-
-def ingest_each(
-    *,
-    session: Session,
-    posts: list[PostIn],
-    secret_key: str,
-    actor: str,
-    inspector: PostInspector,
-    owner_id: uuid.UUID | None = None,
+    each: bool = False,
 ) -> list[IngestResult | TanggapError]:
-    """Store many posts in the caller's transaction, each in a savepoint of its own: a post the
-    service refuses is rolled back alone, and its error stands in its place in the answer."""
-    outcomes: list[IngestResult | TanggapError] = []
-    for data in posts:
+    """Store many posts in the caller's transaction. New posts are screened by detection as a
+    batch and written in bulk (a few statements for the whole batch); a post detection may act
+    on, and a post sent again, goes through ``ingest`` on its own. The same post twice in a
+    batch is a resend of itself.
+
+    ``each=False``: all or none — the first post that cannot be stored raises, its error naming
+    ``posts.N``, and the caller rolls the batch back. ``each=True``: a post the service refuses
+    is rolled back alone (a savepoint), its error standing in its place in the answer."""
+    batch = _Batch(session, posts, secret_key, actor, inspector, owner_id, each)
+    for occurrence in _occurrences(posts):
+        batch.store(occurrence)
+    return batch.outcomes()
+
+
+def _occurrences(posts: Sequence[PostIn]) -> list[list[int]]:
+    """The positions of the posts in rounds: the first time each post comes, the second…"""
+    seen: dict[tuple[str, int], int] = {}
+    rounds: list[list[int]] = []
+    for index, data in enumerate(posts):
+        key = (data.channel, data.message_id)
+        turn = seen.get(key, 0)
+        seen[key] = turn + 1
+        if turn == len(rounds):
+            rounds.append([])
+        rounds[turn].append(index)
+    return rounds
+
+
+@dataclass
+class _Prepared:
+    """A post of the batch with its media hashed, and its images still to PDQ-hash."""
+
+    index: int
+    data: PostIn
+    pending: dict[int, bytes]
+
+
+class _Batch:
+    """One ``ingest_batch`` call: the posts, where each stands, and how refusals are handled."""
+
+    def __init__(
+        self,
+        session: Session,
+        posts: Sequence[PostIn],
+        secret_key: str,
+        actor: str,
+        inspector: PostInspector,
+        owner_id: uuid.UUID | None,
+        each: bool,
+    ) -> None:
+        self.session = session
+        self.posts = posts
+        self.secret_key = secret_key
+        self.actor = actor
+        self.inspector = inspector
+        self.owner_id = owner_id
+        self.each = each
+        self.done: dict[int, IngestResult | TanggapError] = {}
+
+    def outcomes(self) -> list[IngestResult | TanggapError]:
+        return [self.done[index] for index in range(len(self.posts))]
+
+    def refuse(self, index: int, error: TanggapError) -> None:
+        if not self.each:
+            field = f"posts.{index}.{error.field}" if error.field else f"posts.{index}"
+            raise type(error)(f"posts[{index}]: {error.message}", field=field) from error
+        self.done[index] = error
+
+    def alone(self, index: int, step: Callable[[], IngestResult]) -> None:
+        """Store one post by ``step``; with ``each``, in a savepoint of its own."""
         try:
-            with session.begin_nested():
-                outcome: IngestResult | TanggapError = ingest(
-                    session=session,
-                    data=data,
-                    secret_key=secret_key,
-                    actor=actor,
-                    inspector=inspector,
-                    owner_id=owner_id,
-                )
+            if self.each:
+                with self.session.begin_nested():
+                    self.done[index] = step()
+            else:
+                self.done[index] = step()
         except TanggapError as exc:
-            outcome = exc
-        outcomes.append(outcome)
-    return outcomes
+            self.refuse(index, exc)
+
+    def ingest_alone(self, index: int) -> None:
+        self.alone(
+            index,
+            lambda: ingest(
+                session=self.session,
+                data=self.posts[index],
+                secret_key=self.secret_key,
+                actor=self.actor,
+                inspector=self.inspector,
+                owner_id=self.owner_id,
+            ),
+        )
+
+    def store(self, indices: list[int]) -> None:
+        """Store posts that each come once: resends one by one, new ones in bulk."""
+        prepared = []
+        for index in indices:
+            try:
+                media, pending = hashed_media(self.posts[index].media)
+            except TanggapError as exc:
+                self.refuse(index, exc)
+                continue
+            data = self.posts[index].model_copy(update={"media": media})
+            prepared.append(_Prepared(index, data, pending))
+        if not prepared:
+            return
+        channel_ids = channels.ensure_many(
+            session=self.session, handles={p.data.channel for p in prepared}, actor=self.actor
+        )
+        stored = get_many(
+            session=self.session,
+            targets=[(p.data.channel, p.data.message_id) for p in prepared],
+            lock=True,
+        )
+        new = []
+        for item in prepared:
+            post = stored.get((item.data.channel, item.data.message_id))
+            if post is None:
+                new.append(item)
+            else:
+                self.alone(item.index, partial(self.resend, post, item))
+        if new:
+            self.store_new(new, channel_ids)
+
+    def resend(self, post: Post, item: _Prepared) -> IngestResult:
+        _require_owner(post, self.owner_id)
+        author_ref = user_ref(secret_key=self.secret_key, platform_user_id=str(item.data.author_id))
+        return _resend(
+            self.session,
+            post,
+            item.data.channel,
+            item.data,
+            author_ref,
+            self.actor,
+            self.inspector,
+            item.pending,
+        )
+
+    def store_new(self, new: list[_Prepared], channel_ids: dict[str, int]) -> None:
+        """Screen new posts; write those detection does not act on in bulk, the others alone."""
+        screenings = self.inspector.screen(session=self.session, posts=[p.data for p in new])
+        quiet = []
+        for item, screening in zip(new, screenings, strict=True):
+            if screening.acts:
+                self.ingest_alone(item.index)  # the exact way, hashing its images again
+            else:
+                quiet.append((item, screening))
+        if quiet:
+            self.write(quiet, channel_ids)
+
+    def write(self, quiet: list[tuple[_Prepared, Screening]], channel_ids: dict[str, int]) -> None:
+        """Insert new posts, their media, audit events and detection's findings in bulk."""
+        now = utcnow()
+        rows = [
+            {
+                "channel_id": channel_ids[item.data.channel],
+                "message_id": item.data.message_id,
+                "text": item.data.text,
+                "posted_at": item.data.posted_at,
+                "views": item.data.views,
+                "author_ref": user_ref(
+                    secret_key=self.secret_key, platform_user_id=str(item.data.author_id)
+                ),
+                "language": screening.language,
+                "ingested_at": now,
+                "ingested_by_id": self.owner_id,
+                "updated_at": now,
+            }
+            for item, screening in quiet
+        ]
+        try:
+            with self.session.begin_nested():
+                inserted = self.session.execute(
+                    insert(Post).returning(Post.id, Post.channel_id, Post.message_id), rows
+                ).all()
+        except IntegrityError:
+            # Another transaction stored one of them meanwhile: each goes alone, as a resend.
+            for item, _ in quiet:
+                self.ingest_alone(item.index)
+            return
+        ids = {(channel_id, message_id): post_id for post_id, channel_id, message_id in inserted}
+        stored = [
+            (ids[channel_ids[item.data.channel], item.data.message_id], item, screening)
+            for item, screening in quiet
+        ]
+        waiting = self.write_media(stored)
+        audit.record_many(
+            session=self.session,
+            actor=self.actor,
+            action="post.ingested",
+            subject_type="post",
+            events=[
+                (
+                    post_id,
+                    {
+                        "channel": item.data.channel,
+                        "message_id": item.data.message_id,
+                        "media": len(item.data.media),
+                    },
+                )
+                for post_id, item, _ in stored
+            ],
+        )
+        self.inspector.record(
+            session=self.session,
+            stored=[(post_id, screening) for post_id, _, screening in stored],
+        )
+        for post_id, item, screening in stored:
+            data = item.data
+            self.done[item.index] = IngestResult(
+                post_id=post_id,
+                channel=data.channel,
+                message_id=data.message_id,
+                posted_at=data.posted_at,
+                views=data.views,
+                language=screening.language,
+                media_count=len(data.media),
+                created=True,
+                to_hash=waiting.get(post_id, []),
+            )
+
+    def write_media(
+        self, stored: list[tuple[int, _Prepared, Screening]]
+    ) -> dict[int, list[Waiting]]:
+        """Insert the media rows of new posts; return the images waiting for their PDQ hash,
+        by post id."""
+        rows = [
+            {
+                "post_id": post_id,
+                "position": position,
+                "sha256": media.sha256,
+                "md5": media.md5,
+                "pdq": media.pdq,
+                "url": media.url,
+                "pdq_pending": position in item.pending,
+            }
+            for post_id, item, _ in stored
+            for position, media in enumerate(item.data.media)
+        ]
+        if not rows:
+            return {}
+        self.session.execute(insert(PostMedia), rows)
+        pending = {post_id: item.pending for post_id, item, _ in stored if item.pending}
+        if not pending:
+            return {}
+        waiting: dict[int, list[Waiting]] = {}
+        for media_id, post_id, position in self.session.execute(
+            select(PostMedia.id, PostMedia.post_id, PostMedia.position)
+            .where(PostMedia.post_id.in_(pending), PostMedia.pdq_pending.is_(True))
+            .order_by(PostMedia.id)
+        ):
+            if position in pending[post_id]:
+                waiting.setdefault(post_id, []).append(
+                    Waiting(media_id=media_id, data=pending[post_id][position])
+                )
+        return waiting
 
 
 def _resend(
     session: Session,
     post: Post,
-    channel: Channel,
+    handle: str,
     data: PostIn,
     author_ref: str,
     actor: str,
@@ -311,13 +552,13 @@ def _resend(
         )
         if {"text", "media"} & set(changed):
             queued = inspector.inspect(session=session, post=post, created=False).queued_actions
-    return IngestResult(
-        post=post,
-        channel=channel,
+    return _result(
+        post,
+        handle,
         created=False,
         changed=changed,
         to_hash=_to_hash(session, post, pending),
-        queued_actions=queued,
+        queued=queued,
     )
 
 

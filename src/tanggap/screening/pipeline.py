@@ -5,6 +5,7 @@ or a bank says to remove on sight)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -17,15 +18,18 @@ from tanggap.cases.models import Case, Outcome
 from tanggap.db.base import utcnow
 from tanggap.detection import service as detection
 from tanggap.detection.rules_live import LiveRules
+from tanggap.detection.service import NewSignal
 from tanggap.detectors import classifier
 from tanggap.detectors.language import detect_language
-from tanggap.detectors.minhash import Signature
+from tanggap.detectors.minhash import Signature, signature
 from tanggap.detectors.normalise import normalise
+from tanggap.detectors.rules import RuleHit
 from tanggap.notify.port import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import compute_deadline
-from tanggap.posts.inspection import Inspection
+from tanggap.posts.inspection import Inspection, Screening
 from tanggap.posts.models import Post
+from tanggap.posts.schemas import PostIn
 from tanggap.posts.service import post_url
 from tanggap.review.decisions import decide_automatically
 from tanggap.screening.removed import RemovedContent
@@ -33,6 +37,15 @@ from tanggap.screening.removed import RemovedContent
 ACTOR = "system:detection"
 # The policy category a classifier label points to (abusive language is a signal, no category).
 CLASSIFIER_CATEGORY = {"hate_speech": "hate_speech", "fraud": "fraud"}
+
+
+@dataclass(frozen=True)
+class Found:
+    """What screening found on a post that acts on nothing: its text fingerprint (None without
+    text) and its signals, stored once the post has its id."""
+
+    text: Signature | None
+    signals: list[NewSignal]
 
 
 @dataclass
@@ -60,6 +73,11 @@ class DetectionPipeline:
         self.removed = RemovedContent()
         self.rules = rules
 
+    def warm_up(self) -> None:
+        """Load the language models and the classifier now (seconds), not on the first post."""
+        detect_language("Selamat pagi semua, apa kabar hari ini?")
+        classifier.packaged()
+
     def inspect(self, *, session: Session, post: Post, created: bool) -> Inspection:
         """Detect the language, fingerprint the text, run the rules, flag copies, match media;
         return the actions an automatic decision queued."""
@@ -77,18 +95,101 @@ class DetectionPipeline:
             queued += self.match_banks(session=session, post=post, text=text).actions
         return Inspection(queued_actions=tuple(queued))
 
-    def _classify(self, session: Session, post: Post, normalised: str) -> None:
+    def screen(self, *, session: Session, posts: Sequence[PostIn]) -> list[Screening]:
+        """Look at new posts before they are stored, as ``inspect`` would, changing nothing: a
+        post that may act (a rule that does more than flag, a bank match, a near-copy of removed
+        content) is marked so and inspected on its own once stored; the others carry their
+        fingerprint and signals to ``record``. The rules, banks and removed content are brought
+        up to date once for the batch."""
+        rules = self.rules.fresh(session)
+        bound = self.policy.detection.near_duplicate_similarity
         model = classifier.packaged()
-        if model is None:
-            return
-        for label, score in model.flagged(post.text, normalised).items():
-            detection.record_signal(
-                session=session,
-                post=post,
+        looked = []
+        for post in posts:
+            language = detect_language(post.text)
+            normalised = normalise(post.text)
+            looked.append((post, language, normalised, signature(normalised)))
+        texts = [(i, text) for i, (_, _, _, text) in enumerate(looked) if text is not None]
+        with_text = [text for _, text in texts]
+        alike = self.banks.match_texts(session=session, found=with_text, bound=bound)
+        removed = self.removed.may_copy(session=session, found=with_text, bound=bound)
+        acting = {i for (i, _), a, r in zip(texts, alike, removed, strict=True) if a or r}
+        media = [(i, item) for i, post in enumerate(posts) for item in post.media]
+        matched = self.banks.match(session=session, media=[item for _, item in media])
+        acting |= {i for (i, _), found in zip(media, matched, strict=True) if found}
+        screenings = []
+        for i, (post, language, normalised, text) in enumerate(looked):
+            signals: list[NewSignal] | None = []
+            if text is not None and i not in acting:
+                signals = self._rule_signals(rules.match(post.text, language, normalised))
+                if signals is not None and model is not None:
+                    signals += self._classifier_signals(model.flagged(post.text, normalised))
+            if signals is None or i in acting:
+                screenings.append(Screening(language, acts=True))
+            else:
+                screenings.append(Screening(language, acts=False, findings=Found(text, signals)))
+        return screenings
+
+    @staticmethod
+    def _rule_signals(hits: Iterable[RuleHit]) -> list[NewSignal] | None:
+        """The signals of rules that only flag; None when a rule does more (the post acts)."""
+        signals: dict[str, NewSignal] = {}
+        for hit in hits:
+            effect = hit.rule.effect
+            if effect.kind != "flag":
+                return None
+            source = f"rule:{hit.rule.id}"
+            signals.setdefault(
+                source,
+                NewSignal(
+                    kind="rule",
+                    source=source,
+                    score=effect.score,
+                    detail={
+                        "matched": hit.matched,
+                        "category": hit.rule.category,
+                        "effect": "flag",
+                    },
+                ),
+            )
+        return list(signals.values())
+
+    @staticmethod
+    def _classifier_signals(flagged: dict[str, float]) -> list[NewSignal]:
+        return [
+            NewSignal(
                 kind="classifier",
                 source=f"classifier:{label}",
                 score=round(score, 3),
                 detail={"label": label, "category": CLASSIFIER_CATEGORY.get(label)},
+            )
+            for label, score in flagged.items()
+        ]
+
+    def record(self, *, session: Session, stored: Sequence[tuple[int, Screening]]) -> None:
+        """Store the fingerprints and signals screened on posts that do not act, in bulk."""
+        found = [(post_id, s.findings) for post_id, s in stored if isinstance(s.findings, Found)]
+        detection.store_fingerprints(
+            session=session,
+            found=[(post_id, f.text) for post_id, f in found if f.text is not None],
+        )
+        detection.record_signals(
+            session=session,
+            found=[(post_id, signal) for post_id, f in found for signal in f.signals],
+        )
+
+    def _classify(self, session: Session, post: Post, normalised: str) -> None:
+        model = classifier.packaged()
+        if model is None:
+            return
+        for signal in self._classifier_signals(model.flagged(post.text, normalised)):
+            detection.record_signal(
+                session=session,
+                post=post,
+                kind=signal.kind,
+                source=signal.source,
+                score=signal.score,
+                detail=signal.detail,
             )
 
     def apply_rules(

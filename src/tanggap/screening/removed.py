@@ -3,6 +3,8 @@ removed, kept in memory and rebuilt when a removal is added or lifted."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,6 +39,12 @@ class RemovedContent:
             return SignatureIndex([(post_id, minhash) for post_id, minhash in rows])
 
         return self._index.fresh(session, build, Restriction.id, *self.ACTIVE)
+
+    def may_copy(self, *, session: Session, found: Sequence[Signature], bound: float) -> list[bool]:
+        """Tell, for each text signature, whether its estimate comes near enough to a removed
+        post's that ``copies`` must confirm it (one version query for all of them)."""
+        index = self._fresh(session)
+        return [bool(index.query(each, bound - detection.ESTIMATE_SLACK)) for each in found]
 
     def copies(
         self, *, session: Session, post: Post, normalised: str, found: Signature, bound: float

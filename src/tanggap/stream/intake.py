@@ -61,13 +61,14 @@ def store_batch(
     if not runtime.has_room_for(batch):
         raise NoRoomForImages("too many images wait to be hashed")
     with runtime.factory() as session, session.begin():
-        outcomes = posts.ingest_each(
+        outcomes = posts.ingest_batch(
             session=session,
             posts=batch,
             secret_key=runtime.settings.secret_key,
             actor=caller.audit_actor,
             inspector=runtime.pipeline,
             owner_id=caller.id,
+            each=True,
         )
     runtime.after_ingest([outcome for outcome in outcomes if isinstance(outcome, IngestResult)])
     return outcomes
