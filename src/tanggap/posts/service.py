@@ -17,7 +17,7 @@ from tanggap.detectors.hashing import HashError, file_hashes
 from tanggap.errors import Conflict, InvalidInput, TanggapError
 from tanggap.posts.inspection import PostInspector, Waiting
 from tanggap.posts.models import Post, PostMedia
-from tanggap.posts.schemas import MediaIn, PostIn
+from tanggap.posts.schemas import HashedMediaIn, MediaIn, PostIn
 from tanggap.pseudonyms import user_ref
 
 
@@ -128,10 +128,17 @@ def _to_hash(session: Session, post: Post, pending: dict[int, bytes]) -> list[Wa
 
 
 def _new_media(media: list[MediaIn], pending: dict[int, bytes]) -> list[PostMedia]:
-    """The stored rows of a post's media; those whose bytes came wait for their PDQ hash."""
+    """The stored rows of a post's media; those whose bytes came wait for their PDQ hash (those
+    hashed before ingest keep the quality of theirs)."""
     return [
         PostMedia(
-            position=i, sha256=m.sha256, md5=m.md5, pdq=m.pdq, url=m.url, pdq_pending=i in pending
+            position=i,
+            sha256=m.sha256,
+            md5=m.md5,
+            pdq=m.pdq,
+            pdq_quality=m.pdq_quality if isinstance(m, HashedMediaIn) else None,
+            url=m.url,
+            pdq_pending=i in pending,
         )
         for i, m in enumerate(media)
     ]

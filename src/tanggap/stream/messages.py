@@ -1,19 +1,26 @@
-"""Read a stream message as a post, and write the dead letter of one that is refused."""
+"""Read a stream message as a post or a channel's metadata, and write the dead letter of one
+that is refused."""
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from tanggap.channels.schemas import ChannelIn
 from tanggap.errors import TanggapError
-from tanggap.posts.schemas import PostIn
-from tanggap.validation import MAX_JSON_DEPTH, json_depth, validation_details
+from tanggap.posts.schemas import MAX_MEDIA, MediaIn, PostIn
+from tanggap.validation import MAX_JSON_DEPTH, Input, json_depth, validation_details
 
 MESSAGE = "message"  # the field named when the message as a whole is refused
+TYPE_HEADER = "Tanggap-Type"  # what a message carries: a post (the default) or a channel
+TYPES = ("post", "channel")
+M = TypeVar("M", bound=Input)
 
 
 @dataclass(frozen=True)
@@ -35,8 +42,45 @@ class Origin:
     deliveries: int
 
 
-def read_post(data: bytes, *, max_bytes: int) -> PostIn | Refusal:
-    """Return the post a message carries (``PostIn`` JSON), or why it is refused."""
+class ObjectRef(Input):
+    """A file kept in a JetStream object store: the bucket and the object's name."""
+
+    model_config = ConfigDict(str_strip_whitespace=False)  # a name is matched as written
+
+    bucket: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=1024)
+
+
+class StreamMediaIn(MediaIn):
+    """A media item of a stream post: what ``MediaIn`` takes, or a file in an object store."""
+
+    object: ObjectRef | None = None
+
+    @model_validator(mode="after")
+    def _needs_one_hash(self) -> StreamMediaIn:  # replaces MediaIn's check of the same name
+        if self.data is not None and self.object is not None:
+            raise ValueError("a media item carries its data or names an object, not both")
+        if not (self.sha256 or self.md5 or self.pdq or self.data or self.object):
+            raise ValueError(
+                "a media item needs its data, an object or at least one of sha256, md5, pdq"
+            )
+        return self
+
+
+class StreamPostIn(PostIn):
+    """A post from the stream: ``PostIn``, whose media may also name an object-store file."""
+
+    media: list[StreamMediaIn] = Field(  # type: ignore[assignment]
+        default_factory=list, max_length=MAX_MEDIA
+    )
+
+    def has_files(self) -> bool:
+        """Tell whether any media item carries a file to hash (inline or in an object store)."""
+        return any(item.data is not None or item.object is not None for item in self.media)
+
+
+def _body(data: bytes, max_bytes: int) -> object | Refusal:
+    """Return the JSON of a message, or why it is refused."""
     if len(data) > max_bytes:
         return Refusal(
             "too_large", MESSAGE, f"the message has {len(data)} bytes; at most {max_bytes}"
@@ -49,12 +93,42 @@ def read_post(data: bytes, *, max_bytes: int) -> PostIn | Refusal:
         return Refusal("invalid_json", MESSAGE, "the message nests too deep")
     if json_depth(body) > MAX_JSON_DEPTH:
         return Refusal("invalid_json", MESSAGE, "the message nests too deep")
+    return body
+
+
+def _validated(model: type[M], body: object) -> M | Refusal:
     try:
-        return PostIn.model_validate(body)
+        return model.model_validate(body)
     except ValidationError as exc:
         first = validation_details([dict(e) for e in exc.errors()])[0]
         field = MESSAGE if first["field"] == "body" else str(first["field"])
         return Refusal("invalid_input", field, str(first["message"]))
+
+
+def read_post(data: bytes, *, max_bytes: int) -> StreamPostIn | Refusal:
+    """Return the post a message carries (``PostIn`` JSON), or why it is refused."""
+    body = _body(data, max_bytes)
+    return body if isinstance(body, Refusal) else _validated(StreamPostIn, body)
+
+
+def read_channel(data: bytes, *, max_bytes: int) -> ChannelIn | Refusal:
+    """Return the channel metadata a message carries (``ChannelIn`` JSON), or why it is refused."""
+    body = _body(data, max_bytes)
+    return body if isinstance(body, Refusal) else _validated(ChannelIn, body)
+
+
+def read_message(
+    data: bytes, headers: Mapping[str, str] | None, *, max_bytes: int
+) -> StreamPostIn | ChannelIn | Refusal:
+    """Read a message as its ``Tanggap-Type`` header says: a post when absent, or a channel."""
+    kind = (headers or {}).get(TYPE_HEADER, "post")
+    if kind == "channel":
+        return read_channel(data, max_bytes=max_bytes)
+    if kind != "post":
+        return Refusal(
+            "invalid_input", TYPE_HEADER, f"{kind!r} is not a message type ({', '.join(TYPES)})"
+        )
+    return read_post(data, max_bytes=max_bytes)
 
 
 def refusal_of(error: TanggapError) -> Refusal:
