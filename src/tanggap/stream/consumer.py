@@ -1,6 +1,7 @@
 """Consume the stream: one durable pull consumer shared by every ``tanggap ingest`` process.
-A batch is acknowledged only once its posts are committed (at least once; a resend changes
-nothing); a refused message goes to the dead-letter subject and is never delivered again."""
+A batch's files are hashed before its transaction, and the batch is acknowledged only once its
+posts and channels are committed (at least once; a resend changes nothing); a refused message goes
+to the dead-letter subject and is never delivered again."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ from tanggap.stream.messages import (
 from tanggap.stream.setup import NATS_ERRORS, connect, ensure_stream
 
 log = structlog.get_logger(__name__)
-FIRST_RETRY_SECONDS = 0.5  # the database away: the batch is tried again, the wait doubling...
+FIRST_RETRY_SECONDS = 0.5  # the database or NATS away: the batch is tried again, doubling...
 MAX_RETRY_SECONDS = 30.0  # ...up to this (and under the ack wait: the batch stays ours)
 T = TypeVar("T")
 
