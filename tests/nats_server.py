@@ -83,14 +83,17 @@ async def _jetstream_answers(url: str) -> bool:
         await client.close()
 
 
-def publish(url: str, subject: str, payloads: Iterable[bytes]) -> None:
-    """Publish each payload to the stream on ``subject``, waiting for the stream to store it."""
+def publish(
+    url: str, subject: str, payloads: Iterable[bytes], headers: dict[str, str] | None = None
+) -> None:
+    """Publish each payload (with ``headers``) to the stream on ``subject``, waiting for the
+    stream to store it."""
 
     async def send() -> None:
         client = await nats.connect(url)
         js = client.jetstream()
         for payload in payloads:
-            await js.publish(subject, payload)
+            await js.publish(subject, payload, headers=headers)
         await client.close()
 
     asyncio.run(send())

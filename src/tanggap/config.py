@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     stream_max_deliveries: int = Field(default=10, ge=1, le=1000)
     # A larger message goes to the dead-letter subject (images travel base64 inside a post).
     stream_max_message_bytes: int = Field(default=1_048_576, ge=1024)
+    # A larger file named in a JetStream object store goes to the dead-letter subject (at most
+    # the 50 MiB a file may have to be hashed at all).
+    stream_max_object_bytes: int = Field(default=16_777_216, ge=1024, le=52_428_800)
     # The platform principal (id or name) the stream speaks for: posts are recorded as sent by it.
     stream_principal: str | None = Field(default=None, min_length=1, max_length=200)
 

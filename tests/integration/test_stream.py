@@ -8,154 +8,39 @@ import asyncio
 import base64
 import io
 import json
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import nats
 import pytest
 from PIL import Image
 from pydantic import ValidationError
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tanggap import metrics
-from tanggap.audit.models import AuditEvent
 from tanggap.auth import service as auth
 from tanggap.auth.schemas import Caller
 from tanggap.config import Settings
 from tanggap.detection.models import Signal
 from tanggap.posts.models import Post
 from tanggap.posts.schemas import PostIn
-from tanggap.runtime import Runtime, build_runtime
-from tanggap.stream.consumer import consume, dead_letter_stream, ensure_stream
+from tanggap.runtime import Runtime
 from tanggap.stream.intake import StreamSetupError, store_batch, stream_caller
+from tanggap.stream.setup import ensure_stream
 from tests.factories import post_body
-from tests.nats_server import publish, read_stream, stream_messages
+from tests.stream_support import (
+    Consumer,
+    counter,
+    dead_letters,
+    events,
+    posts_stored,
+    send,
+    stream_drained,
+)
 from tests.workers import wait_until
 
 GAMBLING = "Bocoran p0la gacooor malam ini, depo pulsa bisa bosku"  # a packaged rule flags it
-
-
-@pytest.fixture
-def stream_runtime(settings: Settings, nats_url: str) -> Iterator[Runtime]:
-    """A runtime whose stream, subjects and consumer are this test's alone."""
-    tag = uuid.uuid4().hex[:10]
-    runtime = build_runtime(
-        settings.model_copy(
-            update={
-                "nats_url": nats_url,
-                "stream_name": f"POSTS_{tag}",
-                "stream_subjects": f"t{tag}.posts",
-                "stream_dead_letter_subject": f"t{tag}.dead",
-                "stream_consumer": f"ingest-{tag}",
-                "stream_max_message_bytes": 4096,
-                "stream_fetch_wait_seconds": 0.2,
-                "stream_principal": "stream platform",
-            }
-        )
-    )
-    with runtime.factory() as session, session.begin():
-        auth.create_principal(session=session, role="platform", name="stream platform")
-    asyncio.run(set_up(runtime.settings))  # as the first `tanggap ingest` would
-    yield runtime
-    runtime.close()
-
-
-async def set_up(settings: Settings) -> None:
-    client = await nats.connect(settings.nats_url)
-    await ensure_stream(client.jetstream(), settings)
-    await client.close()
-
-
-@dataclass
-class Consumer:
-    """``consume`` running in a thread of its own, as ``tanggap ingest`` runs it."""
-
-    runtime: Runtime
-    caller: Caller
-    ready: threading.Event = field(default_factory=threading.Event)
-    failures: list[BaseException] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        assert self.ready.wait(10)
-
-    def _run(self) -> None:
-        async def main() -> None:
-            self.loop = asyncio.get_running_loop()
-            self.stopping = asyncio.Event()
-            self.ready.set()
-            await consume(self.runtime, self.caller, self.stopping)
-
-        try:
-            asyncio.run(main())
-        except BaseException as exc:
-            self.failures.append(exc)
-
-    def stop(self) -> None:
-        """Ask it to stop, wait for it, and raise what it raised."""
-        self.loop.call_soon_threadsafe(self.stopping.set)
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive()
-        if self.failures:
-            raise self.failures[0]
-
-
-@pytest.fixture
-def start_consumer(stream_runtime: Runtime) -> Iterator[Callable[[], Consumer]]:
-    started: list[Consumer] = []
-
-    def start() -> Consumer:
-        caller = stream_caller(stream_runtime, stream_runtime.settings.stream_principal)
-        consumer = Consumer(stream_runtime, caller)
-        started.append(consumer)
-        return consumer
-
-    yield start
-    for consumer in started:
-        if consumer.thread.is_alive():
-            consumer.stop()
-
-
-def send(runtime: Runtime, *bodies: dict[str, object] | bytes) -> None:
-    settings = runtime.settings
-    payloads = [b if isinstance(b, bytes) else json.dumps(b).encode() for b in bodies]
-    assert settings.nats_url is not None
-    publish(settings.nats_url, settings.stream_subject_list[0], payloads)
-
-
-def count(runtime: Runtime, query: Select[int]) -> int:
-    with runtime.factory() as session:
-        return session.execute(query).scalar_one()
-
-
-def posts_stored(runtime: Runtime) -> int:
-    return count(runtime, select(func.count()).select_from(Post))
-
-
-def events(runtime: Runtime, action: str) -> int:
-    query = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
-    return count(runtime, query)
-
-
-def stream_drained(runtime: Runtime) -> bool:
-    """Every message was acknowledged or ended: the work-queue stream holds none."""
-    settings = runtime.settings
-    assert settings.nats_url is not None
-    return stream_messages(settings.nats_url, settings.stream_name) == 0
-
-
-def dead_letters(runtime: Runtime) -> list[dict[str, object]]:
-    settings = runtime.settings
-    assert settings.nats_url is not None
-    return read_stream(settings.nats_url, dead_letter_stream(settings))
-
-
-def counter(name: str, **labels: str) -> float:
-    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def test_posts_from_the_stream_are_stored_once_with_detection(

@@ -4,6 +4,7 @@ repeats nothing."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -17,11 +18,12 @@ from sqlalchemy import Select, func, select
 from tanggap.actions.models import Action
 from tanggap.audit.models import AuditEvent
 from tanggap.auth import service as auth
-from tanggap.posts.models import Post
+from tanggap.posts.models import Post, PostMedia
 from tanggap.runtime import Runtime
 from tests.conftest import TEST_SECRET
 from tests.factories import post_body
 from tests.nats_server import publish, stream_messages
+from tests.stream_support import noise
 from tests.workers import TANGGAP, Worker, wait_until
 
 POSTS = 60
@@ -134,6 +136,8 @@ def test_a_consumer_killed_amid_the_stream_stores_every_post_exactly_once(
             text=f"kabar {n} https://klaim-bantuan.example.net/{n}"
             if n % 10 == 0
             else f"kabar {n}",
+            # Every fifth carries an image, hashed before its batch's commit.
+            media=[{"data": base64.b64encode(noise(n, 24)).decode()}] if n % 5 == 0 else [],
         )
         for n in range(1, POSTS + 1)
     ]
@@ -180,3 +184,6 @@ def test_a_consumer_killed_amid_the_stream_stores_every_post_exactly_once(
     with runtime.factory() as session:
         actions = [n for _, n in session.execute(per_post)]
     assert actions == [1] * (POSTS // 10)  # every automatic action queued once
+    hashed = select(func.count()).select_from(PostMedia)
+    assert _count(runtime, hashed.where(PostMedia.pdq.is_not(None))) == POSTS // 5
+    assert _count(runtime, hashed.where(PostMedia.pdq_pending)) == 0  # none left to a process

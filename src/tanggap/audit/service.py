@@ -20,7 +20,7 @@ from tanggap.audit.export import (
     lines_of,
 )
 from tanggap.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
-from tanggap.db.base import utcnow
+from tanggap.db.base import table_of, utcnow
 
 SYSTEM_ACTOR = "system"
 
@@ -63,7 +63,7 @@ def record_many(
         return
     now = utcnow()
     session.execute(
-        insert(AuditEvent),
+        insert(table_of(AuditEvent)),
         [
             {
                 "occurred_at": now,

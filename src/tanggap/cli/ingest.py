@@ -8,7 +8,6 @@ import signal
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from tanggap import jobs
 from tanggap.auth.schemas import Caller
 from tanggap.cli.common import fail, load_settings, runtime_for
 from tanggap.runtime import Runtime
@@ -32,15 +31,12 @@ def ingest() -> None:
         except SQLAlchemyError as exc:
             fail(f"TANGGAP_DATABASE_URL: cannot read the principals: {type(exc).__name__}")
         runtime.pipeline.warm_up()  # before the first batch, whose ack would wait for it
-        # The images sent with the posts are hashed here, as in a serving process.
-        hashing = jobs.RunningJobs(jobs.process_jobs(runtime), settings.database_url, listen=False)
-        hashing.start()
+        # The images of the posts are hashed before each batch's transaction (stream.media):
+        # no background hashing here.
         try:
             asyncio.run(_until_stopped(runtime, caller))
         except StreamSetupError as exc:
             fail(str(exc))
-        finally:
-            hashing.stop()
     log.info("ingest.stopped")
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     Result,
     String,
+    Table,
     TypeDecorator,
     Uuid,
 )
@@ -116,3 +117,11 @@ def utcnow() -> datetime:
 def new_id() -> uuid.UUID:
     """Return a fresh random identifier for a row that leaves the service (reports, cases…)."""
     return uuid.uuid4()
+
+
+def table_of(model: type[Base]) -> Table:
+    """Return a model's table, for Core statements (a bulk insert through it skips the ORM's
+    work per row)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
-from tanggap.db.base import utcnow
+from tanggap.db.base import table_of, utcnow
 from tanggap.detection.models import FingerprintBand, PostFingerprint, Signal
 from tanggap.detectors.minhash import PERMUTATIONS, Signature, jaccard, signature
 from tanggap.detectors.normalise import normalise
@@ -41,11 +41,11 @@ def store_fingerprints(*, session: Session, found: Sequence[tuple[int, Signature
     if not found:
         return
     session.execute(
-        insert(PostFingerprint),
+        insert(table_of(PostFingerprint)),
         [{"post_id": post_id, "minhash": signature.hex()} for post_id, signature in found],
     )
     session.execute(
-        insert(FingerprintBand),
+        insert(table_of(FingerprintBand)),
         [
             {"post_id": post_id, "band": band, "key": key}
             for post_id, signature in found
@@ -152,7 +152,7 @@ def record_signals(*, session: Session, found: Sequence[tuple[int, NewSignal]]) 
         return
     now = utcnow()
     session.execute(
-        insert(Signal),
+        insert(table_of(Signal)),
         [
             {
                 "post_id": post_id,

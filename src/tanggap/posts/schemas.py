@@ -77,6 +77,12 @@ class MediaIn(Input):
         return self
 
 
+class HashedMediaIn(MediaIn):
+    """A media item whose file Tanggap hashed before ingest: its hashes and its PDQ quality."""
+
+    pdq_quality: int | None = Field(default=None, ge=0, le=100)
+
+
 class PostIn(Input):
     """One public post pushed by the platform; ``author_id`` is pseudonymised and dropped."""
 

@@ -8,19 +8,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
 from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
-from tanggap.db.base import utcnow
+from tanggap.db.base import table_of, utcnow
 from tanggap.detectors.hashing import HashError, file_hashes
 from tanggap.errors import Conflict, InvalidInput, TanggapError
 from tanggap.posts.inspection import PostInspector, Screening, Waiting
 from tanggap.posts.models import Post, PostMedia
-from tanggap.posts.schemas import MediaIn, PostIn
+from tanggap.posts.schemas import HashedMediaIn, MediaIn, PostIn
 from tanggap.pseudonyms import user_ref
 
 
@@ -90,28 +90,21 @@ def get_many(
 ) -> dict[tuple[str, int], Post]:
     """Return the stored posts among ``targets`` (channel handle, message id), by target;
     ``lock`` holds their rows, taken in id order. Two queries: the channels, then the posts by
-    channel and message ids (the unique index's own columns)."""
-    wanted: dict[str, set[int]] = {}
-    for handle, message_id in targets:
-        wanted.setdefault(handle, set()).add(message_id)
+    (channel, message id) pairs, the unique index's own columns."""
+    wanted = set(targets)
     if not wanted:
         return {}
     handles = dict(
-        session.execute(select(Channel.id, Channel.handle).where(Channel.handle.in_(wanted))).all()
+        session.execute(
+            select(Channel.id, Channel.handle).where(Channel.handle.in_({h for h, _ in wanted}))
+        ).all()
     )
-    if not handles:
+    ids = {handle: channel_id for channel_id, handle in handles.items()}
+    pairs = [(ids[handle], message_id) for handle, message_id in wanted if handle in ids]
+    if not pairs:
         return {}
     query = (
-        select(Post)
-        .where(
-            or_(
-                *(
-                    and_(Post.channel_id == channel_id, Post.message_id.in_(wanted[handle]))
-                    for channel_id, handle in handles.items()
-                )
-            )
-        )
-        .order_by(Post.id)
+        select(Post).where(tuple_(Post.channel_id, Post.message_id).in_(pairs)).order_by(Post.id)
     )
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
@@ -160,10 +153,17 @@ def _to_hash(session: Session, post: Post, pending: dict[int, bytes]) -> list[Wa
 
 
 def _new_media(media: list[MediaIn], pending: dict[int, bytes]) -> list[PostMedia]:
-    """The stored rows of a post's media; those whose bytes came wait for their PDQ hash."""
+    """The stored rows of a post's media; those whose bytes came wait for their PDQ hash (those
+    hashed before ingest keep the quality of theirs)."""
     return [
         PostMedia(
-            position=i, sha256=m.sha256, md5=m.md5, pdq=m.pdq, url=m.url, pdq_pending=i in pending
+            position=i,
+            sha256=m.sha256,
+            md5=m.md5,
+            pdq=m.pdq,
+            pdq_quality=m.pdq_quality if isinstance(m, HashedMediaIn) else None,
+            url=m.url,
+            pdq_pending=i in pending,
         )
         for i, m in enumerate(media)
     ]
@@ -440,10 +440,16 @@ class _Batch:
             }
             for item, screening in quiet
         ]
+        table = table_of(Post)
         try:
             with self.session.begin_nested():
                 inserted = self.session.execute(
-                    insert(Post).returning(Post.id, Post.channel_id, Post.message_id), rows
+                    insert(table).returning(
+                        table.c.id,
+                        table.c.channel_id,
+                        table.c.message_id,
+                    ),
+                    rows,
                 ).all()
         except IntegrityError:
             # Another transaction stored one of them meanwhile: each goes alone, as a resend.
@@ -503,6 +509,7 @@ class _Batch:
                 "sha256": media.sha256,
                 "md5": media.md5,
                 "pdq": media.pdq,
+                "pdq_quality": media.pdq_quality if isinstance(media, HashedMediaIn) else None,
                 "url": media.url,
                 "pdq_pending": position in item.pending,
             }
@@ -511,7 +518,7 @@ class _Batch:
         ]
         if not rows:
             return {}
-        self.session.execute(insert(PostMedia), rows)
+        self.session.execute(insert(table_of(PostMedia)), rows)
         pending = {post_id: item.pending for post_id, item, _ in stored if item.pending}
         if not pending:
             return {}

@@ -1,129 +1,62 @@
 """Consume the stream: one durable pull consumer shared by every ``tanggap ingest`` process.
-A batch is acknowledged only once its posts are committed (at least once; a resend changes
-nothing); a refused message goes to the dead-letter subject and is never delivered again."""
+A batch's files are hashed before its transaction, and the batch is acknowledged only once its
+posts and channels are committed (at least once; a resend changes nothing); a refused message goes
+to the dead-letter subject and is never delivered again."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import TypeVar
 
-import nats
-import nats.errors
 import structlog
-from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import (
-    AckPolicy,
-    ConsumerConfig,
-    DeliverPolicy,
-    RetentionPolicy,
-    StorageType,
-)
-from nats.js.errors import APIError, NotFoundError
 
 from tanggap import metrics
 from tanggap.auth.schemas import Caller
-from tanggap.config import Settings, covers_subject
+from tanggap.channels.schemas import ChannelIn
+from tanggap.config import Settings
 from tanggap.errors import TanggapError
 from tanggap.posts.schemas import PostIn
 from tanggap.posts.service import IngestResult
 from tanggap.runtime import Runtime
-from tanggap.stream.intake import NoRoomForImages, StreamSetupError, is_outage, store_batch
-from tanggap.stream.messages import MESSAGE, Origin, Refusal, dead_letter, read_post, refusal_of
+from tanggap.stream.intake import (
+    ChannelStored,
+    NoRoomForImages,
+    StreamSetupError,
+    is_outage,
+    store_batch,
+)
+from tanggap.stream.media import fetch_files, hashed_post
+from tanggap.stream.messages import (
+    MESSAGE,
+    Origin,
+    Refusal,
+    StreamPostIn,
+    dead_letter,
+    read_message,
+    refusal_of,
+)
+from tanggap.stream.setup import NATS_ERRORS, connect, ensure_stream
 
 log = structlog.get_logger(__name__)
-DEAD_LETTER_DAYS = 30  # how long the dead-letter stream keeps a letter
-FIRST_RETRY_SECONDS = 0.5  # the database away: the batch is tried again, the wait doubling...
+FIRST_RETRY_SECONDS = 0.5  # the database or NATS away: the batch is tried again, doubling...
 MAX_RETRY_SECONDS = 30.0  # ...up to this (and under the ack wait: the batch stays ours)
-NATS_ERRORS = (nats.errors.Error, OSError)
-CONNECT_SECONDS = 15.0
-
-
-def dead_letter_stream(settings: Settings) -> str:
-    """Return the name of the stream that keeps the dead letters."""
-    return f"{settings.stream_name}_DEAD"
-
-
-async def _ensure_one_stream(
-    js: JetStreamContext, name: str, subjects: list[str], **config: object
-) -> None:
-    """Create the stream ``name`` on ``subjects`` unless it exists; one made by hand is left as
-    it is, as long as it takes the subjects."""
-    try:
-        found = await js.stream_info(name)
-    except NotFoundError:
-        pass
-    else:
-        taken = found.config.subjects or []
-        for subject in subjects:
-            if not any(covers_subject(pattern, subject) for pattern in taken):
-                raise StreamSetupError(
-                    f"the stream {name!r} exists without the subject {subject!r} "
-                    f"(it takes {', '.join(taken) or 'none'}): add it to the stream, or set "
-                    "TANGGAP_STREAM_NAME or TANGGAP_STREAM_SUBJECTS to match"
-                )
-        return
-    try:
-        await js.add_stream(name=name, subjects=subjects, **config)  # type: ignore[arg-type]
-    except APIError:
-        # Another process created it meanwhile (or the configuration clashes: then say so).
-        try:
-            await js.stream_info(name)
-        except NotFoundError as exc:
-            raise StreamSetupError(f"cannot create the stream {name!r}: {exc}") from exc
-
-
-async def ensure_stream(js: JetStreamContext, settings: Settings) -> None:
-    """Create the posts stream, the dead-letter stream and the durable pull consumer when they
-    are absent; idempotent, so every ``tanggap ingest`` process runs it at its start."""
-    subjects = settings.stream_subject_list
-    await _ensure_one_stream(
-        js,
-        settings.stream_name,
-        subjects=subjects,
-        retention=RetentionPolicy.WORK_QUEUE,  # a post leaves the stream once committed
-        storage=StorageType.FILE,
-    )
-    await _ensure_one_stream(
-        js,
-        dead_letter_stream(settings),
-        subjects=[settings.stream_dead_letter_subject],
-        retention=RetentionPolicy.LIMITS,
-        storage=StorageType.FILE,
-        max_age=DEAD_LETTER_DAYS * 86_400.0,
-    )
-    consumer = ConsumerConfig(
-        durable_name=settings.stream_consumer,
-        ack_policy=AckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.ALL,
-        ack_wait=settings.stream_ack_wait_seconds,
-        max_deliver=settings.stream_max_deliveries,
-        max_ack_pending=max(1000, settings.stream_batch_size * 10),
-    )
-    if len(subjects) == 1:
-        consumer.filter_subject = subjects[0]
-    else:
-        consumer.filter_subjects = subjects
-    try:
-        # Creates the consumer, or updates the settings that may change (ack wait, deliveries).
-        await js.add_consumer(settings.stream_name, consumer)
-    except APIError as exc:
-        raise StreamSetupError(
-            f"cannot create the consumer {settings.stream_consumer!r} on the stream "
-            f"{settings.stream_name!r}: {exc.description or exc}"
-        ) from exc
+T = TypeVar("T")
 
 
 @dataclass
 class Delivery:
-    """One message of a fetched batch and what it carries."""
+    """One message of a fetched batch and what it carries (a post's files hashed once it is
+    prepared)."""
 
     msg: Msg
     origin: Origin
-    post: PostIn | Refusal
+    content: PostIn | ChannelIn | Refusal
 
 
 def _delivery(msg: Msg, settings: Settings) -> Delivery:
@@ -134,7 +67,8 @@ def _delivery(msg: Msg, settings: Settings) -> Delivery:
         sequence=meta.sequence.stream,
         deliveries=meta.num_delivered,
     )
-    return Delivery(msg, origin, read_post(msg.data, max_bytes=settings.stream_max_message_bytes))
+    content = read_message(msg.data, msg.headers, max_bytes=settings.stream_max_message_bytes)
+    return Delivery(msg, origin, content)
 
 
 class StreamIngest:
@@ -181,46 +115,99 @@ class StreamIngest:
             await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
 
     async def handle(self, batch: list[Delivery]) -> None:
-        """Store the batch's posts, acknowledge them, dead-letter what is refused."""
+        """Hash the posts' files, store the batch, acknowledge it, dead-letter what is refused."""
         redelivered = sum(delivery.origin.deliveries > 1 for delivery in batch)
         if redelivered:
             metrics.STREAM_REDELIVERIES.inc(redelivered)
-        valid = [d for d in batch if isinstance(d.post, PostIn)]
-        refused = [(d, d.post) for d in batch if isinstance(d.post, Refusal)]
+        if not await self._retrying(batch, "stream.prepare_deferred", self._prepare, _nats_away):
+            return  # left unacknowledged (or handed back): delivered again later
+        valid = [d for d in batch if not isinstance(d.content, Refusal)]
+        refused = [(d, d.content) for d in batch if isinstance(d.content, Refusal)]
         outcomes = await self._store(valid) if valid else []
         if outcomes is None:  # left unacknowledged (or handed back): delivered again later
             valid, outcomes = [], []
-        stored = 0
+        stored = channels = 0
         for delivery, outcome in zip(valid, outcomes, strict=True):
             if isinstance(outcome, TanggapError):
                 refused.append((delivery, refusal_of(outcome)))
                 continue
-            metrics.STREAM_POSTS.labels(outcome=_outcome(outcome)).inc()
+            if isinstance(outcome, ChannelStored):
+                channels += 1
+            else:
+                metrics.STREAM_POSTS.labels(outcome=_outcome(outcome)).inc()
+                stored += 1
             await delivery.msg.ack()
-            stored += 1
-        for delivery, refusal in refused:
+        for delivery, refusal in sorted(refused, key=lambda pair: pair[0].origin.sequence):
             await self._dead_letter(delivery, refusal)
-        log.info("stream.batch", stored=stored, refused=len(refused), redelivered=redelivered)
+        log.info(
+            "stream.batch",
+            stored=stored,
+            channels=channels,
+            refused=len(refused),
+            redelivered=redelivered,
+        )
 
-    async def _store(self, batch: list[Delivery]) -> list[IngestResult | TanggapError] | None:
-        """Store the posts, trying again while the database is away (the messages stay ours
-        meanwhile); None when stopped meanwhile, or when the batch failed otherwise."""
-        posts = [d.post for d in batch if isinstance(d.post, PostIn)]
+    async def _prepare(self, batch: list[Delivery]) -> bool:
+        """Hash the files of the batch's posts in a worker thread, reading those named in an
+        object store first; a post whose file is refused becomes its refusal. A post already
+        prepared is left as it is, so that this may be run again after a NATS error."""
+        settings = self.settings
+        kept_at = time.monotonic()
+        for delivery in batch:
+            post = delivery.content
+            if not isinstance(post, StreamPostIn) or not post.has_files():
+                continue
+            fetched = await fetch_files(self.js, post, max_bytes=settings.stream_max_object_bytes)
+            if isinstance(fetched, Refusal):
+                delivery.content = fetched
+            else:
+                delivery.content = await asyncio.to_thread(hashed_post, post, fetched)
+            if time.monotonic() - kept_at > settings.stream_ack_wait_seconds / 4:
+                await self._keep(batch)  # many large files: the batch stays ours meanwhile
+                kept_at = time.monotonic()
+        return True
+
+    async def _keep(self, batch: list[Delivery]) -> None:
+        """Tell the server the batch's messages are still being worked on."""
+        with contextlib.suppress(*NATS_ERRORS):
+            for delivery in batch:
+                await delivery.msg.in_progress()
+
+    async def _store(
+        self, batch: list[Delivery]
+    ) -> list[IngestResult | ChannelStored | TanggapError] | None:
+        """Store the batch, trying again while the database is away; None when stopped
+        meanwhile, or when the batch failed otherwise."""
+        items = [d.content for d in batch if not isinstance(d.content, Refusal)]
+
+        async def attempt(_: list[Delivery]) -> list[IngestResult | ChannelStored | TanggapError]:
+            return await asyncio.to_thread(store_batch, self.runtime, self.caller, items)
+
+        return await self._retrying(batch, "stream.store_deferred", attempt, _database_away)
+
+    async def _retrying(
+        self,
+        batch: list[Delivery],
+        event: str,
+        step: Callable[[list[Delivery]], Awaitable[T]],
+        transient: Callable[[Exception], bool],
+    ) -> T | None:
+        """Run ``step`` on the batch, again after a ``transient`` failure (the messages stay
+        ours meanwhile, the wait doubling); None when stopped meanwhile, or when the step failed
+        otherwise (the batch is handed back)."""
         wait = FIRST_RETRY_SECONDS
         ceiling = min(MAX_RETRY_SECONDS, self.settings.stream_ack_wait_seconds / 2)
         while True:
             try:
-                return await asyncio.to_thread(store_batch, self.runtime, self.caller, posts)
+                return await step(batch)
             except Exception as exc:
-                if not isinstance(exc, NoRoomForImages) and not is_outage(exc):
+                if not transient(exc):
                     await self._failed(batch, exc)
                     return None
-                log.warning("stream.store_deferred", error=type(exc).__name__, retry_in=wait)
+                log.warning(event, error=type(exc).__name__, retry_in=wait)
             if self.stopping.is_set():
                 return None
-            with contextlib.suppress(*NATS_ERRORS):
-                for delivery in batch:
-                    await delivery.msg.in_progress()  # still ours: no redelivery meanwhile
+            await self._keep(batch)
             await self._pause(wait)
             if self.stopping.is_set():
                 return None
@@ -273,47 +260,18 @@ class StreamIngest:
         await delivery.msg.term()
 
 
+def _nats_away(error: Exception) -> bool:
+    return isinstance(error, NATS_ERRORS)
+
+
+def _database_away(error: Exception) -> bool:
+    return isinstance(error, NoRoomForImages) or is_outage(error)
+
+
 def _outcome(result: IngestResult) -> str:
     if result.created:
         return "created"
     return "updated" if result.changed else "unchanged"
-
-
-async def _nats_error(error: Exception) -> None:
-    log.warning("stream.nats_error", error=repr(error))
-
-
-async def _disconnected() -> None:
-    log.warning("stream.disconnected")
-
-
-async def _reconnected() -> None:
-    log.info("stream.reconnected")
-
-
-async def connect(settings: Settings) -> Client:
-    """Connect to the NATS server (refused after ``CONNECT_SECONDS``), then reconnect for ever
-    whenever the connection drops."""
-    assert settings.nats_url is not None
-    try:
-        return await asyncio.wait_for(
-            nats.connect(
-                settings.nats_url,
-                name="tanggap-ingest",
-                max_reconnect_attempts=-1,
-                connect_timeout=5,
-                error_cb=_nats_error,
-                disconnected_cb=_disconnected,
-                reconnected_cb=_reconnected,
-            ),
-            timeout=CONNECT_SECONDS,
-        )
-    except (*NATS_ERRORS, TimeoutError) as exc:
-        where = urlsplit(settings.nats_url).netloc.rpartition("@")[2]  # no credentials
-        raise StreamSetupError(
-            f"TANGGAP_NATS_URL: cannot reach NATS at {where} within {CONNECT_SECONDS:.0f} s "
-            f"({type(exc).__name__})"
-        ) from exc
 
 
 async def consume(runtime: Runtime, caller: Caller, stopping: asyncio.Event) -> None:

@@ -1,11 +1,18 @@
-"""Store a batch of posts from the stream through the batch route's service, one transaction."""
+"""Store a batch from the stream (posts through the batch route's service, channels' metadata
+as the channel route stores it) in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
 from tanggap.auth import service as auth
 from tanggap.auth.schemas import Caller
+from tanggap.channels import service as channels
+from tanggap.channels.schemas import ChannelIn
 from tanggap.errors import TanggapError
 from tanggap.posts import service as posts
 from tanggap.posts.schemas import PostIn
@@ -53,22 +60,45 @@ def is_outage(error: Exception) -> bool:
     return isinstance(error, OperationalError | InterfaceError)
 
 
+@dataclass(frozen=True)
+class ChannelStored:
+    """A channel's metadata stored from the stream."""
+
+    handle: str
+    created: bool
+
+
 def store_batch(
-    runtime: Runtime, caller: Caller, batch: list[PostIn]
-) -> list[IngestResult | TanggapError]:
-    """Store the posts in one transaction, each in a savepoint (a refused post is rolled back
-    alone, its error in its place), commit, then do what the batch route does after its commit."""
-    if not runtime.has_room_for(batch):
+    runtime: Runtime, caller: Caller, batch: Sequence[PostIn | ChannelIn]
+) -> list[IngestResult | ChannelStored | TanggapError]:
+    """Store the batch in one transaction, commit, then do what the batch route does after its
+    commit; return what became of each item, in order. Channels' metadata goes first (posts
+    never change it, so this is the stream's order in effect); then each post in a savepoint of
+    its own (a refused post is rolled back alone, its error in its place)."""
+    posts_in = [item for item in batch if isinstance(item, PostIn)]
+    if not runtime.has_room_for(posts_in):
         raise NoRoomForImages("too many images wait to be hashed")
     with runtime.factory() as session, session.begin():
-        outcomes = posts.ingest_batch(
+        stored = {
+            index: _store_channel(session, item, caller)
+            for index, item in enumerate(batch)
+            if isinstance(item, ChannelIn)
+        }
+        ingested = posts.ingest_batch(
             session=session,
-            posts=batch,
+            posts=posts_in,
             secret_key=runtime.settings.secret_key,
             actor=caller.audit_actor,
             inspector=runtime.pipeline,
             owner_id=caller.id,
             each=True,
         )
-    runtime.after_ingest([outcome for outcome in outcomes if isinstance(outcome, IngestResult)])
-    return outcomes
+    runtime.after_ingest([outcome for outcome in ingested if isinstance(outcome, IngestResult)])
+    in_order = iter(ingested)
+    return [stored[index] if index in stored else next(in_order) for index in range(len(batch))]
+
+
+def _store_channel(session: Session, data: ChannelIn, caller: Caller) -> ChannelStored:
+    """Create or update a channel as ``POST /v1/channels`` does (a resend changes nothing)."""
+    channel, created = channels.upsert(session=session, data=data, actor=caller.audit_actor)
+    return ChannelStored(handle=channel.handle, created=created)
