@@ -15,6 +15,9 @@ from tanggap.detection.models import PostFingerprint
 from tanggap.detectors.minhash import Signature, SignatureIndex
 from tanggap.posts.models import Post
 
+# Of the removed posts a text may copy, how many (the closest by estimate) are confirmed exactly.
+MAX_CONFIRMED = 10
+
 
 class RemovedContent:
     """The text signatures of the posts removed and not restored, in memory, so that checking a
@@ -50,11 +53,13 @@ class RemovedContent:
         self, *, session: Session, post: Post, normalised: str, found: Signature, bound: float
     ) -> list[tuple[int, float]]:
         """Return (post id, exact similarity) of the removed posts the text copies, closest
-        first."""
+        first: the ``MAX_CONFIRMED`` closest by the signatures' estimate are confirmed, so a wave
+        of re-uploads of one text costs the same for the thousandth copy as for the second."""
         near = self._fresh(session).query(found, bound - detection.ESTIMATE_SLACK)
         near = [(post_id, sim) for post_id, sim in near if post_id != post.id]
         if not near:
             return []
+        near = sorted(near, key=lambda pair: (-pair[1], pair[0]))[:MAX_CONFIRMED]
         rows = session.execute(
             select(PostFingerprint.post_id, PostFingerprint.minhash, Post.text)
             .join(Post, Post.id == PostFingerprint.post_id)

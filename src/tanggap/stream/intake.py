@@ -24,10 +24,6 @@ class StreamSetupError(Exception):
     """The stream cannot be consumed as configured; the message says which setting to fix."""
 
 
-class NoRoomForImages(Exception):
-    """The images of the batch would overflow the queue of images to hash: try again later."""
-
-
 def stream_caller(runtime: Runtime, name_or_id: str | None) -> Caller:
     """Return the platform principal the stream speaks for, or refuse naming the setting."""
     if not name_or_id:
@@ -75,9 +71,8 @@ def store_batch(
     commit; return what became of each item, in order. Channels' metadata goes first (posts
     never change it, so this is the stream's order in effect); then each post in a savepoint of
     its own (a refused post is rolled back alone, its error in its place)."""
+    # The posts' files were hashed before (stream.media): nothing waits in memory for a hash.
     posts_in = [item for item in batch if isinstance(item, PostIn)]
-    if not runtime.has_room_for(posts_in):
-        raise NoRoomForImages("too many images wait to be hashed")
     with runtime.factory() as session, session.begin():
         stored = {
             index: _store_channel(session, item, caller)

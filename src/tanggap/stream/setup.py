@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-import nats
 import nats.errors
 import structlog
 from nats.aio.client import Client
@@ -108,10 +107,6 @@ async def _nats_error(error: Exception) -> None:
     log.warning("stream.nats_error", error=repr(error))
 
 
-async def _disconnected() -> None:
-    log.warning("stream.disconnected")
-
-
 async def _reconnected() -> None:
     log.info("stream.reconnected")
 
@@ -120,15 +115,21 @@ async def connect(settings: Settings) -> Client:
     """Connect to the NATS server (refused after ``CONNECT_SECONDS``), then reconnect for ever
     whenever the connection drops."""
     assert settings.nats_url is not None
+    client = Client()
+
+    async def disconnected() -> None:
+        if not client.is_closed:  # nats-py says so on a close asked for, too
+            log.warning("stream.disconnected")
+
     try:
-        return await asyncio.wait_for(
-            nats.connect(
+        await asyncio.wait_for(
+            client.connect(
                 settings.nats_url,
                 name="tanggap-ingest",
                 max_reconnect_attempts=-1,
                 connect_timeout=5,
                 error_cb=_nats_error,
-                disconnected_cb=_disconnected,
+                disconnected_cb=disconnected,
                 reconnected_cb=_reconnected,
             ),
             timeout=CONNECT_SECONDS,
@@ -139,3 +140,4 @@ async def connect(settings: Settings) -> Client:
             f"TANGGAP_NATS_URL: cannot reach NATS at {where} within {CONNECT_SECONDS:.0f} s "
             f"({type(exc).__name__})"
         ) from exc
+    return client
