@@ -29,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -82,8 +83,11 @@ class NoDetection(DetectionPipeline):
         """Find nothing."""
         return [Screening(language=None, acts=False) for _ in posts]
 
-    def record(self, *, session: Session, stored: Sequence[tuple[int, Screening]]) -> None:
+    def record(
+        self, *, session: Session, stored: Sequence[tuple[int, Screening]]
+    ) -> dict[int, tuple[uuid.UUID, ...]]:
         """Store nothing."""
+        return {}
 
 
 def texts(seed: int) -> list[str]:

@@ -17,10 +17,12 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 
 from tanggap.auth.schemas import Caller
+from tanggap.banks import service as banks
+from tanggap.banks.schemas import EntryIn
 from tanggap.config import Settings
 from tanggap.db.migrate import upgrade
 from tanggap.db.session import make_engine
-from tanggap.errors import Conflict, InvalidInput
+from tanggap.errors import Conflict, InvalidInput, TanggapError
 from tanggap.posts import service as posts
 from tanggap.posts.schemas import PostIn
 from tanggap.posts.service import IngestResult
@@ -223,11 +225,28 @@ def test_a_batch_takes_as_many_statements_for_sixty_posts_as_for_six(
                 channel="ramai",
                 message_id=n,
                 text=f"Kabar nomor {n}: harga beras di pasar {n % 7} naik",
-                media=[{"sha256": hashlib.sha256(str(n).encode()).hexdigest()}],
+                media=[
+                    {
+                        "sha256": hashlib.sha256(str(n).encode()).hexdigest(),
+                        "md5": hashlib.md5(str(n).encode()).hexdigest(),
+                    }
+                ],
             )
             for n in range(first, first + size)
         ]
 
+    bank = client.post(  # banks to match the media and the texts against
+        "/v1/banks",
+        json={"name": "watched", "category": "terrorism", "policy": "review"},
+        headers=bearer(tokens.admin),
+    )
+    assert bank.status_code == 201, bank.text
+    added = client.post(
+        "/v1/banks/watched/entries",
+        json={"entries": [{"kind": "md5", "value": BANNED, "label": "test"}]},
+        headers=bearer(tokens.admin),
+    )
+    assert added.status_code == 200, added.text
     warm = client.post(
         "/v1/posts/batch", json={"posts": batch(1, 3)}, headers=bearer(tokens.platform)
     )
@@ -322,6 +341,22 @@ def test_all_or_none_names_the_first_refused_post(runtime: Runtime) -> None:
         )
     assert refused.value.field == "posts.1.message_id"
     assert row_counts(runtime) == before
+    # The first refused post in the batch's order is named, whatever the check that refuses it.
+    corrupt = [{"data": base64.b64encode(JPEG[:3000]).decode()}]
+    with pytest.raises(TanggapError) as first, runtime.factory() as session, session.begin():
+        posts.ingest_batch(
+            session=session,
+            posts=[
+                PostIn(**post_body(channel="milik", message_id=1, text="bukan miliknya")),
+                PostIn(**post_body(channel="milik", message_id=2, media=corrupt)),
+            ],
+            secret_key=runtime.settings.secret_key,
+            actor=other.audit_actor,
+            inspector=runtime.pipeline,
+            owner_id=other.id,
+        )
+    assert first.value.field == "posts.0.message_id"
+    assert row_counts(runtime) == before
 
 
 def test_a_post_stored_meanwhile_by_another_transaction_becomes_a_resend(
@@ -370,3 +405,50 @@ def test_a_post_stored_meanwhile_by_another_transaction_becomes_a_resend(
         ).scalar_one()
     assert [tuple(r) for r in rows] == [(1, "Satu"), (2, "Kedua kalinya"), (99, "Halo semua")]
     assert ingested == 3
+
+
+def test_a_bank_entry_added_while_a_batch_is_screened_still_catches_its_post(
+    runtime: Runtime, client: TestClient, tokens: Tokens, database_backend: tuple[str, str]
+) -> None:
+    if database_backend[0] != "postgresql":
+        pytest.skip("SQLite has one writer: no entry is added while a batch is written")
+    made = client.post(
+        "/v1/banks",
+        json={"name": "late", "category": "terrorism", "policy": "auto_remove"},
+        headers=bearer(tokens.admin),
+    )
+    assert made.status_code == 201, made.text
+    added = []
+
+    def meanwhile(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT INTO posts") and not added:
+            added.append(True)  # screened already: the entry comes before the posts are stored
+            with runtime.factory() as session, session.begin():
+                bank = banks.get(session=session, name="late")
+                entry = EntryIn(kind="md5", value=BANNED)
+                banks.add_entries(session=session, bank=bank, entries=[entry], actor="test")
+
+    event.listen(runtime.engine, "before_cursor_execute", meanwhile)
+    try:
+        done = client.post(
+            "/v1/posts/batch",
+            json={
+                "posts": [
+                    post_body(channel="telat", message_id=1, text="Kabar biasa saja"),
+                    post_body(channel="telat", message_id=2, text="Lihat", media=[{"md5": BANNED}]),
+                ]
+            },
+            headers=bearer(tokens.platform),
+        )
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", meanwhile)
+    assert done.status_code == 200, done.text
+    assert added
+    with runtime.engine.connect() as conn:
+        removed = conn.execute(
+            text(
+                "SELECT p.message_id, a.kind FROM actions a JOIN cases c ON c.id = a.case_id "
+                "JOIN posts p ON p.id = c.post_id"
+            )
+        ).all()
+    assert [tuple(row) for row in removed] == [(2, "remove_post")]

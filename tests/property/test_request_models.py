@@ -20,6 +20,7 @@ from tanggap.validation import Input, MessageId, validation_details
 for module in pkgutil.iter_modules(tanggap.__path__):
     if module.ispkg and importlib.util.find_spec(f"tanggap.{module.name}.schemas") is not None:
         importlib.import_module(f"tanggap.{module.name}.schemas")
+importlib.import_module("tanggap.stream.messages")  # the stream's messages are request bodies too
 
 
 def _subclasses(model: type[BaseModel]) -> list[type[BaseModel]]:
@@ -48,6 +49,10 @@ VALID: dict[str, dict[str, Any]] = {
     "MediaIn": {"sha256": HEX["sha256"], "url": "https://cdn.example/1.jpg", "data": "aGVsbG8="},
     "PostIn": {**POST, "media": [{"md5": HEX["md5"]}], "views": 10},
     "PostsIn": {"posts": [POST]},
+    "HashedMediaIn": {"sha256": HEX["sha256"], "pdq": HEX["pdq"], "pdq_quality": 80},
+    "ObjectRef": {"bucket": "tanggap-media", "name": "posts/42/1.jpg"},
+    "StreamMediaIn": {"md5": HEX["md5"], "object": {"bucket": "tanggap-media", "name": "1.jpg"}},
+    "StreamPostIn": {**POST, "media": [{"object": {"bucket": "b", "name": "n"}}], "views": 10},
     "ChannelIn": {"handle": "beritakita", "title": "Berita", "country": "id", "subscribers": 5},
     "FlaggerOrgIn": {"name": "Mafindo", "country": "ID", "contact_email": "a@mafindo.example",
                      "webhook_url": "https://hooks.example/t", "language": "id"},

@@ -156,3 +156,36 @@ def test_a_dead_letter_never_keeps_the_files_a_post_carried() -> None:
     kept = json.loads(letter["message"])
     assert kept["media"] == [{"md5": "a" * 32}, {"data": None}]
     assert letter["files_dropped"] == 1 and letter["message_bytes"] == len(json.dumps(sent))
+
+
+FILE = base64.b64encode(b"\xff\xd8\xff\xe0 the bytes of an image " * 4).decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"channel":"c","message_id":1,"text":"caf\xe9","media":[{"data":"'
+        + FILE.encode()
+        + b'"}]}',
+        ('{"channel":"c","message_id":1,"media":[{"data":"' + FILE + '"}],"media":[]}').encode(),
+        ('{"channel":"c","message_id":1,"media":{"0":{"data":"' + FILE + '"}}}').encode(),
+        ('{"channel":"c","message_id":1,"media":[{"data":"' + FILE + '"}]').encode(),
+        ('["media", {"data": "' + FILE + '"}]').encode(),
+    ],
+    ids=["not-utf-8", "a-key-twice", "media-not-a-list", "cut-short", "not-an-object"],
+)
+def test_a_dead_letter_keeps_no_file_of_a_message_it_cannot_read(data: bytes) -> None:
+    refusal = Refusal("invalid_json", "message", "refused")
+    letter = json.loads(dead_letter(refusal, data=data, origin=ORIGIN, max_bytes=1 << 20))
+    kept = letter.get("message") or base64.b64decode(letter.get("message_base64", "")).decode(
+        "latin-1"
+    )
+    assert FILE not in kept and FILE not in json.dumps(letter)
+    assert "message_left_out" in letter and letter["message_bytes"] == len(data)
+
+
+def test_a_dead_letter_keeps_a_message_without_files_as_it_came() -> None:
+    refusal = Refusal("invalid_json", "message", "refused")
+    for data in (b"{oops", b'{"channel": "c", "text": "data data"}'):
+        letter = json.loads(dead_letter(refusal, data=data, origin=ORIGIN, max_bytes=1024))
+        assert letter["message"] == data.decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,9 @@ from tanggap.db.base import table_of, utcnow
 SYSTEM_ACTOR = "system"
 
 
+HELD = "tanggap.audit.held"  # session.info key: the rows ``batched`` holds
+
+
 def record(
     *,
     session: Session,
@@ -34,19 +38,40 @@ def record(
     subject_id: object,
     data: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
-) -> AuditEvent:
+) -> None:
     """Append one event, unsealed, inside the caller's transaction: it commits or vanishes with
     the change it tells of, and waits on no other transaction (the sealer chains it later)."""
-    event = AuditEvent(
-        occurred_at=occurred_at or utcnow(),
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        data=canonical_json(data or {}),
-    )
-    session.add(event)  # flushed with the change it tells of, in one insert with its siblings
-    return event
+    row = {
+        "occurred_at": occurred_at or utcnow(),
+        "actor": actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "data": canonical_json(data or {}),
+    }
+    held: list[dict[str, Any]] | None = session.info.get(HELD)
+    if held is not None:
+        held.append(row)
+        return
+    session.add(AuditEvent(**row))  # flushed with the change it tells of, with its siblings
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """Hold the events recorded inside as rows and append them in one statement at the end: a
+    batch of many changes builds no object per event. Only for work without savepoints (an
+    event of a change rolled back to a savepoint would stay)."""
+    if HELD in session.info:  # already holding: the outer block writes them
+        yield
+        return
+    held: list[dict[str, Any]] = []
+    session.info[HELD] = held
+    try:
+        yield
+    finally:
+        del session.info[HELD]
+    if held:
+        session.execute(insert(table_of(AuditEvent)), held)
 
 
 def record_many(

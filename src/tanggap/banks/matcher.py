@@ -189,28 +189,39 @@ class BankMatcher:
             return [[] for _ in media]
         pdq = self._pdq(session) if any(item.pdq for item in media) else None
         widest = max(bank.pdq_threshold for bank in banks.values())
-        return [self._match_one(session, banks, widest, pdq, item) for item in media]
+        exact = self._exact(session, media)
+        return [self._match_one(banks, widest, pdq, exact, item) for item in media]
 
+    @staticmethod
+    def _exact(
+        session: Session, media: Sequence[MediaHashes]
+    ) -> dict[tuple[str, str], list[tuple[int, uuid.UUID]]]:
+        """The bank entries equal to the items' MD5 and SHA-256 hashes, by (kind, value): one
+        query for all the items."""
+        values = {v for item in media for v in (item.md5, item.sha256) if v}
+        found: dict[tuple[str, str], list[tuple[int, uuid.UUID]]] = {}
+        if not values:
+            return found
+        for entry_id, bank_id, kind, value in session.execute(
+            select(BankEntry.id, BankEntry.bank_id, BankEntry.kind, BankEntry.value)
+            .where(BankEntry.kind.in_(("md5", "sha256")), BankEntry.value.in_(values))
+            .order_by(BankEntry.id)
+        ).all():
+            found.setdefault((kind, value), []).append((entry_id, bank_id))
+        return found
+
+    @staticmethod
     def _match_one(
-        self,
-        session: Session,
         banks: dict[uuid.UUID, Bank],
         widest: int,
         pdq: _Held[PdqIndex] | None,
+        exact: dict[tuple[str, str], list[tuple[int, uuid.UUID]]],
         item: MediaHashes,
     ) -> list[BankMatch]:
         best: dict[uuid.UUID, BankMatch] = {}
-        exact: list[tuple[HashKind, str]] = []
-        if item.md5:
-            exact.append(("md5", item.md5))
-        if item.sha256:
-            exact.append(("sha256", item.sha256))
-        for kind, value in exact:
-            for entry_id, bank_id in session.execute(
-                select(BankEntry.id, BankEntry.bank_id)
-                .where(BankEntry.kind == kind)
-                .where(BankEntry.value == value)
-            ).all():
+        kinds: tuple[HashKind, HashKind] = ("md5", "sha256")
+        for kind, value in zip(kinds, (item.md5, item.sha256), strict=True):
+            for entry_id, bank_id in exact.get((kind, value or ""), []):
                 best[bank_id] = BankMatch(banks[bank_id], entry_id, kind, 0)
         if item.pdq and pdq is not None:
             for entry_id, distance in pdq.index.query(item.pdq, widest):

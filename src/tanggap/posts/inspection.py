@@ -43,9 +43,12 @@ class PostInspector(Protocol):
     def screen(self, *, session: Session, posts: Sequence[PostIn]) -> list[Screening]:
         """Examine new posts not yet stored, changing nothing; one screening each."""
 
-    def record(self, *, session: Session, stored: Sequence[tuple[int, Screening]]) -> None:
+    def record(
+        self, *, session: Session, stored: Sequence[tuple[int, Screening]]
+    ) -> dict[int, tuple[uuid.UUID, ...]]:
         """Store what the screenings found on the posts now stored (post id, screening): only
-        posts whose screening does not act come here."""
+        posts whose screening does not act come here. Return the actions queued meanwhile (what
+        detection learnt since the screening made a post act after all), by post id."""
 
 
 class NoInspection:
@@ -59,8 +62,11 @@ class NoInspection:
         """Find nothing."""
         return [Screening(language=None, acts=False) for _ in posts]
 
-    def record(self, *, session: Session, stored: Sequence[tuple[int, Screening]]) -> None:
+    def record(
+        self, *, session: Session, stored: Sequence[tuple[int, Screening]]
+    ) -> dict[int, tuple[uuid.UUID, ...]]:
         """Store nothing."""
+        return {}
 
 
 @dataclass(frozen=True)

@@ -242,18 +242,21 @@ def ingest(
     return _resend(session, post, channel.handle, data, author_ref, actor, inspector, pending)
 
 
-def _require_owner(post: Post, owner_id: uuid.UUID | None) -> None:
-    """Refuse a resend from a platform principal other than the post's owner; a post stored
-    before owners were recorded goes to the first that sends it again."""
-    if owner_id is None:
-        return
-    if post.ingested_by_id is None:
-        post.ingested_by_id = owner_id
-    elif post.ingested_by_id != owner_id:
+def _check_owner(post: Post, owner_id: uuid.UUID | None) -> None:
+    """Refuse a resend from a platform principal other than the post's owner."""
+    if owner_id is not None and post.ingested_by_id not in (None, owner_id):
         raise Conflict(
             f"post {post.message_id} of this channel was sent by another platform principal",
             field="message_id",
         )
+
+
+def _require_owner(post: Post, owner_id: uuid.UUID | None) -> None:
+    """Refuse a resend from a platform principal other than the post's owner; a post stored
+    before owners were recorded goes to the first that sends it again."""
+    _check_owner(post, owner_id)
+    if owner_id is not None and post.ingested_by_id is None:
+        post.ingested_by_id = owner_id
 
 
 def owned_by(post: Post, principal_id: uuid.UUID) -> bool:
@@ -364,29 +367,35 @@ class _Batch:
         )
 
     def store(self, indices: list[int]) -> None:
-        """Store posts that each come once: resends one by one, new ones in bulk."""
-        prepared = []
+        """Store posts that each come once: resends one by one, new ones in bulk. Every check
+        that can refuse a post runs first, in the batch's order, before anything is written."""
+        stored = get_many(
+            session=self.session,
+            targets=[(self.posts[i].channel, self.posts[i].message_id) for i in indices],
+            lock=True,
+        )
+        prepared: list[tuple[_Prepared, Post | None]] = []
         for index in indices:
+            data = self.posts[index]
+            post = stored.get((data.channel, data.message_id))
             try:
-                media, pending = hashed_media(self.posts[index].media)
+                media, pending = hashed_media(data.media)
+                if post is not None:
+                    _check_owner(post, self.owner_id)
             except TanggapError as exc:
                 self.refuse(index, exc)
                 continue
-            data = self.posts[index].model_copy(update={"media": media})
-            prepared.append(_Prepared(index, data, pending))
+            item = _Prepared(index, data.model_copy(update={"media": media}), pending)
+            prepared.append((item, post))
         if not prepared:
             return
         channel_ids = channels.ensure_many(
-            session=self.session, handles={p.data.channel for p in prepared}, actor=self.actor
-        )
-        stored = get_many(
             session=self.session,
-            targets=[(p.data.channel, p.data.message_id) for p in prepared],
-            lock=True,
+            handles={item.data.channel for item, _ in prepared},
+            actor=self.actor,
         )
         new = []
-        for item in prepared:
-            post = stored.get((item.data.channel, item.data.message_id))
+        for item, post in prepared:
             if post is None:
                 new.append(item)
             else:
@@ -421,7 +430,12 @@ class _Batch:
             self.write(quiet, channel_ids)
 
     def write(self, quiet: list[tuple[_Prepared, Screening]], channel_ids: dict[str, int]) -> None:
-        """Insert new posts, their media, audit events and detection's findings in bulk."""
+        """Insert new posts, their media, audit events and detection's findings in bulk; the
+        posts in (channel, message id) order, so two batches inserting some of the same posts
+        take their index entries in one order and never wait on each other in a circle."""
+        quiet = sorted(
+            quiet, key=lambda pair: (channel_ids[pair[0].data.channel], pair[0].data.message_id)
+        )
         now = utcnow()
         rows = [
             {
@@ -479,7 +493,7 @@ class _Batch:
                 for post_id, item, _ in stored
             ],
         )
-        self.inspector.record(
+        acted = self.inspector.record(
             session=self.session,
             stored=[(post_id, screening) for post_id, _, screening in stored],
         )
@@ -495,6 +509,7 @@ class _Batch:
                 media_count=len(data.media),
                 created=True,
                 to_hash=waiting.get(post_id, []),
+                queued_actions=acted.get(post_id, ()),
             )
 
     def write_media(

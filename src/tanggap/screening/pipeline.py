@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tanggap.banks import changes
 from tanggap.banks.matcher import POLICY_STRENGTH, BankLookup, BankMatch, BankMatcher
 from tanggap.cases import decisions, states
 from tanggap.cases import service as cases
@@ -29,7 +30,7 @@ from tanggap.policy.schemas import Policy
 from tanggap.policy.service import compute_deadline
 from tanggap.posts.inspection import Inspection, Screening
 from tanggap.posts.models import Post
-from tanggap.posts.schemas import PostIn
+from tanggap.posts.schemas import MediaIn, PostIn
 from tanggap.posts.service import post_url
 from tanggap.review.decisions import decide_automatically
 from tanggap.screening.removed import RemovedContent
@@ -46,6 +47,8 @@ class Found:
 
     text: Signature | None
     signals: list[NewSignal]
+    media: list[MediaIn] = field(default_factory=list)
+    banks_seen: int = 0  # the newest bank entry when the post was screened
 
 
 @dataclass
@@ -101,6 +104,7 @@ class DetectionPipeline:
         content) is marked so and inspected on its own once stored; the others carry their
         fingerprint and signals to ``record``. The rules, banks and removed content are brought
         up to date once for the batch."""
+        banks_seen = changes.heads(session).entry
         rules = self.rules.fresh(session)
         bound = self.policy.detection.near_duplicate_similarity
         model = classifier.packaged()
@@ -127,7 +131,8 @@ class DetectionPipeline:
             if signals is None or i in acting:
                 screenings.append(Screening(language, acts=True))
             else:
-                screenings.append(Screening(language, acts=False, findings=Found(text, signals)))
+                found = Found(text, signals, post.media, banks_seen)
+                screenings.append(Screening(language, acts=False, findings=found))
         return screenings
 
     @staticmethod
@@ -166,8 +171,13 @@ class DetectionPipeline:
             for label, score in flagged.items()
         ]
 
-    def record(self, *, session: Session, stored: Sequence[tuple[int, Screening]]) -> None:
-        """Store the fingerprints and signals screened on posts that do not act, in bulk."""
+    def record(
+        self, *, session: Session, stored: Sequence[tuple[int, Screening]]
+    ) -> dict[int, tuple[uuid.UUID, ...]]:
+        """Store the fingerprints and signals screened on posts that do not act, in bulk. Should
+        a bank have taken an entry since the screening (the scan it queued stops short of posts
+        stored after it), the posts are matched against the banks again, the exact way; return
+        the actions that queued, by post id."""
         found = [(post_id, s.findings) for post_id, s in stored if isinstance(s.findings, Found)]
         detection.store_fingerprints(
             session=session,
@@ -177,6 +187,19 @@ class DetectionPipeline:
             session=session,
             found=[(post_id, signal) for post_id, f in found for signal in f.signals],
         )
+        if not found:
+            return {}
+        newest = changes.heads(session).entry
+        acted: dict[int, tuple[uuid.UUID, ...]] = {}
+        for post_id, f in found:
+            if f.banks_seen >= newest or not (f.media or f.text):
+                continue
+            post = session.get(Post, post_id)
+            assert post is not None
+            matched = self.match_banks(session=session, post=post, text=f.text)
+            if matched.actions:
+                acted[post_id] = tuple(matched.actions)
+        return acted
 
     def _classify(self, session: Session, post: Post, normalised: str) -> None:
         model = classifier.packaged()

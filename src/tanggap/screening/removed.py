@@ -15,8 +15,8 @@ from tanggap.detection.models import PostFingerprint
 from tanggap.detectors.minhash import Signature, SignatureIndex
 from tanggap.posts.models import Post
 
-# Of the removed posts a text may copy, how many (the closest by estimate) are confirmed exactly.
-MAX_CONFIRMED = 10
+# Of the removed posts a text may copy, how many (the closest by estimate) are confirmed at once.
+CONFIRM_AT_ONCE = 10
 
 
 class RemovedContent:
@@ -52,18 +52,23 @@ class RemovedContent:
     def copies(
         self, *, session: Session, post: Post, normalised: str, found: Signature, bound: float
     ) -> list[tuple[int, float]]:
-        """Return (post id, exact similarity) of the removed posts the text copies, closest
-        first: the ``MAX_CONFIRMED`` closest by the signatures' estimate are confirmed, so a wave
-        of re-uploads of one text costs the same for the thousandth copy as for the second."""
+        """Return (post id, exact similarity) of removed posts the text copies, closest first.
+        The candidates are confirmed ``CONFIRM_AT_ONCE`` at a time, closest by the signatures'
+        estimate first, until some are: a wave of re-uploads of one text costs the same for the
+        thousandth copy as for the second, and near-misses ranked first do not hide a copy."""
         near = self._fresh(session).query(found, bound - detection.ESTIMATE_SLACK)
-        near = [(post_id, sim) for post_id, sim in near if post_id != post.id]
-        if not near:
-            return []
-        near = sorted(near, key=lambda pair: (-pair[1], pair[0]))[:MAX_CONFIRMED]
-        rows = session.execute(
-            select(PostFingerprint.post_id, PostFingerprint.minhash, Post.text)
-            .join(Post, Post.id == PostFingerprint.post_id)
-            .where(PostFingerprint.post_id.in_([post_id for post_id, _ in near]))
-        ).all()
-        kept = detection.confirm(text=normalised, found=found, rows=rows, bound=bound)
-        return sorted(kept, key=lambda pair: (-pair[1], pair[0]))
+        ranked = sorted(
+            ((post_id, sim) for post_id, sim in near if post_id != post.id),
+            key=lambda pair: (-pair[1], pair[0]),
+        )
+        for start in range(0, len(ranked), CONFIRM_AT_ONCE):
+            ids = [post_id for post_id, _ in ranked[start : start + CONFIRM_AT_ONCE]]
+            rows = session.execute(
+                select(PostFingerprint.post_id, PostFingerprint.minhash, Post.text)
+                .join(Post, Post.id == PostFingerprint.post_id)
+                .where(PostFingerprint.post_id.in_(ids))
+            ).all()
+            kept = detection.confirm(text=normalised, found=found, rows=rows, bound=bound)
+            if kept:
+                return sorted(kept, key=lambda pair: (-pair[1], pair[0]))
+        return []

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
@@ -151,8 +151,12 @@ def dead_letter(refusal: Refusal, *, data: bytes, origin: Origin, max_bytes: int
         "refused_at": datetime.now(UTC).isoformat(),
         "message_bytes": len(data),
     }
-    if len(data) <= max_bytes:
-        kept, dropped = _without_files(data)
+    if len(data) > max_bytes:
+        return json.dumps(letter, ensure_ascii=False).encode("utf-8")
+    kept, dropped = _without_files(data)
+    if kept is None:
+        letter["message_left_out"] = "it may carry a file and could not be read to drop it"
+    else:
         if dropped:
             letter["files_dropped"] = dropped
         try:
@@ -162,22 +166,35 @@ def dead_letter(refusal: Refusal, *, data: bytes, origin: Origin, max_bytes: int
     return json.dumps(letter, ensure_ascii=False).encode("utf-8")
 
 
-def _without_files(data: bytes) -> tuple[bytes, int]:
+def _without_files(data: bytes) -> tuple[bytes | None, int]:
     """Return the message with the files it carries left out (``media[].data`` becomes null),
     and how many were: what platforms send may be child sexual abuse material, and a dead
-    letter lives for weeks. A message that is not a JSON object is kept as it came."""
+    letter lives for weeks. Fails closed: a message that may carry a file but cannot be read
+    as one JSON object with a list of media objects (not JSON, not UTF-8, a key twice, media
+    of another shape) is left out whole (None)."""
     try:
-        body = json.loads(data)
+        body = json.loads(data, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError):
+        return (None, 0) if b"data" in data else (data, 0)
+    if not isinstance(body, dict):
+        return (None, 0) if b"data" in data else (data, 0)
+    if "media" not in body:  # files travel in media only
         return data, 0
-    media = body.get("media") if isinstance(body, dict) else None
-    if not isinstance(media, list):
-        return data, 0
+    media = body["media"]
+    if not isinstance(media, list) or not all(isinstance(item, dict) for item in media):
+        return None, 0
     dropped = 0
     for item in media:
-        if isinstance(item, dict) and item.get("data") is not None:
+        if item.get("data") is not None:
             item["data"] = None
             dropped += 1
     if not dropped:
         return data, 0
     return json.dumps(body, ensure_ascii=False).encode("utf-8"), dropped
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a key comes twice")
+    return found
