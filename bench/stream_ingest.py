@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
-import random
 import shutil
 import statistics
 import subprocess
@@ -47,6 +45,7 @@ from typing import Any
 
 import nats
 from bench.common import cpu_seconds, databases
+from bench.ingest_pipeline import texts
 from nats.js.errors import NotFoundError
 from sqlalchemy import Engine, func, select, text
 
@@ -65,7 +64,6 @@ from tanggap.posts.models import Post
 from tanggap.runtime import build_runtime
 from tests.nats_server import start_nats
 
-DATA = Path(__file__).parents[2] / "shared" / "data"
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 TANGGAP = str(Path(sys.executable).parent / "tanggap")
 SUBJECT = "tanggap.posts"
@@ -81,20 +79,6 @@ rules:
 """
 CHANNELS = 200
 POLL = 0.05  # seconds between looks at the stream's state (measuring, not synchronising)
-
-
-def texts(seed: int) -> list[str]:
-    """Return the distinct tweets and SMS of the shared training data, shuffled."""
-    found: dict[str, None] = {}
-    for path, column in (
-        (DATA / "id-hate-abusive" / "train.csv", "Tweet"),
-        (DATA / "id-sms-fraud" / "train.csv", "Teks"),
-    ):
-        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-            found.update((row[column], None) for row in csv.DictReader(handle) if row.get(column))
-    distinct = list(found)
-    random.Random(seed).shuffle(distinct)
-    return distinct
 
 
 class Posts:

@@ -49,24 +49,28 @@ rules:
 BANNED = "5d41402abc4b2a76b9719d911017c592"  # an md5 in the auto_remove bank
 
 
+def bank_with_one_md5(client: TestClient, tokens: Tokens, name: str, policy: str) -> None:
+    made = client.post(
+        "/v1/banks",
+        json={"name": name, "category": "terrorism", "policy": policy},
+        headers=bearer(tokens.admin),
+    )
+    assert made.status_code == 201, made.text
+    added = client.post(
+        f"/v1/banks/{name}/entries",
+        json={"entries": [{"kind": "md5", "value": BANNED, "label": "test"}]},
+        headers=bearer(tokens.admin),
+    )
+    assert added.status_code == 200, added.text
+
+
 @contextmanager
 def ruled(settings: Settings, rules_dir: Path) -> Iterator[tuple[Runtime, TestClient, Tokens]]:
     """A runtime with the test's rules and an auto_remove bank holding one md5."""
     runtime = build_runtime(settings.model_copy(update={"rules_dir": rules_dir}))
     tokens = make_tokens(runtime)
     with TestClient(create_app(runtime=runtime, run_dispatcher=False)) as client:
-        made = client.post(
-            "/v1/banks",
-            json={"name": "banned", "category": "terrorism", "policy": "auto_remove"},
-            headers=bearer(tokens.admin),
-        )
-        assert made.status_code == 201, made.text
-        added = client.post(
-            "/v1/banks/banned/entries",
-            json={"entries": [{"kind": "md5", "value": BANNED, "label": "test"}]},
-            headers=bearer(tokens.admin),
-        )
-        assert added.status_code == 200, added.text
+        bank_with_one_md5(client, tokens, "banned", "auto_remove")
         yield runtime, client, tokens
     runtime.close()
 
@@ -235,18 +239,7 @@ def test_a_batch_takes_as_many_statements_for_sixty_posts_as_for_six(
             for n in range(first, first + size)
         ]
 
-    bank = client.post(  # banks to match the media and the texts against
-        "/v1/banks",
-        json={"name": "watched", "category": "terrorism", "policy": "review"},
-        headers=bearer(tokens.admin),
-    )
-    assert bank.status_code == 201, bank.text
-    added = client.post(
-        "/v1/banks/watched/entries",
-        json={"entries": [{"kind": "md5", "value": BANNED, "label": "test"}]},
-        headers=bearer(tokens.admin),
-    )
-    assert added.status_code == 200, added.text
+    bank_with_one_md5(client, tokens, "watched", "review")  # the media are matched against it
     warm = client.post(
         "/v1/posts/batch", json={"posts": batch(1, 3)}, headers=bearer(tokens.platform)
     )
