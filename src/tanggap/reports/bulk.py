@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
 from tanggap.errors import TanggapError
 from tanggap.notify.port import Notifier
@@ -49,9 +50,23 @@ def submit_many(
         reports=[data for data in parsed if isinstance(data, ReportIn)],
         secret_key=secret_key,
     )
+    with audit.batched(session):  # the batch's events in one statement
+        return _judge_each(session, caller, parsed, known, policy, secret_key, notifier)
+
+
+def _judge_each(
+    session: Session,
+    caller: Caller,
+    parsed: list[ReportIn | BulkLine],
+    known: intake.Known,
+    policy: Policy,
+    secret_key: str,
+    notifier: Notifier,
+) -> Submitted:
     results: list[BulkLine] = []
     received: list[Report] = []
     accepted: list[ReportIn] = []
+    held: list[Report] = []
     for index, data in enumerate(parsed):
         if isinstance(data, BulkLine):
             results.append(data)
@@ -64,6 +79,7 @@ def submit_many(
                 policy=policy,
                 secret_key=secret_key,
                 known=known,
+                held=held,
             )
         except TanggapError as exc:
             message = f"{exc.field}: {exc.message}" if exc.field else exc.message
@@ -84,6 +100,7 @@ def submit_many(
                 deadline=taken.report.deadline,
             )
         )
+    intake.insert_held(session, held)
     intake.notify_received(notifier, session, received)
     session.flush()
     return Submitted(lines=results, accepted=accepted)

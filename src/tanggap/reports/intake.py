@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
@@ -16,7 +16,7 @@ from tanggap.cases import decisions
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case
 from tanggap.cases.states import CaseState
-from tanggap.db.base import new_id, utcnow
+from tanggap.db.base import new_id, table_of, utcnow
 from tanggap.errors import Forbidden, InvalidInput
 from tanggap.notify.port import Notifier, ReportChange
 from tanggap.policy.schemas import Policy, Source
@@ -146,10 +146,12 @@ def accept(
     policy: Policy,
     secret_key: str,
     known: Known,
+    held: list[Report] | None = None,
 ) -> Intake:
     """Accept one report on a post that ``known`` holds (locked). Every check comes before the
     first change, so a refused report leaves nothing behind; nothing is flushed, so a batch
-    writes its reports, cases and events together. The caller tells the notifier."""
+    writes its reports, cases and events together (with ``held``, the new report is put there
+    for ``insert_held`` instead of into the session). The caller tells the notifier."""
     source = source_of(caller)
     require_category(policy=policy, category=data.category)
     if data.order_type == "removal_order" and source != "flagger":
@@ -213,7 +215,10 @@ def accept(
         deadline=deadline,
     )
     _settle_on_decided_case(session, case, report)
-    session.add(report)
+    if held is None:
+        session.add(report)
+    else:
+        held.append(report)
     if report.status in OPEN_STATUSES:
         open_reports.append(report)
     audit.record(
@@ -232,6 +237,18 @@ def accept(
         },
     )
     return Intake(report=report, duplicate=False)
+
+
+def insert_held(session: Session, held: list[Report]) -> None:
+    """Insert the reports ``accept`` held, in one statement, once their cases are flushed: the
+    session builds no unit of work for them (they stay outside it, as plain values)."""
+    if not held:
+        return
+    session.flush()  # the cases the reports name
+    table = table_of(Report)
+    written = [{k: v for k, v in vars(report).items() if k in table.c} for report in held]
+    keys = set().union(*written)
+    session.execute(insert(table), [{key: row.get(key) for key in keys} for row in written])
 
 
 def _reporter_ref(data: ReportIn, secret_key: str) -> str | None:
