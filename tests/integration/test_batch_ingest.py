@@ -23,7 +23,7 @@ from tanggap.config import Settings
 from tanggap.db.migrate import upgrade
 from tanggap.db.session import make_engine
 from tanggap.errors import Conflict, InvalidInput, TanggapError
-from tanggap.posts import service as posts
+from tanggap.posts.batch import ingest_batch
 from tanggap.posts.schemas import PostIn
 from tanggap.posts.service import IngestResult
 from tanggap.runtime import Runtime, build_runtime
@@ -223,7 +223,7 @@ def count_statements(runtime: Runtime) -> list[str]:
 def test_a_batch_takes_as_many_statements_for_sixty_posts_as_for_six(
     runtime: Runtime, client: TestClient, tokens: Tokens
 ) -> None:
-    def batch(first: int, size: int) -> list[dict[str, Any]]:
+    def posts_from(first: int, size: int) -> list[dict[str, Any]]:
         return [
             post_body(
                 channel="ramai",
@@ -241,16 +241,15 @@ def test_a_batch_takes_as_many_statements_for_sixty_posts_as_for_six(
 
     bank_with_one_md5(client, tokens, "watched", "review")  # the media are matched against it
     warm = client.post(
-        "/v1/posts/batch", json={"posts": batch(1, 3)}, headers=bearer(tokens.platform)
+        "/v1/posts/batch", json={"posts": posts_from(1, 3)}, headers=bearer(tokens.platform)
     )
     assert warm.status_code == 200, warm.text
     statements = count_statements(runtime)
     counts = []
     for first, size in ((100, 6), (200, 60)):
         statements.clear()
-        done = client.post(
-            "/v1/posts/batch", json={"posts": batch(first, size)}, headers=bearer(tokens.platform)
-        )
+        body = {"posts": posts_from(first, size)}
+        done = client.post("/v1/posts/batch", json=body, headers=bearer(tokens.platform))
         assert done.status_code == 200 and done.json()["created"] == size, done.text
         counts.append(len(statements))
     assert counts[0] == counts[1], statements
@@ -270,7 +269,7 @@ def test_each_refused_post_stands_alone_and_the_rest_is_stored(runtime: Runtime)
 
     def ingest(caller: Caller, batch: list[dict[str, Any]]) -> list[IngestResult | Any]:
         with runtime.factory() as session, session.begin():
-            return posts.ingest_batch(
+            return ingest_batch(
                 session=session,
                 posts=[PostIn(**body) for body in batch],
                 secret_key=runtime.settings.secret_key,
@@ -314,7 +313,7 @@ def test_each_refused_post_stands_alone_and_the_rest_is_stored(runtime: Runtime)
 def test_all_or_none_names_the_first_refused_post(runtime: Runtime) -> None:
     owner, other = caller_of(runtime, "owner"), caller_of(runtime, "other")
     with runtime.factory() as session, session.begin():
-        posts.ingest_batch(
+        ingest_batch(
             session=session,
             posts=[PostIn(**post_body(channel="milik", message_id=1))],
             secret_key=runtime.settings.secret_key,
@@ -324,7 +323,7 @@ def test_all_or_none_names_the_first_refused_post(runtime: Runtime) -> None:
         )
     before = row_counts(runtime)
     with pytest.raises(Conflict) as refused, runtime.factory() as session, session.begin():
-        posts.ingest_batch(
+        ingest_batch(
             session=session,
             posts=[PostIn(**post_body(channel="milik", message_id=n)) for n in (5, 1)],
             secret_key=runtime.settings.secret_key,
@@ -337,7 +336,7 @@ def test_all_or_none_names_the_first_refused_post(runtime: Runtime) -> None:
     # The first refused post in the batch's order is named, whatever the check that refuses it.
     corrupt = [{"data": base64.b64encode(JPEG[:3000]).decode()}]
     with pytest.raises(TanggapError) as first, runtime.factory() as session, session.begin():
-        posts.ingest_batch(
+        ingest_batch(
             session=session,
             posts=[
                 PostIn(**post_body(channel="milik", message_id=1, text="bukan miliknya")),
@@ -361,7 +360,7 @@ def test_a_post_stored_meanwhile_by_another_transaction_becomes_a_resend(
 
     def store(batch: list[dict[str, Any]]) -> list[IngestResult | Any]:
         with runtime.factory() as session, session.begin():
-            return posts.ingest_batch(
+            return ingest_batch(
                 session=session,
                 posts=[PostIn(**body) for body in batch],
                 secret_key=runtime.settings.secret_key,

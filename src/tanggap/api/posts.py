@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from tanggap.errors import Unavailable
 from tanggap.http.deps import Platform, RuntimeDep, SessionDep
 from tanggap.http.openapi import answers
-from tanggap.posts import service
+from tanggap.posts import batch, service
 from tanggap.posts.schemas import PostIn, PostOut, PostsIn, PostsOut
 from tanggap.posts.service import IngestResult
 from tanggap.runtime import Runtime
@@ -73,7 +73,7 @@ def ingest_posts(
     commit for all). All or none: a post that cannot be stored refuses the batch, naming
     ``posts.N``. Each post is idempotent on channel and message id, as in ``POST /v1/posts``."""
     _room_for(runtime, data.posts)
-    outcomes = service.ingest_batch(
+    outcomes = batch.ingest_batch(
         session=session,
         posts=data.posts,
         secret_key=runtime.settings.secret_key,

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
 from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
-from tanggap.db.base import table_of, utcnow
 from tanggap.detectors.hashing import HashError, file_hashes
-from tanggap.errors import Conflict, InvalidInput, TanggapError
-from tanggap.posts.inspection import PostInspector, Screening, Waiting
+from tanggap.errors import Conflict, InvalidInput
+from tanggap.posts.inspection import PostInspector, Waiting
 from tanggap.posts.models import Post, PostMedia
 from tanggap.posts.schemas import HashedMediaIn, MediaIn, PostIn
 from tanggap.pseudonyms import user_ref
@@ -213,8 +211,8 @@ def ingest(
         except IntegrityError:
             # The same post arrived concurrently and was stored first: treat this as a resend.
             post = session.execute(stored).scalar_one()
-            _require_owner(post, owner_id)
-            return _resend(
+            require_owner(post, owner_id)
+            return resend(
                 session, post, channel.handle, data, author_ref, actor, inspector, pending
             )
         audit.record(
@@ -238,11 +236,11 @@ def ingest(
             queued=inspection.queued_actions,
         )
 
-    _require_owner(post, owner_id)
-    return _resend(session, post, channel.handle, data, author_ref, actor, inspector, pending)
+    require_owner(post, owner_id)
+    return resend(session, post, channel.handle, data, author_ref, actor, inspector, pending)
 
 
-def _check_owner(post: Post, owner_id: uuid.UUID | None) -> None:
+def check_owner(post: Post, owner_id: uuid.UUID | None) -> None:
     """Refuse a resend from a platform principal other than the post's owner."""
     if owner_id is not None and post.ingested_by_id not in (None, owner_id):
         raise Conflict(
@@ -251,10 +249,10 @@ def _check_owner(post: Post, owner_id: uuid.UUID | None) -> None:
         )
 
 
-def _require_owner(post: Post, owner_id: uuid.UUID | None) -> None:
+def require_owner(post: Post, owner_id: uuid.UUID | None) -> None:
     """Refuse a resend from a platform principal other than the post's owner; a post stored
     before owners were recorded goes to the first that sends it again."""
-    _check_owner(post, owner_id)
+    check_owner(post, owner_id)
     if owner_id is not None and post.ingested_by_id is None:
         post.ingested_by_id = owner_id
 
@@ -264,293 +262,7 @@ def owned_by(post: Post, principal_id: uuid.UUID) -> bool:
     return post.ingested_by_id is not None and post.ingested_by_id == principal_id
 
 
-def ingest_batch(
-    *,
-    session: Session,
-    posts: Sequence[PostIn],
-    secret_key: str,
-    actor: str,
-    inspector: PostInspector,
-    owner_id: uuid.UUID | None = None,
-    each: bool = False,
-) -> list[IngestResult | TanggapError]:
-    """Store many posts in the caller's transaction. New posts are screened by detection as a
-    batch and written in bulk (a few statements for the whole batch); a post detection may act
-    on, and a post sent again, goes through ``ingest`` on its own. The same post twice in a
-    batch is a resend of itself.
-
-    ``each=False``: all or none — the first post that cannot be stored raises, its error naming
-    ``posts.N``, and the caller rolls the batch back. ``each=True``: a post the service refuses
-    is rolled back alone (a savepoint), its error standing in its place in the answer."""
-    batch = _Batch(session, posts, secret_key, actor, inspector, owner_id, each)
-    for occurrence in _occurrences(posts):
-        batch.store(occurrence)
-    return batch.outcomes()
-
-
-def _occurrences(posts: Sequence[PostIn]) -> list[list[int]]:
-    """The positions of the posts in rounds: the first time each post comes, the second…"""
-    seen: dict[tuple[str, int], int] = {}
-    rounds: list[list[int]] = []
-    for index, data in enumerate(posts):
-        key = (data.channel, data.message_id)
-        turn = seen.get(key, 0)
-        seen[key] = turn + 1
-        if turn == len(rounds):
-            rounds.append([])
-        rounds[turn].append(index)
-    return rounds
-
-
-@dataclass
-class _Prepared:
-    """A post of the batch with its media hashed, and its images still to PDQ-hash."""
-
-    index: int
-    data: PostIn
-    pending: dict[int, bytes]
-
-
-class _Batch:
-    """One ``ingest_batch`` call: the posts, where each stands, and how refusals are handled."""
-
-    def __init__(
-        self,
-        session: Session,
-        posts: Sequence[PostIn],
-        secret_key: str,
-        actor: str,
-        inspector: PostInspector,
-        owner_id: uuid.UUID | None,
-        each: bool,
-    ) -> None:
-        self.session = session
-        self.posts = posts
-        self.secret_key = secret_key
-        self.actor = actor
-        self.inspector = inspector
-        self.owner_id = owner_id
-        self.each = each
-        self.done: dict[int, IngestResult | TanggapError] = {}
-
-    def outcomes(self) -> list[IngestResult | TanggapError]:
-        return [self.done[index] for index in range(len(self.posts))]
-
-    def refuse(self, index: int, error: TanggapError) -> None:
-        if not self.each:
-            field = f"posts.{index}.{error.field}" if error.field else f"posts.{index}"
-            raise type(error)(f"posts[{index}]: {error.message}", field=field) from error
-        self.done[index] = error
-
-    def alone(self, index: int, step: Callable[[], IngestResult]) -> None:
-        """Store one post by ``step``; with ``each``, in a savepoint of its own."""
-        try:
-            if self.each:
-                with self.session.begin_nested():
-                    self.done[index] = step()
-            else:
-                self.done[index] = step()
-        except TanggapError as exc:
-            self.refuse(index, exc)
-
-    def ingest_alone(self, index: int) -> None:
-        self.alone(
-            index,
-            lambda: ingest(
-                session=self.session,
-                data=self.posts[index],
-                secret_key=self.secret_key,
-                actor=self.actor,
-                inspector=self.inspector,
-                owner_id=self.owner_id,
-            ),
-        )
-
-    def store(self, indices: list[int]) -> None:
-        """Store posts that each come once: resends one by one, new ones in bulk. Every check
-        that can refuse a post runs first, in the batch's order, before anything is written."""
-        stored = get_many(
-            session=self.session,
-            targets=[(self.posts[i].channel, self.posts[i].message_id) for i in indices],
-            lock=True,
-        )
-        prepared: list[tuple[_Prepared, Post | None]] = []
-        for index in indices:
-            data = self.posts[index]
-            post = stored.get((data.channel, data.message_id))
-            try:
-                media, pending = hashed_media(data.media)
-                if post is not None:
-                    _check_owner(post, self.owner_id)
-            except TanggapError as exc:
-                self.refuse(index, exc)
-                continue
-            item = _Prepared(index, data.model_copy(update={"media": media}), pending)
-            prepared.append((item, post))
-        if not prepared:
-            return
-        channel_ids = channels.ensure_many(
-            session=self.session,
-            handles={item.data.channel for item, _ in prepared},
-            actor=self.actor,
-        )
-        new = []
-        for item, post in prepared:
-            if post is None:
-                new.append(item)
-            else:
-                self.alone(item.index, partial(self.resend, post, item))
-        if new:
-            self.store_new(new, channel_ids)
-
-    def resend(self, post: Post, item: _Prepared) -> IngestResult:
-        _require_owner(post, self.owner_id)
-        author_ref = user_ref(secret_key=self.secret_key, platform_user_id=str(item.data.author_id))
-        return _resend(
-            self.session,
-            post,
-            item.data.channel,
-            item.data,
-            author_ref,
-            self.actor,
-            self.inspector,
-            item.pending,
-        )
-
-    def store_new(self, new: list[_Prepared], channel_ids: dict[str, int]) -> None:
-        """Screen new posts; write those detection does not act on in bulk, the others alone."""
-        screenings = self.inspector.screen(session=self.session, posts=[p.data for p in new])
-        quiet = []
-        for item, screening in zip(new, screenings, strict=True):
-            if screening.acts:
-                self.ingest_alone(item.index)  # the exact way, hashing its images again
-            else:
-                quiet.append((item, screening))
-        if quiet:
-            self.write(quiet, channel_ids)
-
-    def write(self, quiet: list[tuple[_Prepared, Screening]], channel_ids: dict[str, int]) -> None:
-        """Insert new posts, their media, audit events and detection's findings in bulk; the
-        posts in (channel, message id) order, so two batches inserting some of the same posts
-        take their index entries in one order and never wait on each other in a circle."""
-        quiet = sorted(
-            quiet, key=lambda pair: (channel_ids[pair[0].data.channel], pair[0].data.message_id)
-        )
-        now = utcnow()
-        rows = [
-            {
-                "channel_id": channel_ids[item.data.channel],
-                "message_id": item.data.message_id,
-                "text": item.data.text,
-                "posted_at": item.data.posted_at,
-                "views": item.data.views,
-                "author_ref": user_ref(
-                    secret_key=self.secret_key, platform_user_id=str(item.data.author_id)
-                ),
-                "language": screening.language,
-                "ingested_at": now,
-                "ingested_by_id": self.owner_id,
-                "updated_at": now,
-            }
-            for item, screening in quiet
-        ]
-        table = table_of(Post)
-        try:
-            with self.session.begin_nested():
-                inserted = self.session.execute(
-                    insert(table).returning(
-                        table.c.id,
-                        table.c.channel_id,
-                        table.c.message_id,
-                    ),
-                    rows,
-                ).all()
-        except IntegrityError:
-            # Another transaction stored one of them meanwhile: each goes alone, as a resend.
-            for item, _ in quiet:
-                self.ingest_alone(item.index)
-            return
-        ids = {(channel_id, message_id): post_id for post_id, channel_id, message_id in inserted}
-        stored = [
-            (ids[channel_ids[item.data.channel], item.data.message_id], item, screening)
-            for item, screening in quiet
-        ]
-        waiting = self.write_media(stored)
-        audit.record_many(
-            session=self.session,
-            actor=self.actor,
-            action="post.ingested",
-            subject_type="post",
-            events=[
-                (
-                    post_id,
-                    {
-                        "channel": item.data.channel,
-                        "message_id": item.data.message_id,
-                        "media": len(item.data.media),
-                    },
-                )
-                for post_id, item, _ in stored
-            ],
-        )
-        acted = self.inspector.record(
-            session=self.session,
-            stored=[(post_id, screening) for post_id, _, screening in stored],
-        )
-        for post_id, item, screening in stored:
-            data = item.data
-            self.done[item.index] = IngestResult(
-                post_id=post_id,
-                channel=data.channel,
-                message_id=data.message_id,
-                posted_at=data.posted_at,
-                views=data.views,
-                language=screening.language,
-                media_count=len(data.media),
-                created=True,
-                to_hash=waiting.get(post_id, []),
-                queued_actions=acted.get(post_id, ()),
-            )
-
-    def write_media(
-        self, stored: list[tuple[int, _Prepared, Screening]]
-    ) -> dict[int, list[Waiting]]:
-        """Insert the media rows of new posts; return the images waiting for their PDQ hash,
-        by post id."""
-        rows = [
-            {
-                "post_id": post_id,
-                "position": position,
-                "sha256": media.sha256,
-                "md5": media.md5,
-                "pdq": media.pdq,
-                "pdq_quality": media.pdq_quality if isinstance(media, HashedMediaIn) else None,
-                "url": media.url,
-                "pdq_pending": position in item.pending,
-            }
-            for post_id, item, _ in stored
-            for position, media in enumerate(item.data.media)
-        ]
-        if not rows:
-            return {}
-        self.session.execute(insert(table_of(PostMedia)), rows)
-        pending = {post_id: item.pending for post_id, item, _ in stored if item.pending}
-        if not pending:
-            return {}
-        waiting: dict[int, list[Waiting]] = {}
-        for media_id, post_id, position in self.session.execute(
-            select(PostMedia.id, PostMedia.post_id, PostMedia.position)
-            .where(PostMedia.post_id.in_(pending), PostMedia.pdq_pending.is_(True))
-            .order_by(PostMedia.id)
-        ):
-            if position in pending[post_id]:
-                waiting.setdefault(post_id, []).append(
-                    Waiting(media_id=media_id, data=pending[post_id][position])
-                )
-        return waiting
-
-
-def _resend(
+def resend(
     session: Session,
     post: Post,
     handle: str,

@@ -5,7 +5,7 @@ or a bank says to remove on sight)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -24,31 +24,18 @@ from tanggap.detectors import classifier
 from tanggap.detectors.language import detect_language
 from tanggap.detectors.minhash import Signature, signature
 from tanggap.detectors.normalise import normalise
-from tanggap.detectors.rules import RuleHit
 from tanggap.notify.port import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import compute_deadline
 from tanggap.posts.inspection import Inspection, Screening
 from tanggap.posts.models import Post
-from tanggap.posts.schemas import MediaIn, PostIn
+from tanggap.posts.schemas import PostIn
 from tanggap.posts.service import post_url
 from tanggap.review.decisions import decide_automatically
+from tanggap.screening.findings import Found, classifier_signals, rule_signals
 from tanggap.screening.removed import RemovedContent
 
 ACTOR = "system:detection"
-# The policy category a classifier label points to (abusive language is a signal, no category).
-CLASSIFIER_CATEGORY = {"hate_speech": "hate_speech", "fraud": "fraud"}
-
-
-@dataclass(frozen=True)
-class Found:
-    """What screening found on a post that acts on nothing: its text fingerprint (None without
-    text) and its signals, stored once the post has its id."""
-
-    text: Signature | None
-    signals: list[NewSignal]
-    media: list[MediaIn] = field(default_factory=list)
-    banks_seen: int = 0  # the newest bank entry when the post was screened
 
 
 @dataclass
@@ -125,51 +112,15 @@ class DetectionPipeline:
         for i, (post, language, normalised, text) in enumerate(looked):
             signals: list[NewSignal] | None = []
             if text is not None and i not in acting:
-                signals = self._rule_signals(rules.match(post.text, language, normalised))
+                signals = rule_signals(rules.match(post.text, language, normalised))
                 if signals is not None and model is not None:
-                    signals += self._classifier_signals(model.flagged(post.text, normalised))
+                    signals += classifier_signals(model.flagged(post.text, normalised))
             if signals is None or i in acting:
                 screenings.append(Screening(language, acts=True))
             else:
                 found = Found(text, signals, post.media, banks_seen)
                 screenings.append(Screening(language, acts=False, findings=found))
         return screenings
-
-    @staticmethod
-    def _rule_signals(hits: Iterable[RuleHit]) -> list[NewSignal] | None:
-        """The signals of rules that only flag; None when a rule does more (the post acts)."""
-        signals: dict[str, NewSignal] = {}
-        for hit in hits:
-            effect = hit.rule.effect
-            if effect.kind != "flag":
-                return None
-            source = f"rule:{hit.rule.id}"
-            signals.setdefault(
-                source,
-                NewSignal(
-                    kind="rule",
-                    source=source,
-                    score=effect.score,
-                    detail={
-                        "matched": hit.matched,
-                        "category": hit.rule.category,
-                        "effect": "flag",
-                    },
-                ),
-            )
-        return list(signals.values())
-
-    @staticmethod
-    def _classifier_signals(flagged: dict[str, float]) -> list[NewSignal]:
-        return [
-            NewSignal(
-                kind="classifier",
-                source=f"classifier:{label}",
-                score=round(score, 3),
-                detail={"label": label, "category": CLASSIFIER_CATEGORY.get(label)},
-            )
-            for label, score in flagged.items()
-        ]
 
     def record(
         self, *, session: Session, stored: Sequence[tuple[int, Screening]]
@@ -205,7 +156,7 @@ class DetectionPipeline:
         model = classifier.packaged()
         if model is None:
             return
-        for signal in self._classifier_signals(model.flagged(post.text, normalised)):
+        for signal in classifier_signals(model.flagged(post.text, normalised)):
             detection.record_signal(
                 session=session,
                 post=post,

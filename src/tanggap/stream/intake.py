@@ -14,7 +14,7 @@ from tanggap.auth.schemas import Caller
 from tanggap.channels import service as channels
 from tanggap.channels.schemas import ChannelIn
 from tanggap.errors import TanggapError
-from tanggap.posts import service as posts
+from tanggap.posts.batch import ingest_batch
 from tanggap.posts.schemas import PostIn
 from tanggap.posts.service import IngestResult
 from tanggap.runtime import Runtime
@@ -79,7 +79,7 @@ def store_batch(
             for index, item in enumerate(batch)
             if isinstance(item, ChannelIn)
         }
-        ingested = posts.ingest_batch(
+        ingested = ingest_batch(
             session=session,
             posts=posts_in,
             secret_key=runtime.settings.secret_key,
