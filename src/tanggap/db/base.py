@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -125,3 +126,20 @@ def table_of(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+def copy_rows(
+    session: Session, model: type[Base], columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> bool:
+    """Write plain rows (no defaults, no type conversions needed) with PostgreSQL's ``COPY``, in
+    the session's transaction; return False, writing nothing, on another database."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return False
+    table = table_of(model)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    names = ", ".join(table.c[name].name for name in columns)
+    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return True
