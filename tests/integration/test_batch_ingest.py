@@ -264,24 +264,29 @@ def caller_of(runtime: Runtime, name: str) -> Caller:
         return Caller(id=principal.id, role="platform", name=name, org_id=None)
 
 
+def store(
+    runtime: Runtime, caller: Caller, bodies: list[dict[str, Any]], *, each: bool = False
+) -> list[IngestResult | Any]:
+    """Ingest post bodies as one batch from ``caller``, in a transaction of their own."""
+    with runtime.factory() as session, session.begin():
+        return ingest_batch(
+            session=session,
+            posts=[PostIn(**body) for body in bodies],
+            secret_key=runtime.settings.secret_key,
+            actor=caller.audit_actor,
+            inspector=runtime.pipeline,
+            owner_id=caller.id,
+            each=each,
+        )
+
+
 def test_each_refused_post_stands_alone_and_the_rest_is_stored(runtime: Runtime) -> None:
     owner, other = caller_of(runtime, "owner"), caller_of(runtime, "other")
-
-    def ingest(caller: Caller, batch: list[dict[str, Any]]) -> list[IngestResult | Any]:
-        with runtime.factory() as session, session.begin():
-            return ingest_batch(
-                session=session,
-                posts=[PostIn(**body) for body in batch],
-                secret_key=runtime.settings.secret_key,
-                actor=caller.audit_actor,
-                inspector=runtime.pipeline,
-                owner_id=caller.id,
-                each=True,
-            )
-
-    ingest(owner, [post_body(channel="milik", message_id=1, text="Punya pemilik")])
+    first = [post_body(channel="milik", message_id=1, text="Punya pemilik")]
+    store(runtime, owner, first, each=True)
     before = row_counts(runtime)
-    outcomes = ingest(
+    outcomes = store(
+        runtime,
         other,
         [
             post_body(channel="milik", message_id=2, text="Baru satu"),
@@ -294,6 +299,7 @@ def test_each_refused_post_stands_alone_and_the_rest_is_stored(runtime: Runtime)
             post_body(channel="milik", message_id=4, text="Baru dua"),
             post_body(channel="milik", message_id=4, text="Baru dua, diedit"),
         ],
+        each=True,
     )
     kinds = [type(outcome) for outcome in outcomes]
     assert kinds == [IngestResult, Conflict, InvalidInput, IngestResult, IngestResult]
@@ -312,15 +318,7 @@ def test_each_refused_post_stands_alone_and_the_rest_is_stored(runtime: Runtime)
 
 def test_all_or_none_names_the_first_refused_post(runtime: Runtime) -> None:
     owner, other = caller_of(runtime, "owner"), caller_of(runtime, "other")
-    with runtime.factory() as session, session.begin():
-        ingest_batch(
-            session=session,
-            posts=[PostIn(**post_body(channel="milik", message_id=1))],
-            secret_key=runtime.settings.secret_key,
-            actor=owner.audit_actor,
-            inspector=runtime.pipeline,
-            owner_id=owner.id,
-        )
+    store(runtime, owner, [post_body(channel="milik", message_id=1)])
     before = row_counts(runtime)
     with pytest.raises(Conflict) as refused, runtime.factory() as session, session.begin():
         ingest_batch(
@@ -357,34 +355,25 @@ def test_a_post_stored_meanwhile_by_another_transaction_becomes_a_resend(
     if database_backend[0] != "postgresql":
         pytest.skip("SQLite has one writer: no other transaction stores a post meanwhile")
     owner = caller_of(runtime, "owner")
-
-    def store(batch: list[dict[str, Any]]) -> list[IngestResult | Any]:
-        with runtime.factory() as session, session.begin():
-            return ingest_batch(
-                session=session,
-                posts=[PostIn(**body) for body in batch],
-                secret_key=runtime.settings.secret_key,
-                actor=owner.audit_actor,
-                inspector=runtime.pipeline,
-                owner_id=owner.id,
-            )
-
-    store([post_body(channel="balapan", message_id=99)])  # the channel exists
+    store(runtime, owner, [post_body(channel="balapan", message_id=99)])  # the channel exists
     raced: list[list[IngestResult | Any]] = []
     racing = []
 
     def meanwhile(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
         if statement.startswith("INSERT INTO posts") and not racing:
             racing.append(True)  # once: the other transaction's own insert passes
-            raced.append(store([post_body(channel="balapan", message_id=2, text="Lebih dulu")]))
+            first = [post_body(channel="balapan", message_id=2, text="Lebih dulu")]
+            raced.append(store(runtime, owner, first))
 
     event.listen(runtime.engine, "before_cursor_execute", meanwhile)
     try:
         outcomes = store(
+            runtime,
+            owner,
             [
                 post_body(channel="balapan", message_id=1, text="Satu"),
                 post_body(channel="balapan", message_id=2, text="Kedua kalinya"),
-            ]
+            ],
         )
     finally:
         event.remove(runtime.engine, "before_cursor_execute", meanwhile)
