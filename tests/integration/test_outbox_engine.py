@@ -19,7 +19,7 @@ from tanggap.actions.delivery import ActionDelivery
 from tanggap.actions.models import Action
 from tanggap.actions.platform import PlatformAction, RecordingAdapter
 from tanggap.db.base import utcnow
-from tanggap.outbox import deliver_due
+from tanggap.outbox import DeliveryFailed, DeliveryRefused, deliver_due
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, decision_body, post_body, report_body
 
@@ -149,3 +149,30 @@ def test_a_row_that_cannot_be_recorded_strands_no_other(
     with runtime.factory() as session:
         error = session.execute(select(Action.last_error).where(Action.id == troubled)).scalar_one()
     assert error is not None and "could not be recorded" in error
+
+
+def test_a_refusal_for_good_fails_at_once_and_a_named_wait_is_kept(
+    runtime: Runtime, pending: list[str]
+) -> None:
+    refused, waited = uuid.UUID(pending[0]), uuid.UUID(pending[1])
+
+    def answer(action: PlatformAction) -> None:
+        if action.idempotency_key == str(refused):
+            raise DeliveryRefused("HTTP 422: no such message")
+        if action.idempotency_key == str(waited):
+            raise DeliveryFailed("HTTP 429: too many requests", retry_after=3600 * 5)
+
+    later = utcnow() + LATER
+    assert deliver_due(delivery(runtime, Platform(answer)), factory=runtime.factory, now=later) == 1
+    with runtime.factory() as session:
+        found = {
+            row.id: row
+            for row in session.execute(select(Action).where(Action.id.in_([refused, waited])))
+            .scalars()
+            .all()
+        }
+    assert (found[refused].state, found[refused].attempts) == ("failed", 2)  # no back-off
+    assert found[refused].last_error == "DeliveryRefused: HTTP 422: no such message"
+    # The back-off of a second failure is 10 s; the platform asked for five hours.
+    assert found[waited].state == "pending"
+    assert found[waited].next_attempt_at == later + timedelta(hours=5)

@@ -62,9 +62,11 @@ class ActionDelivery:
         return [self._command(session, action) for action in rows]
 
     def _command(self, session: Session, action: Action) -> PlatformAction:
-        handle = session.execute(
-            select(Channel.handle).where(Channel.id == action.channel_id)
-        ).scalar_one()
+        handle, platform, channel_ref = session.execute(
+            select(Channel.handle, Channel.platform, Channel.platform_ref).where(
+                Channel.id == action.channel_id
+            )
+        ).one()
         message_id = None
         if action.post_id is not None:
             message_id = session.execute(
@@ -83,6 +85,8 @@ class ActionDelivery:
             ground=action.ground,
             policy_ref=action.policy_ref,
             policy_name=category.display_name("en") if category else category_id,
+            platform=platform,
+            channel_ref=channel_ref,
         )
 
     def send(self, item: PlatformAction) -> Sent:

@@ -21,6 +21,8 @@ class PlatformAction:
     ground: str | None = None
     policy_ref: str | None = None
     policy_name: str | None = None
+    platform: str | None = None  # the channel's platform; None: the configured default
+    channel_ref: str | None = None  # the platform's own id of the channel, when known
 
 
 class PlatformAdapter(Protocol):

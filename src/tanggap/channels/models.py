@@ -21,5 +21,10 @@ class Channel(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     subscribers: Mapped[int | None] = mapped_column(BigInteger)
     description: Mapped[str | None] = mapped_column(Text)
+    # The platform the channel lives on (``builtin``, ``http``, ``telegram``); None: the one
+    # configured (TANGGAP_PLATFORM). ``platform_ref`` is the platform's own id of the chat
+    # (Telegram's chat id), which outlives a change of handle.
+    platform: Mapped[str | None] = mapped_column(String(16))
+    platform_ref: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,11 +1,19 @@
 """One outbox engine for everything Tanggap sends out (platform actions, webhooks)."""
 
-from tanggap.outbox.engine import Claimed, DeliveryFailed, OutboxKind, Sent, deliver_due
+from tanggap.outbox.engine import (
+    Claimed,
+    DeliveryFailed,
+    DeliveryRefused,
+    OutboxKind,
+    Sent,
+    deliver_due,
+)
 from tanggap.outbox.retry import DeliveryState, backoff
 
 __all__ = [
     "Claimed",
     "DeliveryFailed",
+    "DeliveryRefused",
     "DeliveryState",
     "OutboxKind",
     "Sent",

@@ -36,8 +36,19 @@ MAX_ERROR = 2000
 
 
 class DeliveryFailed(Exception):
-    """A receiver refused the row or could not be reached: an expected failure, retried with
-    back-off and logged without a traceback (as is any ``OSError``, a refused connection say)."""
+    """A receiver refused the row for now or could not be reached: an expected failure, retried
+    with back-off and logged without a traceback (as is any ``OSError``, a refused connection
+    say). ``retry_after`` (seconds) is the receiver's own wait, when it named one: the next
+    attempt comes no sooner."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DeliveryRefused(DeliveryFailed):
+    """The receiver refused the row for good (a 4xx that is not a rate limit): the row fails at
+    once, with the receiver's answer as its error, and is not tried again."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,8 @@ class Sent:
     error: str | None = None
     status: int | None = None
     duration_ms: int = 0
+    permanent: bool = False  # refused for good: no further attempt
+    retry_after: float | None = None  # the receiver's wait before the next attempt, in seconds
 
 
 @dataclass(frozen=True)
@@ -186,6 +199,9 @@ def _send(kind: OutboxKind[Item], claimed: Claimed[Item]) -> Sent:
             error=error,
             exc_info=not expected,
         )
+        if isinstance(exc, DeliveryFailed):
+            permanent = isinstance(exc, DeliveryRefused)
+            return Sent(ok=False, error=error, permanent=permanent, retry_after=exc.retry_after)
         return Sent(ok=False, error=error)
 
 
@@ -228,7 +244,9 @@ def _record(
             kind.delivered(session, row, sent, now)
             return True
         row.last_error = (sent.error or "failed")[:MAX_ERROR]
-        retry = kind.retry_at(row, now)
+        retry = None if sent.permanent else kind.retry_at(row, now)
+        if retry is not None and sent.retry_after is not None:
+            retry = max(retry, now + timedelta(seconds=sent.retry_after))
         if retry is None:
             row.state = DeliveryState.FAILED
         else:

@@ -1,0 +1,1 @@
+"""Adapters that carry actions to real platforms: a signed HTTP endpoint, Telegram."""

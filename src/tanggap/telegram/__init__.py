@@ -1,0 +1,1 @@
+"""Telegram: the connector that reads public chats and applies takedowns, and the flaggers' bot."""
