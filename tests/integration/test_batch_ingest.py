@@ -316,7 +316,7 @@ def test_each_refused_post_stands_alone_and_the_rest_is_stored(runtime: Runtime)
     after = row_counts(runtime)
     assert after["posts"] == before["posts"] + 2
     with runtime.engine.connect() as conn:
-        texts = dict(conn.execute(text("SELECT message_id, text FROM posts")).tuples().all())
+        texts = dict(conn.execute(text("SELECT message_id, text FROM posts")).all())
     assert texts == {1: "Punya pemilik", 2: "Baru satu", 4: "Baru dua, diedit"}
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tanggap.audit.chain import ChainProblem, ChainWalk, canonical_json
@@ -21,7 +21,7 @@ from tanggap.audit.export import (
     lines_of,
 )
 from tanggap.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
-from tanggap.db.base import table_of, utcnow
+from tanggap.db.base import insert_rows, utcnow
 
 SYSTEM_ACTOR = "system"
 
@@ -70,8 +70,7 @@ def batched(session: Session) -> Iterator[None]:
         yield
     finally:
         del session.info[HELD]
-    if held:
-        session.execute(insert(table_of(AuditEvent)), held)
+    insert_rows(session, AuditEvent, held)
 
 
 def record_many(
@@ -87,8 +86,9 @@ def record_many(
     if not events:
         return
     now = utcnow()
-    session.execute(
-        insert(table_of(AuditEvent)),
+    insert_rows(
+        session,
+        AuditEvent,
         [
             {
                 "occurred_at": now,

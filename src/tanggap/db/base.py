@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     Uuid,
+    insert,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
@@ -128,18 +129,38 @@ def table_of(model: type[Base]) -> Table:
     return table
 
 
-def copy_rows(
-    session: Session, model: type[Base], columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> bool:
-    """Write plain rows (no defaults, no type conversions needed) with PostgreSQL's ``COPY``, in
-    the session's transaction; return False, writing nothing, on another database."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        return False
+def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert plain rows in the session's transaction, as ``session.execute(insert(table),
+    rows)`` would (the columns' Python defaults for keys no row names, their types' conversions),
+    but with ``COPY`` on PostgreSQL, whose driver sends one statement a row otherwise."""
+    if not rows:
+        return
     table = table_of(model)
+    connection = session.connection()
+    names = list(dict.fromkeys(key for row in rows for key in row))
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(table), [{name: row.get(name) for name in names} for row in rows])
+        return
+    defaults = {
+        column.name: column.default
+        for column in table.c
+        if column.name not in names and column.default is not None
+    }
+    columns = [table.c[name] for name in names] + [table.c[name] for name in defaults]
+    convert = [column.type.bind_processor(connection.dialect) for column in columns]
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    names = ", ".join(table.c[name].name for name in columns)
-    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+    listed = ", ".join(column.name for column in columns)
+    with cursor.copy(f"COPY {table.name} ({listed}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(row)
-    return True
+            values = [row.get(name) for name in names]
+            values += [_default_value(default) for default in defaults.values()]
+            copy.write_row([v if f is None else f(v) for v, f in zip(values, convert, strict=True)])
+
+
+def _default_value(default: Any) -> Any:
+    """The value of a column's Python-side default (a scalar, or a callable without context)."""
+    if default.is_scalar:
+        return default.arg
+    if default.is_callable:
+        return default.arg(None)  # SQLAlchemy wraps a plain function to take a context
+    raise ValueError(f"a column default of {type(default).__name__} cannot go by COPY")

@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
-from tanggap.db.base import copy_rows, table_of, utcnow
+from tanggap.db.base import insert_rows, table_of, utcnow
 from tanggap.detection.models import FingerprintBand, PostFingerprint, Signal
 from tanggap.detectors.minhash import PERMUTATIONS, Signature, jaccard, signature
 from tanggap.detectors.normalise import normalise
@@ -40,22 +40,19 @@ def store_fingerprints(*, session: Session, found: Sequence[tuple[int, Signature
     for all of them (``COPY`` on PostgreSQL, whose driver would send one statement a row)."""
     if not found:
         return
-    fingerprints = [(post_id, signature.hex()) for post_id, signature in found]
-    bands = [
-        (post_id, band, key)
-        for post_id, signature in found
-        for band, key in enumerate(signature.bands())
-    ]
-    if copy_rows(session, PostFingerprint, ("post_id", "minhash"), fingerprints):
-        copy_rows(session, FingerprintBand, ("post_id", "band", "key"), bands)
-        return
-    session.execute(
-        insert(table_of(PostFingerprint)),
-        [{"post_id": post_id, "minhash": minhash} for post_id, minhash in fingerprints],
+    insert_rows(
+        session,
+        PostFingerprint,
+        [{"post_id": post_id, "minhash": signature.hex()} for post_id, signature in found],
     )
-    session.execute(
-        insert(table_of(FingerprintBand)),
-        [{"post_id": post_id, "band": band, "key": key} for post_id, band, key in bands],
+    insert_rows(
+        session,
+        FingerprintBand,
+        [
+            {"post_id": post_id, "band": band, "key": key}
+            for post_id, signature in found
+            for band, key in enumerate(signature.bands())
+        ],
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
@@ -16,7 +16,7 @@ from tanggap.cases import decisions
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case
 from tanggap.cases.states import CaseState
-from tanggap.db.base import new_id, table_of, utcnow
+from tanggap.db.base import insert_rows, new_id, table_of, utcnow
 from tanggap.errors import Forbidden, InvalidInput
 from tanggap.notify.port import Notifier, ReportChange
 from tanggap.policy.schemas import Policy, Source
@@ -246,9 +246,7 @@ def insert_held(session: Session, held: list[Report]) -> None:
         return
     session.flush()  # the cases the reports name
     table = table_of(Report)
-    written = [{k: v for k, v in vars(report).items() if k in table.c} for report in held]
-    keys = set().union(*written)
-    session.execute(insert(table), [{key: row.get(key) for key in keys} for row in written])
+    insert_rows(session, Report, [{k: v for k, v in vars(r).items() if k in table.c} for r in held])
 
 
 def _reporter_ref(data: ReportIn, secret_key: str) -> str | None:
