@@ -120,14 +120,19 @@ def open_or_join_locked(
     policy: Policy,
     actor: str,
     automated: bool = False,
+    held: list[Case] | None = None,
 ) -> Case:
     """Open, join or reopen ``case``, the post's case as the caller locked it (None: it has
-    none yet). Nothing is flushed: a batch writes its cases together."""
+    none yet). Nothing is flushed: a batch writes its cases together (a new one goes to
+    ``held``, when given, for the caller to insert, instead of into the session)."""
     if case is None:
         case = new_case(
             post=post, category=category, deadline=deadline, report_count=1, automated=automated
         )
-        session.add(case)
+        if held is None:
+            session.add(case)
+        else:
+            held.append(case)
         audit_case(session, actor, "case.opened", case, deadline=deadline, category=category)
         wake(session, TRIAGE)
         return case

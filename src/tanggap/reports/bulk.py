@@ -66,7 +66,7 @@ def _judge_each(
     results: list[BulkLine] = []
     received: list[Report] = []
     accepted: list[ReportIn] = []
-    held: list[Report] = []
+    held = intake.Held()
     for index, data in enumerate(parsed):
         if isinstance(data, BulkLine):
             results.append(data)

@@ -4,7 +4,7 @@ together."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,15 @@ from tanggap.reports.schemas import OPEN_STATUSES, ReportIn
 
 # A new report on a post taken down everywhere is answered by that takedown.
 SETTLING_OUTCOMES = frozenset({"remove", "ban_channel"})
+
+
+@dataclass
+class Held:
+    """The new cases and reports of a batch, kept out of the session and inserted together at
+    the end (``insert_held``): no unit of work for them."""
+
+    cases: list[Case] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)
 
 
 @dataclass
@@ -146,12 +155,13 @@ def accept(
     policy: Policy,
     secret_key: str,
     known: Known,
-    held: list[Report] | None = None,
+    held: Held | None = None,
 ) -> Intake:
     """Accept one report on a post that ``known`` holds (locked). Every check comes before the
     first change, so a refused report leaves nothing behind; nothing is flushed, so a batch
-    writes its reports, cases and events together (with ``held``, the new report is put there
-    for ``insert_held`` instead of into the session). The caller tells the notifier."""
+    writes its reports, cases and events together (with ``held``, a new case and the new report
+    are put there for ``insert_held`` instead of into the session). The caller tells the
+    notifier."""
     source = source_of(caller)
     require_category(policy=policy, category=data.category)
     if data.order_type == "removal_order" and source != "flagger":
@@ -195,6 +205,7 @@ def accept(
         deadline=deadline,
         policy=policy,
         actor=caller.audit_actor,
+        held=None if held is None else held.cases,
     )
     known.cases[post.id] = case
     report = Report(
@@ -218,7 +229,7 @@ def accept(
     if held is None:
         session.add(report)
     else:
-        held.append(report)
+        held.reports.append(report)
     if report.status in OPEN_STATUSES:
         open_reports.append(report)
     audit.record(
@@ -239,14 +250,16 @@ def accept(
     return Intake(report=report, duplicate=False)
 
 
-def insert_held(session: Session, held: list[Report]) -> None:
-    """Insert the reports ``accept`` held, in one statement, once their cases are flushed: the
-    session builds no unit of work for them (they stay outside it, as plain values)."""
-    if not held:
-        return
-    session.flush()  # the cases the reports name
-    table = table_of(Report)
-    insert_rows(session, Report, [{k: v for k, v in vars(r).items() if k in table.c} for r in held])
+def insert_held(session: Session, held: Held) -> None:
+    """Insert the cases and reports ``accept`` held, one statement each (``COPY`` on
+    PostgreSQL), after whatever the session holds: the rows as they stand at the end of the
+    batch (a case later lines joined carries their count)."""
+    session.flush()
+    for model, rows in ((Case, held.cases), (Report, held.reports)):
+        table = table_of(model)
+        insert_rows(
+            session, model, [{k: v for k, v in vars(row).items() if k in table.c} for row in rows]
+        )
 
 
 def _reporter_ref(data: ReportIn, secret_key: str) -> str | None:
