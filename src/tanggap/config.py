@@ -20,7 +20,10 @@ _SUBJECTS = r"^\s*[^\s,.]+(\.[^\s,.]+)*\s*(,\s*[^\s,.]+(\.[^\s,.]+)*\s*)*$"
 class Settings(BaseSettings):
     """Every knob of a Tanggap process; nothing is built at import time."""
 
-    model_config = SettingsConfigDict(env_prefix="TANGGAP_", extra="ignore")
+    # Errors never echo what was given: a refused setting may be a secret.
+    model_config = SettingsConfigDict(
+        env_prefix="TANGGAP_", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "production", "test"] = "development"
     database_url: str = "sqlite:///./var/tanggap.db"
