@@ -18,7 +18,7 @@ from tanggap.config import Settings
 from tanggap.db.base import utcnow
 from tanggap.policy.service import find_category
 from tanggap.runtime import Runtime
-from tests.factories import Tokens, bearer, decision_body, post_body, report_body
+from tests.factories import Tokens, bearer, decision_body, post_body, report_body, run_triage
 from tests.platform_server import Answer, Platform, serve
 
 SECRET = "platform-secret-0123456789abcdef"
@@ -273,3 +273,33 @@ def test_each_channel_goes_to_its_own_platform(
     assert refused["state"] == "failed"
     [row] = actions(client, tokens, "failed")
     assert "platform 'telegram', which has no adapter configured" in row["last_error"]
+
+
+def test_a_reversed_appeal_restores_the_post_on_the_platform(
+    client: TestClient, tokens: Tokens, runtime: Runtime, platform: Platform
+) -> None:
+    take_down(client, tokens)
+    filed = client.post(
+        "/v1/appeals",
+        json={"channel": "beritakita", "message_id": 1, "reason": "It was a real giveaway."},
+        headers=bearer(tokens.platform),
+    )
+    assert filed.status_code == 201, filed.text
+    run_triage(runtime)
+    case_id = filed.json()["case_id"]
+    client.post(f"/v1/cases/{case_id}/claim", headers=bearer(tokens.reviewer2))
+    reversed_ = client.post(
+        f"/v1/cases/{case_id}/decision",
+        json=decision_body(
+            "reverse", ground=None, policy_ref=None, explanation="The prize draw is real."
+        ),
+        headers=bearer(tokens.reviewer2),
+    )
+    assert reversed_.status_code == 201, reversed_.text
+    [restore] = reversed_.json()["actions"]
+    assert restore["state"] == "delivered"
+    removal, restoring = (r.payload for r in platform.requests)
+    assert (restoring["kind"], restoring["target"]) == ("restore", "post")
+    assert restoring["idempotency_key"] == restore["action_id"] != removal["idempotency_key"]
+    assert restoring["message_id"] == 1 and restoring["policy"]["ref"] == "terms/fraud"
+    assert restoring["statement_url"] == removal["statement_url"]
