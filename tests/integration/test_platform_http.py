@@ -20,6 +20,7 @@ from tanggap.policy.service import find_category
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, decision_body, post_body, report_body, run_triage
 from tests.platform_server import Answer, Platform, serve
+from tests.portal_helpers import console_signed_in
 
 SECRET = "platform-secret-0123456789abcdef"
 PUBLIC_URL = "https://tanggap.example.org"
@@ -222,6 +223,14 @@ def test_a_refusal_fails_at_once_and_the_admin_sees_the_answer_and_requeues(
     assert SECRET not in str(logs) and SECRET not in error
     assert deliver(runtime, timedelta(days=1)) == 0 and len(platform.requests) == 1
     assert report_status(client, tokens, taken["report_id"]) == "in_review"
+    # The case page says it too, with the answer and how to requeue.
+    console_signed_in(client, runtime, "admin@platform.example", ("en",), role="admin")
+    page = client.get(f"/console/cases/{taken['case_id']}").text
+    takedowns = page[page.index('id="takedowns"') : page.index('id="history"')]
+    assert "remove_post</code> failed, attempts: 1" in takedowns
+    assert "refused the action (HTTP 422): {&#34;error&#34;: &#34;unknown channel&#34;" in takedowns
+    assert f"POST /v1/actions/{action['action_id']}/retry" in takedowns
+    assert "action.failed" in page[page.index('id="history"') :]
 
     requeued = client.post(f"/v1/actions/{action['action_id']}/retry", headers=bearer(tokens.admin))
     assert requeued.status_code == 200 and requeued.json()["state"] == "pending"
