@@ -20,7 +20,10 @@ _SUBJECTS = r"^\s*[^\s,.]+(\.[^\s,.]+)*\s*(,\s*[^\s,.]+(\.[^\s,.]+)*\s*)*$"
 class Settings(BaseSettings):
     """Every knob of a Tanggap process; nothing is built at import time."""
 
-    model_config = SettingsConfigDict(env_prefix="TANGGAP_", extra="ignore")
+    # Errors never echo what was given: a refused setting may be a secret.
+    model_config = SettingsConfigDict(
+        env_prefix="TANGGAP_", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "production", "test"] = "development"
     database_url: str = "sqlite:///./var/tanggap.db"
@@ -95,6 +98,28 @@ class Settings(BaseSettings):
     stream_max_object_bytes: int = Field(default=16_777_216, ge=1024, le=52_428_800)
     # The platform principal (id or name) the stream speaks for: posts are recorded as sent by it.
     stream_principal: str | None = Field(default=None, min_length=1, max_length=200)
+    # Where actions go: the built-in demo pages, a platform's signed HTTP endpoint
+    # (docs/platform-http.md) or Telegram; a channel that names its platform goes to that one.
+    platform: Literal["builtin", "http", "telegram"] = "builtin"
+    platform_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2048)
+    platform_secret: SecretStr | None = None
+    platform_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # The base of the links Tanggap hands out (a platform gets its statements of reasons there).
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", pattern=r"^https?://\S+$", max_length=2048
+    )
+
+    @model_validator(mode="after")
+    def _platform_needs_its_settings(self) -> Settings:
+        secret = self.platform_secret.get_secret_value() if self.platform_secret else None
+        if self.platform == "http" and not self.platform_url:
+            raise ValueError("TANGGAP_PLATFORM_URL is required when TANGGAP_PLATFORM=http")
+        if self.platform_url and not secret:
+            raise ValueError("TANGGAP_PLATFORM_URL needs TANGGAP_PLATFORM_SECRET to sign with")
+        if secret is not None and len(secret) < 16:
+            # Said without the value: the error is printed at startup.
+            raise ValueError("TANGGAP_PLATFORM_SECRET must be at least 16 characters")
+        return self
 
     @property
     def stream_subject_list(self) -> list[str]:

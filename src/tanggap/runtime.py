@@ -30,6 +30,8 @@ from tanggap.detection.rules_live import LiveRules
 from tanggap.notify.port import Notifier
 from tanggap.notify.webhooks import OutboxNotifier, WebhookDelivery, lead_webhook_from
 from tanggap.outbox import deliver_due
+from tanggap.platforms.http import http_adapter_from
+from tanggap.platforms.routing import RoutingAdapter
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import load_policy
 from tanggap.posts.schemas import PostIn
@@ -148,9 +150,18 @@ class Runtime:
         self.engine.dispose()
 
 
+def platform_adapter(settings: Settings, factory: sessionmaker[Session]) -> PlatformAdapter:
+    """Route each action to its channel's platform: the built-in pages always, the signed HTTP
+    endpoint when configured."""
+    adapters: dict[str, PlatformAdapter] = {"builtin": BuiltinPagesAdapter(factory)}
+    if (http := http_adapter_from(settings)) is not None:
+        adapters["http"] = http
+    return RoutingAdapter(adapters, default=settings.platform)
+
+
 def build_runtime(settings: Settings, adapter: PlatformAdapter | None = None) -> Runtime:
     """Build the runtime for ``settings``: engine, session factory, validated policy; the
-    built-in pages as the platform unless ``adapter`` says otherwise."""
+    configured platforms unless ``adapter`` says otherwise."""
     policy = load_policy(settings.policy_file)
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     factory = make_session_factory(engine)
@@ -159,6 +170,6 @@ def build_runtime(settings: Settings, adapter: PlatformAdapter | None = None) ->
         engine=engine,
         factory=factory,
         policy=policy,
-        adapter=adapter or BuiltinPagesAdapter(factory),
+        adapter=adapter or platform_adapter(settings, factory),
         notifier=OutboxNotifier(describe_report=describe, lead_webhook=lead_webhook_from(settings)),
     )

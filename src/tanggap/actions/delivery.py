@@ -17,7 +17,7 @@ from tanggap.actions.models import Action
 from tanggap.actions.platform import PlatformAction, PlatformAdapter
 from tanggap.actions.service import all_delivered
 from tanggap.audit import service as audit
-from tanggap.cases.models import Decision
+from tanggap.cases.models import Case, Decision
 from tanggap.channels.models import Channel
 from tanggap.metrics import ACTION_FAILURES, ACTIONS_DELIVERED
 from tanggap.outbox import DeliveryState, Sent, backoff
@@ -72,9 +72,12 @@ class ActionDelivery:
             message_id = session.execute(
                 select(Post.message_id).where(Post.id == action.post_id)
             ).scalar_one()
-        category_id = session.execute(
-            select(Decision.category).where(Decision.id == action.decision_id)
-        ).scalar_one()
+        category_id, decided_message_id = session.execute(
+            select(Decision.category, Post.message_id)
+            .join(Case, Case.id == Decision.case_id)
+            .join(Post, Post.id == Case.post_id)
+            .where(Decision.id == action.decision_id)
+        ).one()
         category = find_category(self.policy, category_id)
         return PlatformAction(
             idempotency_key=str(action.id),
@@ -87,6 +90,7 @@ class ActionDelivery:
             policy_name=category.display_name("en") if category else category_id,
             platform=platform,
             channel_ref=channel_ref,
+            decided_message_id=decided_message_id if message_id is None else message_id,
         )
 
     def send(self, item: PlatformAction) -> Sent:

@@ -23,6 +23,9 @@ class PlatformAction:
     policy_name: str | None = None
     platform: str | None = None  # the channel's platform; None: the configured default
     channel_ref: str | None = None  # the platform's own id of the channel, when known
+    # The post whose statement of reasons explains the action: the action's own post, or for a
+    # channel-wide kind the post of the case decided.
+    decided_message_id: int | None = None
 
 
 class PlatformAdapter(Protocol):

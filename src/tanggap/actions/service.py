@@ -108,6 +108,15 @@ def actions_of_decision(*, session: Session, decision_id: uuid.UUID) -> list[Act
     )
 
 
+def actions_of_case(*, session: Session, case_id: uuid.UUID) -> list[Action]:
+    """Return the actions every decision on a case caused, oldest first."""
+    return list(
+        session.execute(
+            select(Action).where(Action.case_id == case_id).order_by(Action.created_at, Action.id)
+        ).scalars()
+    )
+
+
 def all_delivered(*, session: Session, decision_id: uuid.UUID) -> bool:
     """Tell whether every action of a decision has reached the platform (true for none)."""
     undelivered = session.execute(

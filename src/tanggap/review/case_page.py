@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tanggap.actions import service as actions
+from tanggap.actions.models import Action
 from tanggap.appeals.models import Appeal
 from tanggap.audit import service as audit
 from tanggap.audit.models import AuditEvent
@@ -52,6 +54,7 @@ class CaseDetail:
     pending: Decision | None
     appeal: Appeal | None
     appealed: Decision | None
+    actions: list[Action]  # the takedowns the decisions caused, and where their delivery stands
     history: list[AuditEvent]
     band: str
     signals: list[Signal]
@@ -115,7 +118,13 @@ def load(
         ).scalars()
     )
     appeal = session.get(Appeal, case.appeal_id) if case.appeal_id else None
-    subjects: list[object] = [case.id, *(r.id for r, _ in report_rows), *(d.id for d in decisions)]
+    taken = actions.actions_of_case(session=session, case_id=case.id)
+    subjects: list[object] = [
+        case.id,
+        *(r.id for r, _ in report_rows),
+        *(d.id for d in decisions),
+        *(a.id for a in taken),
+    ]
     return CaseDetail(
         case=case,
         category=category,
@@ -133,6 +142,7 @@ def load(
         pending=next((d for d in decisions if d.state == DecisionState.PENDING_APPROVAL), None),
         appeal=appeal,
         appealed=session.get(Decision, appeal.appealed_decision_id) if appeal else None,
+        actions=taken,
         history=audit.events_about(session=session, subject_ids=subjects),
         band=priority.BAND_NAMES[
             priority.band(now=now, deadline=case.deadline, near_at=case.near_at)
