@@ -4,11 +4,13 @@ a reply to a notice written on the report's thread."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
+from tanggap import jobs
 from tanggap.notify.models import BotNotice
 from tanggap.outbox import DeliveryState
 from tanggap.reports.models import Report, ReportMessage
@@ -147,6 +149,10 @@ def test_too_many_links_are_refused_whole(bot: FlaggerBot, ana: Member, runtime:
     assert row_counts(runtime) == before
 
 
+def names(runtime: Runtime, http: httpx.Client) -> list[str]:
+    return [dispatcher.name for dispatcher in jobs.background_jobs(runtime, http)]
+
+
 def test_notices_go_out_once_and_a_reply_reaches_the_thread(
     bot: FlaggerBot, ana: Member, client: TestClient, runtime: Runtime, tokens: Tokens
 ) -> None:
@@ -164,8 +170,12 @@ def test_notices_go_out_once_and_a_reply_reaches_the_thread(
         headers=bearer(tokens.reviewer),
     )
     assert written.status_code == 201, written.text
-    sender = RecordingSender()
-    runtime.bot = sender
+    assert runtime.send_bot_notices() == 0  # queued, waiting for a bot
+    with httpx.Client() as http:
+        assert jobs.bot_notice_dispatcher(runtime).name not in names(runtime, http)
+        sender = RecordingSender()
+        runtime.bot = sender
+        assert jobs.bot_notice_dispatcher(runtime).name in names(runtime, http)
     delivered = runtime.send_bot_notices()
     assert runtime.send_bot_notices() == 0  # never twice
     assert delivered == len(sender.sent) >= 2  # in review, then the message
