@@ -29,8 +29,19 @@ from tanggap.outbox import DeliveryRefused, DeliveryState, Sent, backoff
 
 log = structlog.get_logger(__name__)
 BACKOFF_CAP = timedelta(minutes=10)
-# What the member already has in front of them: the bot (or the portal) answered the submission.
-UNTOLD_EVENTS = frozenset({"report.received"})
+# A chat is read by a person, and Telegram lets a bot send about one message a second into it:
+# only what the member must act on or wants to know is told there (the outcome, an objection, a
+# reversal, a message). Received is in the answer to the submission; the queue steps (triaged,
+# in review) are in the portal and the webhooks, and a bulk submission would flood the chat.
+TOLD_EVENTS = frozenset(
+    {
+        "report.actioned",
+        "report.declined",
+        "report.objected",
+        "report.decision_reversed",
+        "report.message",
+    }
+)
 STATUS_WORDS = {
     "en": {
         "received": "received",
@@ -143,7 +154,7 @@ class BotNotifier:
 
 
 def _worth_telling(change: ReportChange) -> bool:
-    if change.event in UNTOLD_EVENTS:
+    if change.event not in TOLD_EVENTS:
         return False
     # The member's own messages on the thread are not told back to them.
     return change.message is None or change.message.author_role != "flagger"
