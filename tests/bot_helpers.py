@@ -65,6 +65,8 @@ def portal_code(browser: TestClient, csrf: str) -> str:
     assert page.status_code == 200, page.text
     found = re.search(r"<code data-code>/start ([A-Z0-9]+)</code>", page.text)
     assert found, "no code on the page"
+    bot = re.search(r'href="https://t.me/(\w+)\?start=([A-Z0-9]+)"', page.text)
+    assert bot is None or bot.group(2) == found.group(1)
     return found.group(1)
 
 

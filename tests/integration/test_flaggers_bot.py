@@ -67,10 +67,15 @@ def test_a_stranger_gets_instructions_only_and_nothing_is_written(
 def test_a_member_links_with_the_portal_code_once(
     bot: FlaggerBot, client: TestClient, runtime: Runtime, browser: TestClient
 ) -> None:
+    runtime.settings = runtime.settings.model_copy(update={"telegram_bot_username": "@TanggapBot"})
     csrf = signed_in(browser, runtime, "Cyber Desk A", "ana@desk-a.example")
     page = browser.get("/portal/telegram")
     assert page.status_code == 200 and "data-not-linked" in page.text
+    first = browser.post("/portal/telegram/code", data={"csrf_token": csrf}).text
+    assert 'href="https://t.me/TanggapBot?start=' in first and "@TanggapBot" in first
     code = portal_code(browser, csrf)
+    shown = browser.get("/portal/telegram").text  # the code is shown once, never again
+    assert code not in shown and "Sebuah kode berlaku sampai" in shown
     with capture_logs() as logs:
         linked = say(bot, ANA, f"/start {code}")
     assert "Cyber Desk A" in text_of(linked) and "Tertaut" in text_of(linked)  # Indonesian org

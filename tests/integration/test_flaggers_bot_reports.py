@@ -4,6 +4,8 @@ a reply to a notice written on the report's thread."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +13,8 @@ from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from tanggap import jobs
+from tanggap.db.base import utcnow
+from tanggap.flaggers.models import BotSubmission
 from tanggap.notify.models import BotNotice
 from tanggap.outbox import DeliveryState
 from tanggap.reports.models import Report, ReportMessage
@@ -246,3 +250,21 @@ def test_status_of_a_report(
     linked_member(bot, client, runtime, "Hotline B", "budi@hotline-b.example", BUDI)
     assert "No report" in text_of(say(bot, BUDI, f"/status {report_id}"))  # another organisation
     assert "/status" in text_of(say(bot, BUDI, "/status soon"))
+
+
+def test_a_button_pressed_too_late_sends_nothing(
+    bot: FlaggerBot, ana: Member, runtime: Runtime
+) -> None:
+    asked = say(bot, ANA, "https://t.me/beritakita/1")
+    fraud = next(b for row in asked[0].buttons for b in row if b.label == "Penipuan")
+    with runtime.factory() as session, session.begin():
+        held = session.execute(select(BotSubmission)).scalar_one()
+        held.expires_at = utcnow() - timedelta(seconds=1)
+    before = row_counts(runtime)
+    assert "menunggu terlalu lama" in text_of(say(bot, ANA, pressed=fraud.data))
+    assert row_counts(runtime) == before
+    say(bot, ANA, "https://t.me/beritakita/2")  # a new hold clears the stale one
+    with runtime.factory() as session:
+        assert [h.links for h in session.execute(select(BotSubmission)).scalars()] == [
+            "https://t.me/beritakita/2"
+        ]

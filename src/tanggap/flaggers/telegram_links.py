@@ -228,6 +228,12 @@ def hold_links(
 ) -> uuid.UUID:
     """Keep a member's links until they choose a category; return what the choice names."""
     now = now or utcnow()
+    # Holds nobody pressed for are of no use any more: each member clears theirs as they go.
+    session.execute(
+        delete(BotSubmission)
+        .where(BotSubmission.principal_id == member.principal_id)
+        .where(BotSubmission.expires_at <= now)
+    )
     held = BotSubmission(
         principal_id=member.principal_id,
         links="\n".join(links),
