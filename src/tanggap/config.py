@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # signed like the flagger webhooks with lead_webhook_secret. Unset: the console banner only.
     lead_webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2048)
     lead_webhook_secret: str | None = Field(default=None, min_length=16)
+    # The flaggers' bot's username (without @), shown in the portal next to a member's link code.
+    telegram_bot_username: str | None = Field(
+        default=None, pattern=r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"
+    )
     log_level: str = "INFO"
     # The checkpoint key (Ed25519) that signs the audit chain's head: a PEM private key file, or
     # its 32-byte seed in base64. Development generates var/audit-checkpoint-key.pem.

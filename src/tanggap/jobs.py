@@ -195,6 +195,16 @@ def webhook_dispatcher(runtime: Runtime, client: httpx.Client) -> Dispatcher:
     )
 
 
+def bot_notice_dispatcher(runtime: Runtime) -> Dispatcher:
+    """Send the flaggers' bot notices, in their own thread (a slow Telegram delays no webhook)."""
+    settings = runtime.settings
+    return Dispatcher(
+        wake.BOT_NOTICES,
+        runtime.send_bot_notices,
+        min(settings.webhook_retry_seconds, settings.webhook_interval_seconds),
+    )
+
+
 def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
     """The jobs whose work waits in the database: any process may run them, any number at once
     (``tanggap worker``, or every serving process when ``TANGGAP_JOBS=inline``), each recording
@@ -212,6 +222,8 @@ def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
         Dispatcher(wake.SCANS, lambda: scan_round(runtime), settings.scan_interval_seconds),
         Dispatcher(wake.AUDIT_SEALER, runtime.seal_audit, settings.seal_interval_seconds),
     ]
+    if runtime.bot is not None:
+        jobs.append(bot_notice_dispatcher(runtime))
     heartbeat = Heartbeats(runtime.factory)
     for job in jobs:
         job.heartbeat = heartbeat

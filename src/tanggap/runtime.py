@@ -27,6 +27,9 @@ from tanggap.config import Settings
 from tanggap.db.session import close_session_factory, make_engine, make_session_factory
 from tanggap.detection.rule_set import VersionStore
 from tanggap.detection.rules_live import LiveRules
+from tanggap.notify.bot import BotNoticeDelivery, BotNotifier
+from tanggap.notify.chat import BotSender
+from tanggap.notify.fanout import Notifiers
 from tanggap.notify.port import Notifier
 from tanggap.notify.webhooks import OutboxNotifier, WebhookDelivery, lead_webhook_from
 from tanggap.outbox import deliver_due
@@ -54,6 +57,8 @@ class Runtime:
     policy: Policy
     adapter: PlatformAdapter
     notifier: Notifier
+    # The flaggers' bot's way out to Telegram; bot notices wait in their outbox until one is set.
+    bot: BotSender | None = None
     rules: LiveRules = field(init=False)
     pipeline: DetectionPipeline = field(init=False)
     media: MediaHasher = field(init=False)
@@ -134,6 +139,18 @@ class Runtime:
         )
         return deliver_due(kind, factory=self.factory, now=now)
 
+    def send_bot_notices(self, now: datetime | None = None) -> int:
+        """Send the due notices of the flaggers' bot (none without a bot); return how many."""
+        if self.bot is None:
+            return 0
+        settings = self.settings
+        kind = BotNoticeDelivery(
+            sender=self.bot,
+            retry_seconds=settings.webhook_retry_seconds,
+            give_up_after=timedelta(hours=settings.webhook_give_up_hours),
+        )
+        return deliver_due(kind, factory=self.factory, now=now)
+
     def _settle_reports(self, session: Session, case_id: uuid.UUID, decision_id: uuid.UUID) -> None:
         # Every action of the decision reached the platform: its reports are actioned.
         reports.settle_actioned(
@@ -171,5 +188,8 @@ def build_runtime(settings: Settings, adapter: PlatformAdapter | None = None) ->
         factory=factory,
         policy=policy,
         adapter=adapter or platform_adapter(settings, factory),
-        notifier=OutboxNotifier(describe_report=describe, lead_webhook=lead_webhook_from(settings)),
+        notifier=Notifiers(
+            OutboxNotifier(describe_report=describe, lead_webhook=lead_webhook_from(settings)),
+            BotNotifier(describe_report=describe),
+        ),
     )

@@ -35,6 +35,7 @@ from tanggap.console import routers as console_routers
 from tanggap.http import errors, openapi
 from tanggap.http.middleware import BodyLimit, BodyTimeout, RequestId, RequestTimer
 from tanggap.portal.session import PORTAL, PortalLogin
+from tanggap.portal.telegram import router as portal_telegram_router
 from tanggap.portal.views import router as portal_router
 from tanggap.runtime import Runtime, build_runtime
 from tanggap.web import accounts, channel_pages
@@ -101,6 +102,7 @@ def create_app(
         app.include_router(router)
     app.include_router(accounts.account_router(PORTAL, PortalLogin))
     app.include_router(portal_router)
+    app.include_router(portal_telegram_router)
     app.include_router(accounts.account_router(CONSOLE, ConsoleLogin))
     for router in console_routers:
         app.include_router(router)

@@ -19,10 +19,10 @@ from tanggap.detection.models import (
     ScanJob,
     Signal,
 )
-from tanggap.flaggers.models import FlaggerOrg
+from tanggap.flaggers.models import BotSubmission, FlaggerOrg, TelegramLink, TelegramLinkCode
 from tanggap.heartbeats.models import JobHeartbeat
 from tanggap.idempotency.models import IdempotencyRecord
-from tanggap.notify.models import DeliveryAttempt, Notification
+from tanggap.notify.models import BotNotice, DeliveryAttempt, Notification
 from tanggap.posts.models import Post, PostMedia
 from tanggap.reports.models import Report, ReportMessage
 from tanggap.reviewers.models import ReviewerClearance, ReviewerLanguage
@@ -37,6 +37,8 @@ __all__ = [
     "BankEntry",
     "BankRemoval",
     "Base",
+    "BotNotice",
+    "BotSubmission",
     "Case",
     "Channel",
     "Decision",
@@ -60,5 +62,7 @@ __all__ = [
     "RuleVersion",
     "ScanJob",
     "Signal",
+    "TelegramLink",
+    "TelegramLinkCode",
     "WebSession",
 ]

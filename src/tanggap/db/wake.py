@@ -26,6 +26,7 @@ CHANNEL = "tanggap_jobs"
 # The jobs, by the name of the dispatcher that runs each one.
 ACTIONS = "action-dispatcher"
 WEBHOOKS = "webhook-dispatcher"
+BOT_NOTICES = "bot-notices"
 TRIAGE = "triage"
 DEADLINE_WATCH = "deadline-watch"
 SCANS = "scans"

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tanggap.db.base import Base, new_id, utcnow
@@ -33,3 +33,43 @@ class FlaggerOrg(Base):
     webhook_secret: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]
+
+
+class TelegramLink(Base):
+    """A member's Telegram account, linked with a one-time code from the portal: how the
+    flaggers' bot knows them and reaches them. The member consented; unlinking deletes it."""
+
+    __tablename__ = "telegram_links"
+
+    # A new row on every link, so that a notice sent through an earlier link never answers
+    # for this one (a reply finds its notice by link and message id).
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    principal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("principals.id"), unique=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TelegramLinkCode(Base):
+    """The one code a member may send the bot to link their account: short-lived, single use,
+    kept only as its SHA-256; a new code replaces the old."""
+
+    __tablename__ = "telegram_link_codes"
+
+    principal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("principals.id"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BotSubmission(Base):
+    """Links a member sent the bot without a category, held until they press one (once)."""
+
+    __tablename__ = "bot_submissions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    principal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("principals.id"), index=True)
+    # The links, one per line, as the member sent them.
+    links: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

@@ -31,6 +31,7 @@ class ReportChange:
     org_id: uuid.UUID | None  # the flagger organisation that sent it; None for a user report
     event: str
     message: ThreadNote | None = None
+    submitted_by: uuid.UUID | None = None  # the principal who sent it (a member, an API token)
 
 
 @dataclass(frozen=True)

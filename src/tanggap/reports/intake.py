@@ -299,6 +299,7 @@ def notify_received(notifier: Notifier, session: Session, received: list[Report]
                 report_id=report.id,
                 org_id=report.flagger_org_id,
                 event="report.received",
+                submitted_by=report.submitted_by_id,
             )
             for report in received
         ],

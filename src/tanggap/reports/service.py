@@ -188,6 +188,10 @@ def notify(
     notifier.report_changed(
         session=session,
         change=ReportChange(
-            report_id=report.id, org_id=report.flagger_org_id, event=event, message=message
+            report_id=report.id,
+            org_id=report.flagger_org_id,
+            event=event,
+            message=message,
+            submitted_by=report.submitted_by_id,
         ),
     )

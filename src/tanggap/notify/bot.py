@@ -1,0 +1,259 @@
+"""Bot notices to flaggers in Telegram: queued in the transaction of the change they tell of, to
+the linked member who sent the report, and sent by the outbox engine through a ``BotSender``.
+
+Only the member who sent the report hears of it in their chat: a notice is a personal message,
+and a reply to it is written on the thread as that member. Reports sent through an API token
+(no person behind them) or by a member who is not linked are told by webhook and the portal only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy.orm import Session, aliased
+
+from tanggap.auth.models import Principal
+from tanggap.db.wake import BOT_NOTICES, wake
+from tanggap.flaggers.models import FlaggerOrg, TelegramLink
+from tanggap.notify.chat import BotReply, BotSender
+from tanggap.notify.models import BotNotice
+from tanggap.notify.port import CaseAlert, ReportChange
+from tanggap.notify.webhooks import ReportDescriber
+from tanggap.outbox import DeliveryRefused, DeliveryState, Sent, backoff
+
+log = structlog.get_logger(__name__)
+BACKOFF_CAP = timedelta(minutes=10)
+# A chat is read by a person, and Telegram lets a bot send about one message a second into it:
+# only what the member must act on or wants to know is told there (the outcome, an objection, a
+# reversal, a message). Received is in the answer to the submission; the queue steps (triaged,
+# in review) are in the portal and the webhooks, and a bulk submission would flood the chat.
+TOLD_EVENTS = frozenset(
+    {
+        "report.actioned",
+        "report.declined",
+        "report.objected",
+        "report.decision_reversed",
+        "report.message",
+    }
+)
+STATUS_WORDS = {
+    "en": {
+        "received": "received",
+        "triaged": "in the review queue",
+        "in_review": "in review",
+        "actioned": "actioned",
+        "declined": "declined",
+        "objected": "objected to by the platform",
+    },
+    "id": {
+        "received": "diterima",
+        "triaged": "dalam antrean peninjauan",
+        "in_review": "sedang ditinjau",
+        "actioned": "ditindak",
+        "declined": "ditolak",
+        "objected": "disanggah oleh platform",
+    },
+}
+WORDS = {
+    "en": {
+        "report": "Report {ref}",
+        "status": "Status: {status}.",
+        "outcome": "Outcome: {outcome}. {explanation}",
+        "objection": "The platform's objection: {objection}",
+        "reversed": "The decision on this report was reversed on appeal.",
+        "message": "Message from the platform:",
+        "reply": "Reply to this message to answer on the report's thread.",
+    },
+    "id": {
+        "report": "Laporan {ref}",
+        "status": "Status: {status}.",
+        "outcome": "Hasil: {outcome}. {explanation}",
+        "objection": "Sanggahan platform: {objection}",
+        "reversed": "Keputusan atas laporan ini dibatalkan melalui banding.",
+        "message": "Pesan dari platform:",
+        "reply": "Balas pesan ini untuk menjawab di utas laporan.",
+    },
+}
+
+
+def notice_text(change: ReportChange, report: Mapping[str, Any], language: str) -> str:
+    """Write what a member reads of a change to their report, in ``language``."""
+    words = WORDS.get(language, WORDS["en"])
+    statuses = STATUS_WORDS.get(language, STATUS_WORDS["en"])
+    target = report.get("target") or {}
+    lines = [words["report"].format(ref=report["report_id"]), str(target.get("url", ""))]
+    if change.message is not None:
+        lines += [words["message"], change.message.body, "", words["reply"]]
+        return "\n".join(lines)
+    if change.event == "report.decision_reversed":
+        lines.append(words["reversed"])
+    status = str(report.get("status", ""))
+    lines.append(words["status"].format(status=statuses.get(status, status)))
+    if report.get("outcome") and status in ("actioned", "declined"):
+        lines.append(
+            words["outcome"]
+            .format(outcome=report["outcome"], explanation=report.get("explanation") or "")
+            .strip()
+        )
+    if status == "objected" and report.get("objection"):
+        lines += [words["objection"].format(objection=report["objection"]), "", words["reply"]]
+    return "\n".join(lines)
+
+
+class BotNotifier:
+    """Queues bot notices to linked members in the caller's transaction (the ``Notifier`` port)."""
+
+    def __init__(self, describe_report: ReportDescriber):
+        self.describe_report = describe_report
+
+    def report_changed(self, *, session: Session, change: ReportChange) -> None:
+        """Queue a notice when the member who sent the report is linked."""
+        self.reports_changed(session=session, changes=[change])
+
+    def reports_changed(self, *, session: Session, changes: Sequence[ReportChange]) -> None:
+        """Queue a notice for each change whose sender is a linked member."""
+        wanted = [change for change in changes if _worth_telling(change)]
+        senders = {change.submitted_by for change in wanted if change.submitted_by is not None}
+        if not senders:
+            return
+        languages = dict(
+            session.execute(
+                select(TelegramLink.principal_id, FlaggerOrg.language)
+                .join(Principal, Principal.id == TelegramLink.principal_id)
+                .join(FlaggerOrg, FlaggerOrg.id == Principal.org_id)
+                .where(TelegramLink.principal_id.in_(senders))
+            ).all()
+        )
+        told = [change for change in wanted if change.submitted_by in languages]
+        if not told:
+            return
+        described = self.describe_report(session, [change.report_id for change in told])
+        for change, report in zip(told, described, strict=True):
+            assert change.submitted_by is not None
+            session.add(
+                BotNotice(
+                    principal_id=change.submitted_by,
+                    report_id=change.report_id,
+                    event=change.event,
+                    text=notice_text(change, report, languages[change.submitted_by]),
+                )
+            )
+        wake(session, BOT_NOTICES)
+
+    def case_escalated(self, *, session: Session, alert: CaseAlert) -> None:
+        """Leads hear of escalations by webhook, not through the flaggers' bot."""
+
+    def checkpoint_signed(self, *, session: Session, checkpoint: dict[str, object]) -> None:
+        """Audit checkpoints go by webhook, not through the flaggers' bot."""
+
+
+def _worth_telling(change: ReportChange) -> bool:
+    if change.event not in TOLD_EVENTS:
+        return False
+    # The member's own messages on the thread are not told back to them.
+    return change.message is None or change.message.author_role != "flagger"
+
+
+def report_of_reply(
+    *, session: Session, principal_id: uuid.UUID, link_id: uuid.UUID, message_id: int
+) -> uuid.UUID | None:
+    """Return the report of the notice a member replied to (sent through their current link),
+    or None when the message is not one."""
+    return session.execute(
+        select(BotNotice.report_id)
+        .where(BotNotice.principal_id == principal_id)
+        .where(BotNotice.link_id == link_id)
+        .where(BotNotice.sent_message_id == message_id)
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One claimed notice: where it goes (None when the member unlinked since) and its text."""
+
+    id: uuid.UUID
+    link_id: uuid.UUID | None
+    chat_id: int | None
+    text: str
+
+
+@dataclass
+class BotNoticeDelivery:
+    """The outbox kind of bot notices: oldest first and one at a time per report, so a report's
+    notices arrive in order; given up after a while."""
+
+    sender: BotSender
+    retry_seconds: float
+    give_up_after: timedelta
+    # The message id of each notice sent in this round, recorded with its delivery.
+    sent_ids: dict[uuid.UUID, tuple[uuid.UUID, int]] = field(default_factory=dict)
+
+    @property
+    def model(self) -> type[BotNotice]:
+        """The bot notices table."""
+        return BotNotice
+
+    @property
+    def lease(self) -> timedelta:
+        """Longer than sending a claimed batch can take."""
+        return timedelta(minutes=5)
+
+    def eligible(self) -> Sequence[ColumnElement[bool]]:
+        """Head of line per report."""
+        earlier = aliased(BotNotice)
+        older_pending = exists().where(
+            and_(
+                earlier.report_id == BotNotice.report_id,
+                earlier.state == DeliveryState.PENDING,
+                earlier.created_at < BotNotice.created_at,
+            )
+        )
+        return (~older_pending,)
+
+    def prepare(self, session: Session, rows: list[Any]) -> list[Notice]:
+        """Each notice with the chat of its member's current link."""
+        links = {
+            principal_id: (link_id, chat_id)
+            for principal_id, link_id, chat_id in session.execute(
+                select(TelegramLink.principal_id, TelegramLink.id, TelegramLink.chat_id).where(
+                    TelegramLink.principal_id.in_({row.principal_id for row in rows})
+                )
+            )
+        }
+        claimed = []
+        for row in rows:
+            link_id, chat_id = links.get(row.principal_id, (None, None))
+            claimed.append(Notice(row.id, link_id, chat_id, row.text))
+        return claimed
+
+    def send(self, item: Notice) -> Sent:
+        """Send the notice into the member's chat."""
+        if item.chat_id is None or item.link_id is None:
+            raise DeliveryRefused("the member's Telegram account is no longer linked")
+        message_id = self.sender.send_message(BotReply(chat_id=item.chat_id, text=item.text))
+        self.sent_ids[item.id] = (item.link_id, message_id)
+        return Sent(ok=True)
+
+    def retry_at(self, row: Any, now: datetime) -> datetime | None:
+        """Doubling waits from ``retry_seconds``; give up ``give_up_after`` the change."""
+        if now - row.created_at >= self.give_up_after:
+            return None
+        return now + backoff(row.attempts, self.retry_seconds, BACKOFF_CAP)
+
+    def delivered(self, session: Session, row: Any, sent: Sent, now: datetime) -> None:
+        """Keep the link and the message id, so that a reply finds its report."""
+        row.link_id, row.sent_message_id = self.sent_ids.pop(row.id)
+
+    def failed(self, session: Session, row: Any, sent: Sent, now: datetime) -> None:
+        """Say so when a notice is given up (no Telegram id, no text in the log)."""
+        if row.state == DeliveryState.FAILED:
+            log.warning("bot_notice.gave_up", notice_id=str(row.id), error=sent.error)
+
+    def counted(self, item: Notice, sent: Sent) -> None:
+        """Bot notices have no metric of their own."""
