@@ -30,6 +30,7 @@ from tanggap.detection.rules_live import LiveRules
 from tanggap.notify.port import Notifier
 from tanggap.notify.webhooks import OutboxNotifier, WebhookDelivery, lead_webhook_from
 from tanggap.outbox import deliver_due
+from tanggap.platforms.telegram import telegram_adapter
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import load_policy
 from tanggap.posts.schemas import PostIn
@@ -58,7 +59,9 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.rules = LiveRules(self.settings.rules_dir, self.policy, VersionStore(self.factory))
-        self.pipeline = DetectionPipeline(self.policy, self.notifier, self.rules)
+        self.pipeline = DetectionPipeline(
+            self.policy, self.notifier, self.rules, default_platform=self.settings.platform
+        )
         self.media = MediaHasher(self.factory, self.pipeline, self.deliver_actions)
 
     def deliver_actions(
@@ -154,6 +157,8 @@ def build_runtime(settings: Settings, adapter: PlatformAdapter | None = None) ->
     policy = load_policy(settings.policy_file)
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     factory = make_session_factory(engine)
+    if adapter is None and settings.platform == "telegram":
+        adapter = telegram_adapter(settings)
     return Runtime(
         settings=settings,
         engine=engine,
