@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     telegram_max_photo_bytes: int = Field(default=5_242_880, ge=1024, le=20_971_520)
     # How long a chat's member count is reused before getChatMemberCount is asked again.
     telegram_chat_cache_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    # The platform principal (id or name) the connector's posts are recorded as sent by: its
+    # token files appeals and reads statements for them. Unset: staff only.
+    telegram_principal: str | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _telegram_needs_its_token(self) -> Settings:

@@ -16,7 +16,6 @@ from PIL import Image
 from sqlalchemy import select
 
 from tanggap.actions.models import Action
-from tanggap.audit.models import AuditEvent
 from tanggap.channels import service as channels
 from tanggap.config import Settings
 from tanggap.db.base import utcnow

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import uuid
 
 import structlog
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, NetworkError
 
+from tanggap.auth import service as auth
 from tanggap.cli.common import fail, load_settings, runtime_for
 from tanggap.platforms.telegram import bot_api
-from tanggap.telegram.intake import TelegramIntake
+from tanggap.runtime import Runtime
+from tanggap.telegram.intake import Instructions, TelegramIntake
 from tanggap.telegram.port import PrivateChats
 from tanggap.telegram.runner import run
 
@@ -33,10 +37,9 @@ def connect(chats: PrivateChats | None = None) -> None:
     if not token:
         fail("TANGGAP_TELEGRAM_TOKEN is not set: give the bot's token from @BotFather")
     with runtime_for(settings) as runtime:
+        owner = _principal(runtime, settings.telegram_principal)
         api = bot_api(settings)
-        intake = (
-            TelegramIntake(runtime, api) if chats is None else TelegramIntake(runtime, api, chats)
-        )
+        intake = TelegramIntake(runtime, api, chats or Instructions(), owner_id=owner)
         runtime.pipeline.warm_up()  # before the first post, not during it
         try:
             asyncio.run(_until_stopped(intake, token, settings.telegram_api_url))
@@ -47,6 +50,24 @@ def connect(chats: PrivateChats | None = None) -> None:
         finally:
             api.close()
     log.info("telegram.stopped")
+
+
+def _principal(runtime: Runtime, name_or_id: str | None) -> uuid.UUID | None:
+    """The platform principal TANGGAP_TELEGRAM_PRINCIPAL names, or exit saying why not."""
+    if name_or_id is None:
+        return None
+    try:
+        with runtime.factory() as session:
+            found = auth.find_callers(session=session, name_or_id=name_or_id)
+    except SQLAlchemyError as exc:
+        fail(f"TANGGAP_DATABASE_URL: cannot read the principals: {type(exc).__name__}")
+    platforms = [caller for caller in found if caller.role == "platform"]
+    if len(platforms) != 1:
+        fail(
+            f"TANGGAP_TELEGRAM_PRINCIPAL: {name_or_id!r} names {len(platforms)} enabled platform "
+            "principals; give the id or name of one (`tanggap token create --role platform`)"
+        )
+    return platforms[0].id
 
 
 async def _until_stopped(intake: TelegramIntake, token: str, api_url: str) -> None:

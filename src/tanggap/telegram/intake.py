@@ -6,6 +6,7 @@ and logged without personal data (no sender, no text, no private chat's id)."""
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,8 @@ class TelegramIntake:
     runtime: Runtime
     api: BotApi
     chats: PrivateChats = field(default_factory=Instructions)
+    # The platform principal the posts are recorded as sent by (TANGGAP_TELEGRAM_PRINCIPAL).
+    owner_id: uuid.UUID | None = None
     counts: MemberCounts = field(init=False)
 
     def __post_init__(self) -> None:
@@ -144,6 +147,7 @@ class TelegramIntake:
                     secret_key=runtime.settings.secret_key,
                     actor=ACTOR,
                     inspector=runtime.pipeline,
+                    owner_id=self.owner_id,
                 )
         except TanggapError as exc:
             return skip(post.update_id, post.kind, f"refused: {exc.message}")
