@@ -252,6 +252,12 @@ def serve(standin: BotApiStandin) -> ThreadingHTTPServer:
 
         do_GET = do_POST = _route
 
+        def handle_one_request(self) -> None:
+            try:
+                super().handle_one_request()
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client went away (a long poll cancelled)
+
         def log_message(self, *args: object) -> None:
             return None
 

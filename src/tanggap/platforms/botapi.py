@@ -20,9 +20,12 @@ MAX_DESCRIPTION = 300
 
 
 def quiet_request_logs() -> None:
-    """Keep httpx's request log below INFO: it names every URL, and the URL holds the token."""
+    """Keep httpx's request log below INFO (it names every URL, and the URL holds the token),
+    and python-telegram-bot's debug log off (it quotes every update, senders included)."""
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    floor = max(logging.getLogger().getEffectiveLevel(), logging.INFO)
+    logging.getLogger("telegram").setLevel(floor)
 
 
 class FileTooLarge(Exception):
