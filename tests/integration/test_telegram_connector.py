@@ -197,3 +197,20 @@ def test_what_the_bot_api_cannot_do_is_refused_when_decided(
         f"/v1/cases/{case_id}/decision", json=decision_body(), headers=bearer(tokens.reviewer)
     )
     assert decided.status_code == 201 and decided.json()["actions"][0]["kind"] == "remove_post"
+
+
+def test_what_telegram_does_not_tell_leaves_the_stored_channel_as_it_was(
+    runtime: Runtime, telegram_standin: BotApiStandin, intake: TelegramIntake
+) -> None:
+    standin = telegram_standin
+    standin.member_counts[CHANNEL_ID] = 500
+    assert intake.handle({"update_id": 1, **channel_post(message_id=7)}) == "stored"
+    # A process started later, whose bot may no longer read the member list.
+    standin.refuse_next(
+        "getChatMemberCount", Refusal(400, "Bad Request: member list is inaccessible")
+    )
+    later = TelegramIntake(runtime, intake.api)
+    assert later.handle({"update_id": 2, **channel_post(message_id=8)}) == "stored"
+    with runtime.factory() as session:
+        channel = channels.get_by_handle(session=session, handle="beritapublik")
+        assert channel is not None and channel.subscribers == 500

@@ -122,8 +122,14 @@ class TelegramIntake:
                 posted_at=post.posted_at,
                 author_id=post.author_id,
             )
-            channel_in = ChannelIn(
-                handle=post.handle, title=post.title, subscribers=self.counts.of(post.chat_id)
+            known: dict[str, object] = {
+                "handle": post.handle,
+                "title": post.title,
+                "subscribers": self.counts.of(post.chat_id),
+            }
+            # What Telegram did not tell is left as stored.
+            channel_in = ChannelIn.model_validate(
+                {name: value for name, value in known.items() if value is not None}
             )
         except ValidationError as exc:
             fields = ",".join(".".join(map(str, e["loc"])) for e in exc.errors())
