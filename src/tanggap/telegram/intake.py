@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import structlog
@@ -90,7 +92,7 @@ class TelegramIntake:
         if isinstance(found, Skipped):
             return skip(found.update_id, found.kind, found.reason)
         if isinstance(found, Pressed):
-            self._quietly(lambda: self.api.answer_callback_query(found.callback_query_id))
+            self._quietly(partial(self.api.answer_callback_query, found.callback_query_id))
             return self._answer(found.message)
         if isinstance(found, PrivateMessage):
             return self._answer(found)
@@ -98,10 +100,11 @@ class TelegramIntake:
 
     def _answer(self, message: PrivateMessage) -> str:
         for reply in self.chats.handle(message):
-            self._quietly(lambda reply=reply: self.api.send_message(reply))
+            self._quietly(partial(self.api.send_message, reply))
         return "answered"
 
-    def _quietly(self, call: Any) -> None:
+    def _quietly(self, call: Callable[[], object]) -> None:
+        """Make a call to Telegram whose failure only costs a reply: logged, not raised."""
         try:
             call()
         except DeliveryFailed as exc:
