@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
+from collections.abc import Callable
 
 import structlog
 import typer
@@ -13,6 +14,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from tanggap.auth import service as auth
 from tanggap.cli.common import fail, load_settings, runtime_for
+from tanggap.platforms.botapi import BotApi
 from tanggap.platforms.telegram import bot_api
 from tanggap.runtime import Runtime
 from tanggap.telegram.intake import Instructions, TelegramIntake
@@ -30,8 +32,13 @@ def run_command() -> None:
     connect()
 
 
-def connect(chats: PrivateChats | None = None) -> None:
-    """Run the connector; ``chats`` answers private messages (instructions only when None)."""
+# Builds what answers the bot's private chats from the process's runtime and Bot API client.
+ChatsFactory = Callable[[Runtime, BotApi], PrivateChats]
+
+
+def connect(make_chats: ChatsFactory | None = None) -> None:
+    """Run the connector; ``make_chats`` builds what answers private messages (instructions
+    only, to anyone, when None)."""
     settings = load_settings()  # refuse bad settings before anything starts
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     if not token:
@@ -39,7 +46,8 @@ def connect(chats: PrivateChats | None = None) -> None:
     with runtime_for(settings) as runtime:
         owner = _principal(runtime, settings.telegram_principal)
         api = bot_api(settings)
-        intake = TelegramIntake(runtime, api, chats or Instructions(), owner_id=owner)
+        chats = make_chats(runtime, api) if make_chats is not None else Instructions()
+        intake = TelegramIntake(runtime, api, chats, owner_id=owner)
         runtime.pipeline.warm_up()  # before the first post, not during it
         try:
             asyncio.run(_until_stopped(intake, token, settings.telegram_api_url))
