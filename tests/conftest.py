@@ -22,6 +22,8 @@ from tanggap.runtime import Runtime, build_runtime
 from tanggap.server import create_app
 from tanggap.tables import Base
 from tests.factories import Tokens, make_tokens
+from tests.telegram_standin import BotApiStandin
+from tests.telegram_standin import serve as serve_standin
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 DATABASES = [
@@ -192,3 +194,14 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = start_nats(tmp_path_factory.mktemp("nats"))
     yield server.url
     server.stop()
+
+
+@pytest.fixture
+def telegram_standin() -> Iterator[BotApiStandin]:
+    """A stand-in of Telegram's Bot API on a free loopback port (tests/telegram_standin.py)."""
+    standin = BotApiStandin()
+    server = serve_standin(standin)
+    yield standin
+    standin.close()
+    server.shutdown()
+    server.server_close()

@@ -125,6 +125,31 @@ class Settings(BaseSettings):
             raise ValueError("TANGGAP_PLATFORM_SECRET must be at least 16 characters")
         return self
 
+    # The Telegram connector (docs/telegram.md): the bot's token from @BotFather, read from the
+    # environment only, and the Bot API server it speaks to (a local one, say).
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org", pattern=r"^https?://[^\s/]+(/[^\s]*)?$", max_length=2048
+    )
+    telegram_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # A larger photo is skipped (its post is stored without it); the Bot API serves 20 MB at most.
+    telegram_max_photo_bytes: int = Field(default=5_242_880, ge=1024, le=20_971_520)
+    # How long a chat's member count is reused before getChatMemberCount is asked again.
+    telegram_chat_cache_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    # The platform principal (id or name) the connector's posts are recorded as sent by: its
+    # token files appeals and reads statements for them. Unset: staff only.
+    telegram_principal: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _telegram_needs_its_token(self) -> Settings:
+        token = self.telegram_token.get_secret_value() if self.telegram_token else ""
+        if self.platform == "telegram" and not token:
+            raise ValueError(
+                "TANGGAP_TELEGRAM_TOKEN is required when TANGGAP_PLATFORM=telegram "
+                "(the bot's token from @BotFather)"
+            )
+        return self
+
     @property
     def stream_subject_list(self) -> list[str]:
         """Return the stream's subjects, in the order given."""

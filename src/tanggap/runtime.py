@@ -35,6 +35,7 @@ from tanggap.notify.webhooks import OutboxNotifier, WebhookDelivery, lead_webhoo
 from tanggap.outbox import deliver_due
 from tanggap.platforms.http import http_adapter_from
 from tanggap.platforms.routing import RoutingAdapter
+from tanggap.platforms.telegram import bot_api, telegram_adapter
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import load_policy
 from tanggap.posts.schemas import PostIn
@@ -65,7 +66,9 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.rules = LiveRules(self.settings.rules_dir, self.policy, VersionStore(self.factory))
-        self.pipeline = DetectionPipeline(self.policy, self.notifier, self.rules)
+        self.pipeline = DetectionPipeline(
+            self.policy, self.notifier, self.rules, default_platform=self.settings.platform
+        )
         self.media = MediaHasher(self.factory, self.pipeline, self.deliver_actions)
 
     def deliver_actions(
@@ -169,10 +172,12 @@ class Runtime:
 
 def platform_adapter(settings: Settings, factory: sessionmaker[Session]) -> PlatformAdapter:
     """Route each action to its channel's platform: the built-in pages always, the signed HTTP
-    endpoint when configured."""
+    endpoint and Telegram when configured."""
     adapters: dict[str, PlatformAdapter] = {"builtin": BuiltinPagesAdapter(factory)}
     if (http := http_adapter_from(settings)) is not None:
         adapters["http"] = http
+    if settings.telegram_token is not None:  # the connector's channels name their platform
+        adapters["telegram"] = telegram_adapter(settings)
     return RoutingAdapter(adapters, default=settings.platform)
 
 
@@ -188,6 +193,7 @@ def build_runtime(settings: Settings, adapter: PlatformAdapter | None = None) ->
         factory=factory,
         policy=policy,
         adapter=adapter or platform_adapter(settings, factory),
+        bot=bot_api(settings) if settings.telegram_token is not None else None,
         notifier=Notifiers(
             OutboxNotifier(describe_report=describe, lead_webhook=lead_webhook_from(settings)),
             BotNotifier(describe_report=describe),

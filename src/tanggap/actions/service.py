@@ -48,7 +48,7 @@ def create_restore(
 ) -> list[Action]:
     """Queue the action that undoes ``appealed`` (a reversed appeal): restore the post, or lift
     the channel's ban."""
-    kind: ActionKind = "restore_channel" if appealed.outcome == "ban_channel" else "restore_post"
+    kind = restore_kind(appealed)
     return [
         _queue(
             session, decision, kind, post, actor,
@@ -58,6 +58,11 @@ def create_restore(
             audit_data={"reverses": str(appealed.id)},
         )
     ]  # fmt: skip
+
+
+def restore_kind(appealed: Decision) -> ActionKind:
+    """Return the kind of action that undoes ``appealed``."""
+    return "restore_channel" if appealed.outcome == "ban_channel" else "restore_post"
 
 
 def _queue(

@@ -171,6 +171,7 @@ def decide_case(
             data=data,
             policy=runtime.policy,
             notifier=runtime.notifier,
+            default_platform=runtime.settings.platform,
         )
 
     answer, result = _decide_once(
@@ -208,6 +209,7 @@ def approve_decision(
             data=data,
             policy=runtime.policy,
             notifier=runtime.notifier,
+            default_platform=runtime.settings.platform,
         )
 
     answer, _ = _decide_once(

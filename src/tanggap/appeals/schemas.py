@@ -74,3 +74,6 @@ class StatementOfReasons(BaseModel):
     application_date: datetime | None
     appeal: AppealOut | None
     redress: Redress
+    # Set when a removal reversed on appeal could not be undone on the platform (Telegram cannot
+    # bring back a deleted message): what became of the post.
+    restoration: str | None = None

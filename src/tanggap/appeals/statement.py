@@ -63,8 +63,10 @@ def statement(
         .first()
     )
     restriction = RESTRICTION[decision.outcome]
+    restoration = None
     if appeal is not None and appeal.state == AppealState.REVERSED:
         restriction = "restriction_lifted"
+        restoration = _restoration(session, appeal)
     return StatementOfReasons(
         decision_id=decision.id,
         channel=channel.lower(),
@@ -104,6 +106,7 @@ def statement(
         decided_at=decision.decided_at,
         application_date=applied,
         appeal=appeal_out(appeal) if appeal else None,
+        restoration=restoration,
         redress=Redress(
             internal_complaint=(
                 "The owner of the post may appeal through the platform's complaint form; "
@@ -115,4 +118,18 @@ def statement(
             ),
             judicial_redress="The courts of the Member State or country concerned.",
         ),
+    )
+
+
+def _restoration(session: Session, appeal: Appeal) -> str | None:
+    """Say so when the reversal queued nothing to undo the restriction on the platform."""
+    undone = session.execute(
+        select(Action.id).where(Action.decision_id == appeal.decision_id).limit(1)
+    ).first()
+    if undone is not None:
+        return None
+    return (
+        "The decision was reversed on appeal, but the platform cannot restore a deleted message "
+        "(Telegram's Bot API has no such call): the post stays deleted there, and its owner "
+        "may publish it again."
     )

@@ -86,6 +86,25 @@ def upsert(*, session: Session, data: ChannelIn, actor: str) -> tuple[Channel, b
     return channel, created
 
 
+def link_platform(
+    *, session: Session, channel: Channel, platform: str, platform_ref: str, actor: str
+) -> None:
+    """Record the platform a channel lives on and the platform's own id of it, audited when it
+    changes."""
+    if (channel.platform, channel.platform_ref) == (platform, platform_ref):
+        return
+    channel.platform, channel.platform_ref = platform, platform_ref
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="channel.updated",
+        subject_type="channel",
+        subject_id=channel.id,
+        data={"changed": {"platform": platform, "platform_ref": platform_ref}},
+    )
+
+
 def list_channels(*, session: Session) -> list[Channel]:
     """Return every channel, by handle."""
     return list(session.execute(select(Channel).order_by(Channel.handle)).scalars())

@@ -1,5 +1,5 @@
-"""The ``tanggap`` command: serve, worker, ingest, migrate, demo, organisations, tokens, audit,
-outbox."""
+"""The ``tanggap`` command: serve, worker, ingest, telegram, migrate, demo, organisations,
+tokens, audit, outbox."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tanggap.cli import access, detection, ingest, operations, worker
+from tanggap.cli import access, detection, ingest, operations, telegram, worker
 from tanggap.cli.common import checkpoint_key, fail, load_settings, runtime_for, transaction
 
 app = typer.Typer(help="Tanggap: reports, deadlines, review and takedowns for public channels.")
@@ -23,6 +23,7 @@ app.add_typer(operations.audit_app, name="audit")
 app.add_typer(operations.actions_app, name="actions")
 app.add_typer(detection.bank_app, name="bank")
 app.add_typer(detection.rules_app, name="rules")
+app.add_typer(telegram.telegram_app, name="telegram")
 app.command("hash")(detection.hash_files)
 app.command("scan")(detection.scan)
 app.command("worker")(worker.worker)

@@ -59,6 +59,7 @@ def decide(
             data=DecisionIn.model_validate(raw),
             policy=form.runtime.policy,
             notifier=form.runtime.notifier,
+            default_platform=form.runtime.settings.platform,
         )
         form.session.commit()
     except ValidationError as exc:
@@ -85,6 +86,7 @@ def approve(
             data=ApprovalIn(approve=approve, note=note or None),
             policy=form.runtime.policy,
             notifier=form.runtime.notifier,
+            default_platform=form.runtime.settings.platform,
         )
         form.session.commit()
     except TanggapError as exc:

@@ -30,6 +30,7 @@ from tanggap.notify.port import CaseAlert, Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import require_category
 from tanggap.review.effects import DecisionResult, answer_appeal, take_effect
+from tanggap.review.reach import require_reachable
 from tanggap.reviewers import service as reviewers
 
 
@@ -41,9 +42,12 @@ def decide_case(
     data: DecisionIn,
     policy: Policy,
     notifier: Notifier,
+    default_platform: str = "builtin",
 ) -> DecisionResult:
     """Record the caller's decision on a case they hold; settle its reports and queue its
-    actions, or wait for a second reviewer when the outcome needs four eyes."""
+    actions, or wait for a second reviewer when the outcome needs four eyes. An outcome the
+    post's platform cannot carry out (``default_platform``: where a channel that names none
+    lives) is refused."""
     case = cases.lock(session=session, case_id=case_id)
     claims.require_claim(case=case, caller=caller)
     category = data.category or case.category
@@ -53,6 +57,7 @@ def decide_case(
         raise InvalidInput("this case is an appeal: decide uphold or reverse", field="outcome")
     if appeal is None and data.outcome in APPEAL_OUTCOMES:
         raise InvalidInput(f"{data.outcome} answers an appeal; this case has none", field="outcome")
+    require_reachable(session, case.post_id, data.outcome, default_platform)
 
     bank = _bank_named(session, data.add_to_bank, caller)
     needs_approval = data.outcome in FOUR_EYES_OUTCOMES
@@ -79,7 +84,7 @@ def decide_case(
         return DecisionResult(decision=decision, actions=[])
     if appeal is not None:
         states.move(case, CaseState.DECIDED)
-        return answer_appeal(session, caller, case, appeal, decision, notifier)
+        return answer_appeal(session, caller, case, appeal, decision, notifier, default_platform)
     return take_effect(session, caller.audit_actor, case, decision, notifier, policy)
 
 
@@ -108,9 +113,11 @@ def approve_decision(
     data: ApprovalIn,
     policy: Policy,
     notifier: Notifier,
+    default_platform: str = "builtin",
 ) -> DecisionResult:
     """A second reviewer approves (it takes effect) or rejects (the case returns to its queue)
-    a decision that needs four eyes."""
+    a decision that needs four eyes; an approval the post's platform cannot carry out is
+    refused."""
     skills = reviewers.skills_of(session=session, principal_id=caller.id)
     cases.get(session=session, case_id=case_id, skills=skills, policy=policy)
     case = cases.lock(session=session, case_id=case_id)
@@ -119,6 +126,8 @@ def approve_decision(
     decision = decisions.awaiting_approval(session=session, case=case)
     if decision.decided_by_id == caller.id:
         raise Forbidden("four eyes: someone other than the decision's author must approve it")
+    if data.approve:
+        require_reachable(session, case.post_id, decision.outcome, default_platform)
     decision.approved_by_id = caller.id
     decision.approved_at = utcnow()
     if not data.approve:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
 from tanggap.actions.models import Action
+from tanggap.actions.service import restore_kind
 from tanggap.appeals.models import Appeal, AppealState
 from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
@@ -24,6 +25,7 @@ from tanggap.posts.models import Post
 from tanggap.reports import service as reports
 from tanggap.reports.models import ReportStatus
 from tanggap.reports.schemas import OPEN_STATUSES
+from tanggap.review.reach import unreachable
 
 
 @dataclass
@@ -81,8 +83,10 @@ def answer_appeal(
     appeal: Appeal,
     decision: Decision,
     notifier: Notifier,
+    default_platform: str = "builtin",
 ) -> DecisionResult:
-    """Close an appeal: ``uphold`` leaves the action standing, ``reverse`` restores the post."""
+    """Close an appeal: ``uphold`` leaves the action standing, ``reverse`` restores the post,
+    or, where the platform cannot restore it, records that it stays down."""
     appeal.state = AppealState.UPHELD if decision.outcome == "uphold" else AppealState.REVERSED
     appeal.decided_at = decision.decided_at
     appeal.decision_id = decision.id
@@ -110,9 +114,25 @@ def answer_appeal(
             case_id=appealed.case_id,
             actor=caller.audit_actor,
         )
-    queued = actions.create_restore(
-        session=session, decision=decision, appealed=appealed, post=post, actor=caller.audit_actor
-    )
+    cannot = unreachable(session, post, restore_kind(appealed), default_platform)
+    if cannot is None:
+        queued = actions.create_restore(
+            session=session,
+            decision=decision,
+            appealed=appealed,
+            post=post,
+            actor=caller.audit_actor,
+        )
+    else:
+        queued = []
+        audit.record(
+            session=session,
+            actor=caller.audit_actor,
+            action="appeal.restore_impossible",
+            subject_type="appeal",
+            subject_id=appeal.id,
+            data={"decision_id": str(decision.id), "reason": cannot},
+        )
     # Those whose reports the reversed decision answered hear that the post is back.
     for report in reports.reports_of_case(
         session=session, case_id=case.id, statuses=(ReportStatus.ACTIONED,)

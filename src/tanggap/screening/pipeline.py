@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tanggap.actions.service import KIND_OF_OUTCOME
 from tanggap.banks import changes
 from tanggap.banks.matcher import POLICY_STRENGTH, BankLookup, BankMatch, BankMatcher
 from tanggap.cases import decisions, states
@@ -32,6 +33,7 @@ from tanggap.posts.models import Post
 from tanggap.posts.schemas import PostIn
 from tanggap.posts.service import post_url
 from tanggap.review.decisions import decide_automatically
+from tanggap.review.reach import unreachable
 from tanggap.screening.findings import Found, classifier_signals, rule_signals
 from tanggap.screening.removed import RemovedContent
 
@@ -56,8 +58,10 @@ class DetectionPipeline:
         notifier: Notifier,
         rules: LiveRules,
         banks: BankLookup | None = None,
+        default_platform: str = "builtin",
     ):
         self.policy = policy
+        self.default_platform = default_platform
         self.notifier = notifier
         self.banks: BankLookup = banks or BankMatcher()
         self.removed = RemovedContent()
@@ -218,6 +222,16 @@ class DetectionPipeline:
         policy_ref: str,
         explanation: str,
     ) -> list[uuid.UUID]:
+        post = session.get(Post, case.post_id)
+        assert post is not None
+        cannot = unreachable(session, post, KIND_OF_OUTCOME.get(outcome), self.default_platform)
+        if cannot is not None:
+            # The platform cannot carry it out: the case stays open for a reviewer.
+            cases.audit_case(
+                session, ACTOR, "case.automatic_decision_withheld", case,
+                outcome=outcome, policy_ref=policy_ref, reason=cannot,
+            )  # fmt: skip
+            return []
         result = decide_automatically(
             session=session,
             case=case,
