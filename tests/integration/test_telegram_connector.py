@@ -9,11 +9,13 @@ import hashlib
 import io
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from tanggap.actions.models import Action
 from tanggap.channels import service as channels
@@ -214,3 +216,29 @@ def test_what_telegram_does_not_tell_leaves_the_stored_channel_as_it_was(
     with runtime.factory() as session:
         channel = channels.get_by_handle(session=session, handle="beritapublik")
         assert channel is not None and channel.subscribers == 500
+
+
+def test_an_update_the_database_refused_is_taken_again_before_its_offset_is_confirmed(
+    runtime: Runtime, telegram_standin: BotApiStandin
+) -> None:
+    standin = telegram_standin
+    attempts: list[int] = []  # the offset Telegram had confirmed at each attempt to store
+
+    def database_away_once(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT INTO posts"):
+            attempts.append(standin.confirmed)
+            if len(attempts) == 1:
+                raise OperationalError(statement, {}, Exception("the database went away"))
+
+    (update_id,) = standin.queue(channel_post(message_id=7, text="Kabar pagi"))
+    event.listen(runtime.engine, "before_cursor_execute", database_away_once)
+    try:
+        with connector(runtime, standin):
+            standin.wait_confirmed(update_id)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", database_away_once)
+    # Stored at the second attempt; until then Telegram kept the update (not confirmed).
+    assert len(attempts) == 2 and all(confirmed <= update_id for confirmed in attempts)
+    with runtime.factory() as session:
+        post = posts.get(session=session, handle="beritapublik", message_id=7)
+        assert post is not None and post.text == "Kabar pagi"

@@ -1,6 +1,8 @@
-"""The connector's loop: python-telegram-bot long-polls the Bot API (each batch's offset is
-confirmed on the next call) and hands every update, as the Bot API's JSON, to the intake in a
-thread of its own (synchronous SQLAlchemy), one update after the other."""
+"""The connector's loop: python-telegram-bot's bot long-polls the Bot API, and every update, as
+the Bot API's JSON, goes to the intake in a thread of its own (synchronous SQLAlchemy), one after
+the other. An update's offset is confirmed to Telegram only once the intake took it (stored,
+answered or skipped): a crash, or a database that is away, has it fetched again, and taking it
+again changes nothing (a post is idempotent on its chat and message id)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ import asyncio
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
-from telegram.error import InvalidToken
-from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from tanggap.platforms.botapi import quiet_request_logs
@@ -55,13 +58,11 @@ def _update_id(item: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def build_application(
-    intake: TelegramIntake, *, token: str, api_url: str, timeout: float
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    """Return the library's application, pointed at ``api_url``, handing updates to ``intake``."""
+def connector_bot(*, token: str, api_url: str, timeout: float) -> ConnectorBot:
+    """Return the library's bot, pointed at ``api_url``."""
     quiet_request_logs()
     base = api_url.rstrip("/")
-    bot = ConnectorBot(
+    return ConnectorBot(
         token=token,
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
@@ -69,27 +70,14 @@ def build_application(
         # A long poll holds its request open for up to ``POLL_SECONDS``.
         get_updates_request=HTTPXRequest(connect_timeout=timeout, read_timeout=timeout + 30),
     )
-    application = Application.builder().bot(bot).build()
-
-    async def on_update(update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update):
-            return
-        if update.api_kwargs.get(MALFORMED):
-            skip(update.update_id, None, "malformed: not readable as a Telegram update")
-            return
-        await asyncio.to_thread(intake.handle, update.to_dict())
-
-    async def on_error(_update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        error = context.error
-        # The type only: a database error may quote the values it was given.
-        log.error("telegram.update_failed", error=type(error).__name__)
-
-    application.add_handler(TypeHandler(object, on_update))
-    application.add_error_handler(on_error)
-    return application
 
 
 POLL_SECONDS = 25
+# An update whose intake fails for another reason than the database is tried this many times,
+# then skipped (logged): one update must not stop every chat behind it. While the database is
+# away, the update waits for it however long that takes.
+ATTEMPTS = 5
+WAIT_CAP_SECONDS = 30.0
 
 
 async def run(
@@ -100,20 +88,92 @@ async def run(
     timeout: float,
     stopping: asyncio.Event,
     poll_seconds: int = POLL_SECONDS,
+    first_wait: float = 0.5,
 ) -> None:
     """Long-poll until ``stopping`` is set; the update in hand is finished first, and the
     offsets of those taken are confirmed to Telegram before the return."""
-    application = build_application(intake, token=token, api_url=api_url, timeout=timeout)
-    async with application:
-        updater = application.updater
-        assert updater is not None
-        await updater.start_polling(
-            allowed_updates=list(ALLOWED_UPDATES), timeout=poll_seconds, poll_interval=0.0
-        )
-        await application.start()
-        me = application.bot
-        log.info("telegram.running", bot=me.username, allowed=list(ALLOWED_UPDATES))
-        await stopping.wait()
+    bot = connector_bot(token=token, api_url=api_url, timeout=timeout)
+    async with bot:
+        log.info("telegram.running", bot=bot.username, allowed=list(ALLOWED_UPDATES))
+        offset: int | None = None
+        failures = 0
+        while not stopping.is_set():
+            poll = asyncio.ensure_future(
+                bot.get_updates(
+                    offset=offset, timeout=poll_seconds, allowed_updates=list(ALLOWED_UPDATES)
+                )
+            )
+            if not await _first(poll, stopping):
+                break
+            try:
+                updates = poll.result()
+            except TelegramError as exc:  # Telegram away or busy: ask again after a wait
+                failures += 1
+                wait = getattr(exc, "retry_after", None) or _backoff(first_wait, failures)
+                log.warning("telegram.poll_failed", error=type(exc).__name__, attempt=failures)
+                await _wait(stopping, float(wait))
+                continue
+            failures = 0
+            for update in updates:
+                if not await _take(intake, update, stopping, first_wait):
+                    break  # stopping while the update waited for the database
+                offset = update.update_id + 1
         log.info("telegram.stopping")
-        await updater.stop()
-        await application.stop()
+        if offset is not None:
+            # Confirms every update below ``offset``; what it returns stays unconfirmed.
+            try:
+                await bot.get_updates(offset=offset, timeout=0, limit=1)
+            except TelegramError as exc:  # the next start takes them again: nothing is lost
+                log.warning("telegram.confirm_failed", error=type(exc).__name__)
+
+
+async def _first(poll: asyncio.Future[Any], stopping: asyncio.Event) -> bool:
+    """Wait for the poll or the stop, whichever comes first; True if the poll answered."""
+    stop = asyncio.ensure_future(stopping.wait())
+    done, _ = await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
+    if poll in done:
+        stop.cancel()
+        return True
+    poll.cancel()
+    return False
+
+
+async def _take(
+    intake: TelegramIntake, update: Update, stopping: asyncio.Event, first_wait: float
+) -> bool:
+    """Hand ``update`` to the intake until it is taken; False if stopping came first."""
+    if update.api_kwargs.get(MALFORMED):
+        skip(update.update_id, None, "malformed: not readable as a Telegram update")
+        return True
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await asyncio.to_thread(intake.handle, update.to_dict())
+            return True
+        except Exception as exc:  # the type only: a database error may quote what it was given
+            database = isinstance(exc, DBAPIError | OperationalError)
+            log.error(
+                "telegram.update_failed",
+                update_id=update.update_id,
+                attempt=attempt,
+                error=type(exc).__name__,
+            )
+            if not database and attempt >= ATTEMPTS:
+                skip(update.update_id, None, f"failed {attempt} times: {type(exc).__name__}")
+                return True
+        if await _wait(stopping, _backoff(first_wait, attempt)):
+            return False
+
+
+def _backoff(first: float, attempt: int) -> float:
+    return float(min(first * 2 ** (attempt - 1), WAIT_CAP_SECONDS))
+
+
+async def _wait(stopping: asyncio.Event, seconds: float) -> bool:
+    """Wait ``seconds``, or less if stopping comes; True if it did."""
+    try:
+        await asyncio.wait_for(stopping.wait(), timeout=seconds)
+    except TimeoutError:
+        return False
+    return True
