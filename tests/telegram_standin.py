@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 TOKEN = "123456:standin-token-AAAAAAAAAAAAAAAAAAAAAAAA"
-BOT = {"id": 42, "is_bot": True, "first_name": "Tanggap", "username": "tanggap_test_bot"}
+BOT = {"id": 123456, "is_bot": True, "first_name": "Tanggap", "username": "tanggap_test_bot"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class BotApiStandin:
     token: str = TOKEN
     url: str = ""
     member_counts: dict[int, int] = field(default_factory=dict)
+    # The chats whose admin the bot is not (it is an admin of every other chat).
+    not_admin_of: set[int] = field(default_factory=set)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _calls: list[Call] = field(default_factory=list)
@@ -157,6 +159,15 @@ class BotApiStandin:
                 "text": params.get("text", ""),
             }
             return 200, {"ok": True, "result": message}
+        if method == "getChatMember":
+            chat_id, user_id = params.get("chat_id"), params.get("user_id")
+            admin = user_id == BOT["id"] and chat_id not in self.not_admin_of
+            member = {"user": {"id": user_id, "is_bot": user_id == BOT["id"], "first_name": "x"}}
+            if admin:
+                member |= {"status": "administrator", "can_delete_messages": True}
+            else:
+                member |= {"status": "member"}
+            return 200, {"ok": True, "result": member}
         if method == "getChatMemberCount":
             return 200, {"ok": True, "result": self.member_counts.get(params.get("chat_id"), 0)}
         if method == "getFile":

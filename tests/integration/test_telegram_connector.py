@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import OperationalError
 
 from tanggap.actions.models import Action
 from tanggap.channels import service as channels
+from tanggap.channels.models import Channel
 from tanggap.config import Settings
 from tanggap.db.base import utcnow
 from tanggap.detection.models import Signal
@@ -28,7 +29,15 @@ from tanggap.pseudonyms import user_ref
 from tanggap.runtime import Runtime
 from tanggap.telegram.intake import TelegramIntake
 from tests.conftest import TEST_SECRET
-from tests.factories import FRAUD_TEXT, Tokens, bearer, decision_body, report_body, row_counts
+from tests.factories import (
+    FRAUD_TEXT,
+    Tokens,
+    bearer,
+    decision_body,
+    post_body,
+    report_body,
+    row_counts,
+)
 from tests.telegram_standin import (
     BotApiStandin,
     Refusal,
@@ -242,3 +251,40 @@ def test_an_update_the_database_refused_is_taken_again_before_its_offset_is_conf
     with runtime.factory() as session:
         post = posts.get(session=session, handle="beritapublik", message_id=7)
         assert post is not None and post.text == "Kabar pagi"
+
+
+def test_a_chat_takes_over_no_channel_that_is_not_its_own(
+    client: TestClient, tokens: Tokens, runtime: Runtime, telegram_standin: BotApiStandin,
+    intake: TelegramIntake,
+) -> None:  # fmt: skip
+    standin = telegram_standin
+    assert intake.handle({"update_id": 1, **channel_post(message_id=7, text="Asli")}) == "stored"
+    # Another public chat now bears the name (the first renamed itself, or it is a look-alike).
+    impostor = channel_post(chat_id=-1009999999999, message_id=7, text="Palsu")
+    assert intake.handle({"update_id": 2, **impostor}) == "skipped"
+    # A channel of the built-in pages: not Telegram's to write, whatever its name.
+    posted = client.post(
+        "/v1/posts",
+        json=post_body(channel="kanalweb", message_id=1, text="Dari web"),
+        headers=bearer(tokens.platform),
+    )
+    assert posted.status_code == 201, posted.text
+    with runtime.factory() as session, session.begin():
+        session.execute(
+            update(Channel).where(Channel.handle == "kanalweb").values(platform="builtin")
+        )
+    web = channel_post(chat_id=-1008888888888, username="KanalWeb", message_id=1, text="Palsu")
+    assert intake.handle({"update_id": 3, **web}) == "skipped"
+    # A public group the bot was added to, but not as an admin: not one it moderates.
+    standin.not_admin_of.add(-1007777777777)
+    foreign = channel_post(chat_id=-1007777777777, username="GrupLain", message_id=1)
+    assert intake.handle({"update_id": 4, **foreign}) == "skipped"
+
+    with runtime.factory() as session:
+        ours = channels.get_by_handle(session=session, handle="beritapublik")
+        assert ours is not None and ours.platform_ref == str(CHANNEL_ID)
+        kept = posts.get(session=session, handle="beritapublik", message_id=7)
+        assert kept is not None and kept.text == "Asli"
+        web_post = posts.get(session=session, handle="kanalweb", message_id=1)
+        assert web_post is not None and web_post.text == "Dari web"
+        assert channels.get_by_handle(session=session, handle="gruplain") is None

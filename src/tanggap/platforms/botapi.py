@@ -119,6 +119,16 @@ class BotApi:
         """Tell Telegram a pressed button was seen (its spinner stops)."""
         self.call("answerCallbackQuery", {"callback_query_id": callback_query_id})
 
+    @property
+    def bot_id(self) -> int:
+        """The bot's own user id (the token's first part)."""
+        return int(self._token.split(":", 1)[0])
+
+    def member_status(self, chat_id: int | str, user_id: int) -> str:
+        """Return a user's status in a chat (``creator``, ``administrator``, ``member``…)."""
+        found = self.call("getChatMember", {"chat_id": chat_id, "user_id": user_id})
+        return str(found.get("status", "")) if isinstance(found, dict) else ""
+
     def chat_member_count(self, chat_id: int | str) -> int:
         """Return how many members (subscribers) a chat has."""
         return int(self.call("getChatMemberCount", {"chat_id": chat_id}))

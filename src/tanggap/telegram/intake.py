@@ -16,13 +16,14 @@ import structlog
 from pydantic import ValidationError
 
 from tanggap.channels import service as channels
+from tanggap.channels.models import Channel
 from tanggap.channels.schemas import ChannelIn
 from tanggap.detectors.hashing import QUALITY_FLOOR, HashError, hash_bytes
 from tanggap.errors import Conflict, TanggapError
 from tanggap.notify.chat import BotReply
-from tanggap.outbox import DeliveryFailed
+from tanggap.outbox import DeliveryFailed, DeliveryRefused
 from tanggap.platforms.botapi import BotApi, FileTooLarge
-from tanggap.platforms.telegram import TELEGRAM
+from tanggap.platforms.telegram import TELEGRAM, platform_of
 from tanggap.posts import service as posts
 from tanggap.posts.schemas import HashedMediaIn, MediaIn, PostIn
 from tanggap.runtime import Runtime
@@ -72,6 +73,38 @@ class MemberCounts:
 
 
 @dataclass
+class ModeratedChats:
+    """Whether the bot is an admin of a chat (``getChatMember`` on itself), reused for ``ttl``
+    seconds: only the chats it moderates are read. Anyone can add a bot to a group of their own;
+    its posts are not Tanggap's to store."""
+
+    api: BotApi
+    ttl: float
+    _known: dict[int, tuple[bool, float]] = field(default_factory=dict)
+
+    def moderates(self, chat_id: int) -> bool:
+        """Tell whether the bot is an admin of the chat; raise ``DeliveryFailed`` when Telegram
+        cannot say and nothing is known yet (the update is taken again later)."""
+        now = time.monotonic()
+        known = self._known.get(chat_id)
+        if known is not None and known[1] > now:
+            return known[0]
+        try:
+            status = self.api.member_status(chat_id, self.api.bot_id)
+        except DeliveryFailed as exc:
+            if known is None or isinstance(exc, DeliveryRefused):
+                if isinstance(exc, DeliveryRefused):  # not a member at all, say
+                    self._known[chat_id] = (False, now + self.ttl)
+                    return False
+                raise
+            log.warning("telegram.admin_check_unavailable", error=str(exc))
+            return known[0]
+        admin = status in ("administrator", "creator")
+        self._known[chat_id] = (admin, now + self.ttl)
+        return admin
+
+
+@dataclass
 class TelegramIntake:
     """Takes the updates of one bot, one at a time, in the order Telegram sent them."""
 
@@ -81,9 +114,12 @@ class TelegramIntake:
     # The platform principal the posts are recorded as sent by (TANGGAP_TELEGRAM_PRINCIPAL).
     owner_id: uuid.UUID | None = None
     counts: MemberCounts = field(init=False)
+    moderated: ModeratedChats = field(init=False)
 
     def __post_init__(self) -> None:
-        self.counts = MemberCounts(self.api, self.runtime.settings.telegram_chat_cache_seconds)
+        ttl = self.runtime.settings.telegram_chat_cache_seconds
+        self.counts = MemberCounts(self.api, ttl)
+        self.moderated = ModeratedChats(self.api, ttl)
 
     def handle(self, update: Any) -> str:
         """Take one update (the Bot API's JSON object); return what became of it: ``stored``,
@@ -113,6 +149,8 @@ class TelegramIntake:
     def store(self, post: ChatPost) -> str:
         """Store a public chat's post and its channel's metadata in one transaction, then deliver
         what an automatic decision queued."""
+        if not self.moderated.moderates(post.chat_id):
+            return skip(post.update_id, post.kind, "the bot is not an admin of this chat")
         media = self._media(post)
         if not post.text.strip() and not media:
             return skip(post.update_id, post.kind, "nothing left to store without its photo")
@@ -140,9 +178,9 @@ class TelegramIntake:
         runtime = self.runtime
         try:
             with runtime.factory() as session, session.begin():
-                channel, _ = channels.upsert(session=session, data=channel_in, actor=ACTOR)
-                if channel.platform not in (None, TELEGRAM):
-                    raise Conflict(f"@{post.handle} is a channel of {channel.platform}")
+                channel, created = channels.upsert(session=session, data=channel_in, actor=ACTOR)
+                if not created:
+                    _may_claim(channel, str(post.chat_id), runtime.settings.platform)
                 channels.link_platform(
                     session=session,
                     channel=channel,
@@ -189,6 +227,18 @@ class TelegramIntake:
         return [
             HashedMediaIn(sha256=hashes.sha256, md5=hashes.md5, pdq=pdq, pdq_quality=hashes.quality)
         ]
+
+
+def _may_claim(channel: Channel, chat_ref: str, default_platform: str) -> None:
+    """Refuse a chat's post under the handle of a channel that is not that chat's: a channel of
+    another platform, or a Telegram channel of another chat (a username taken over after a
+    rename). A channel of the default platform with no chat id yet is Telegram's when Telegram
+    is the default (it was known by its handle only)."""
+    platform = platform_of(channel.platform, default_platform)
+    if platform != TELEGRAM:
+        raise Conflict(f"@{channel.handle} is a channel of {platform}, not of this Telegram chat")
+    if channel.platform_ref not in (None, chat_ref):
+        raise Conflict(f"@{channel.handle} belongs to another Telegram chat")
 
 
 def skip(update_id: int | None, kind: str | None, reason: str) -> str:
