@@ -142,7 +142,11 @@ class BotApiStandin:
         if method == "getMe":
             return 200, {"ok": True, "result": BOT}
         if method in (
-            "deleteWebhook", "banChatMember", "unbanChatMember", "answerCallbackQuery", "close"
+            "deleteWebhook",
+            "banChatMember",
+            "unbanChatMember",
+            "answerCallbackQuery",
+            "close",
         ):
             return 200, {"ok": True, "result": True}
         if method == "deleteMessage":
