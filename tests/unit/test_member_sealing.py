@@ -73,3 +73,8 @@ def test_a_seal_needs_both_the_token_and_the_secret_key() -> None:
     for token, secret in (("", SECRET), (TOKEN, "")):
         with pytest.raises(ValueError, match="both the bot's token and the secret key"):
             MemberSeal.of(bot_token=token, secret_key=secret)
+
+
+def test_the_key_is_not_shown_in_a_repr() -> None:
+    seal = MemberSeal.of(bot_token=TOKEN, secret_key=SECRET)
+    assert seal.key.hex() not in repr(seal) and str(seal.key) not in repr(seal)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -33,7 +33,7 @@ def _associated(chat_ref: str, author_ref: str) -> bytes:
 class MemberSeal:
     """Seals and opens member ids under the key of one bot and one secret key."""
 
-    key: bytes
+    key: bytes = field(repr=False)
 
     @classmethod
     def of(cls, *, bot_token: str, secret_key: str) -> MemberSeal:

@@ -33,8 +33,6 @@ CANNOT: dict[ActionKind, str] = {
     "restore_post": "Telegram's Bot API cannot restore a deleted message",
     "restore_channel": "Telegram's Bot API cannot lift a ban it cannot place on a channel",
 }
-
-
 ONLY_TELEGRAM = "only a Telegram group's member can be banned by Tanggap"
 
 
