@@ -39,7 +39,7 @@ from tests.factories import (
 from tests.integration.test_telegram_input import database_text
 from tests.portal_helpers import console_signed_in, form_value
 from tests.privacy import leaks
-from tests.telegram_standin import BotApiStandin, channel_post, group_message
+from tests.telegram_standin import BotApiStandin, Refusal, channel_post, group_message
 from tests.telegram_support import telegram_settings
 
 MEMBER = 5_550_004_321  # the member who keeps posting removed content
@@ -221,6 +221,38 @@ def test_a_ban_reversed_on_appeal_is_lifted_once_and_the_post_stays_deleted(
     assert "stays deleted" in statement["restoration"]
     assert "ban from the group @obrolankota was lifted" in statement["account_restriction"]
     assert len(standin.calls("banChatMember")) == 1
+
+
+def test_telegram_refusing_the_ban_fails_it_with_telegrams_words_and_a_wait_is_waited_out(
+    client: TestClient,
+    tokens: Tokens,
+    runtime: Runtime,
+    telegram_standin: BotApiStandin,
+    intake: TelegramIntake,
+) -> None:
+    standin = telegram_standin
+    standin.refuse_next(
+        "banChatMember",
+        Refusal(429, "Too Many Requests: retry after 30", retry_after=30),
+        Refusal(400, "Bad Request: user is an administrator of the chat"),
+    )
+    before = utcnow()
+    banned(client, tokens, intake)
+    with runtime.factory() as session:
+        ban = session.execute(select(Action).where(Action.kind == "ban_member")).scalar_one()
+    assert ban.state == "pending" and ban.next_attempt_at >= before + timedelta(seconds=30)
+    waited = ban.next_attempt_at
+    assert runtime.deliver_actions(now=waited - timedelta(seconds=1)) == 0  # not before the wait
+    runtime.deliver_actions(now=waited + timedelta(seconds=1))
+    with runtime.factory() as session:
+        ban = session.execute(select(Action).where(Action.kind == "ban_member")).scalar_one()
+    assert (ban.state, ban.attempts) == ("failed", 2)  # refused for good, for an admin to see
+    assert ban.last_error == (
+        "DeliveryRefused: Telegram banChatMember: 400 Bad Request: user is an administrator of "
+        "the chat"
+    )
+    assert str(MEMBER) not in ban.last_error
+    assert len(standin.calls("banChatMember")) == 2 and len(standin.calls("deleteMessage")) == 1
 
 
 def test_ban_member_is_refused_where_there_is_no_member_to_ban(
