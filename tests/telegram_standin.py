@@ -143,7 +143,13 @@ class BotApiStandin:
     def _result(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "getMe":
             return 200, {"ok": True, "result": BOT}
-        if method in ("deleteWebhook", "banChatMember", "answerCallbackQuery", "close"):
+        if method in (
+            "deleteWebhook",
+            "banChatMember",
+            "unbanChatMember",
+            "answerCallbackQuery",
+            "close",
+        ):
             return 200, {"ok": True, "result": True}
         if method == "deleteMessage":
             key = (str(params.get("chat_id")), int(params.get("message_id", 0)))

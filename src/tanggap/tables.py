@@ -9,7 +9,7 @@ from tanggap.auth.models import ApiToken, Principal, WebSession
 from tanggap.banks.models import Bank, BankEntry, BankRemoval
 from tanggap.builtin_pages.models import Restriction
 from tanggap.cases.models import Case, Decision, NearDuplicate
-from tanggap.channels.models import Channel
+from tanggap.channels.models import Channel, TelegramMember
 from tanggap.db.base import Base
 from tanggap.detection.models import (
     FingerprintBand,
@@ -64,5 +64,6 @@ __all__ = [
     "Signal",
     "TelegramLink",
     "TelegramLinkCode",
+    "TelegramMember",
     "WebSession",
 ]

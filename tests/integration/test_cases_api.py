@@ -195,6 +195,22 @@ def test_ban_channel_makes_the_channel_unavailable(
         assert page.status_code == 410 and "is unavailable" in page.text
 
 
+def test_ban_member_is_refused_on_the_builtin_pages_and_over_http(
+    client: TestClient, tokens: Tokens, case: dict[str, Any], runtime: Runtime
+) -> None:
+    claim(client, tokens.reviewer, case["case_id"])
+    before = row_counts(runtime)
+    for platform in ("builtin", "http"):
+        with runtime.engine.begin() as conn:
+            conn.execute(text("UPDATE channels SET platform = :p"), {"p": platform})
+        refused = decide(client, tokens.reviewer, case["case_id"], outcome="ban_member")
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["field"] == "outcome"
+        assert "only a Telegram group's member can be banned" in error["message"]
+    assert row_counts(runtime) == before
+
+
 def test_a_claimed_case_cannot_be_taken_or_decided_by_another_reviewer(
     client: TestClient, tokens: Tokens, case: dict[str, Any], runtime: Runtime
 ) -> None:

@@ -53,6 +53,17 @@ def test_a_group_member_is_the_author_and_an_anonymous_admin_is_the_group() -> N
     assert isinstance(found, ChatPost) and found.author_id == "-1009876543210"
 
 
+def test_only_a_member_posting_in_a_group_is_a_member_to_keep() -> None:
+    found = read(group_message(user_id=5551234, text="Hai"))
+    assert isinstance(found, ChatPost) and found.member_id == 5551234
+    anonymous = group_message(user_id=5551234)
+    anonymous["message"]["sender_chat"] = {"id": -1009876543210, "type": "supergroup"}
+    found = read(anonymous)
+    assert isinstance(found, ChatPost) and found.member_id is None
+    found = read(channel_post(message_id=7))
+    assert isinstance(found, ChatPost) and found.member_id is None
+
+
 def test_the_largest_photo_size_under_the_cap_is_taken() -> None:
     sizes = [
         {"file_id": "small", "width": 90, "height": 90, "file_size": 1000},

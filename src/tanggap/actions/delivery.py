@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from tanggap.actions.models import Action
 from tanggap.actions.platform import PlatformAction, PlatformAdapter
-from tanggap.actions.service import all_delivered
+from tanggap.actions.service import MEMBER_KINDS, all_delivered
 from tanggap.audit import service as audit
 from tanggap.cases.models import Case, Decision
+from tanggap.channels import members
 from tanggap.channels.models import Channel
 from tanggap.metrics import ACTION_FAILURES, ACTIONS_DELIVERED
 from tanggap.outbox import DeliveryState, Sent, backoff
@@ -79,6 +80,15 @@ class ActionDelivery:
             .where(Decision.id == action.decision_id)
         ).one()
         category = find_category(self.policy, category_id)
+        member_ref, sealed_member = None, None
+        if action.kind in MEMBER_KINDS and action.post_id is not None:
+            member_ref = session.execute(
+                select(Post.author_ref).where(Post.id == action.post_id)
+            ).scalar_one()
+            member = members.sealed_member(
+                session=session, chat_ref=channel_ref or "", author_ref=member_ref
+            )
+            sealed_member = member.sealed_id if member is not None else None
         return PlatformAction(
             idempotency_key=str(action.id),
             kind=action.kind,
@@ -91,6 +101,8 @@ class ActionDelivery:
             platform=platform,
             channel_ref=channel_ref,
             decided_message_id=decided_message_id if message_id is None else message_id,
+            member_ref=member_ref,
+            sealed_member=sealed_member,
         )
 
     def send(self, item: PlatformAction) -> Sent:

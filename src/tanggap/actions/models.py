@@ -13,7 +13,13 @@ from tanggap.db.base import Base, StrEnumType, new_id, utcnow
 from tanggap.outbox import DeliveryState
 
 ActionKind = Literal[
-    "remove_post", "geo_restrict_post", "ban_channel", "restore_post", "restore_channel"
+    "remove_post",
+    "geo_restrict_post",
+    "ban_channel",
+    "restore_post",
+    "restore_channel",
+    "ban_member",
+    "unban_member",
 ]
 
 

@@ -26,6 +26,10 @@ class PlatformAction:
     # The post whose statement of reasons explains the action: the action's own post, or for a
     # channel-wide kind the post of the case decided.
     decided_message_id: int | None = None
+    # For a member's ban: the post's author (pseudonym) and their id as the connector sealed it
+    # (``platforms.sealing``); only the Telegram adapter opens it. Kept out of ``repr``.
+    member_ref: str | None = None
+    sealed_member: str | None = field(default=None, repr=False)
 
 
 class PlatformAdapter(Protocol):

@@ -17,21 +17,22 @@ from tanggap.errors import Conflict, NotFound
 from tanggap.outbox import DeliveryState
 from tanggap.posts.models import Post
 
-KIND_OF_OUTCOME: dict[str, ActionKind] = {
-    "remove": "remove_post",
-    "geo_restrict": "geo_restrict_post",
-    "ban_channel": "ban_channel",
+KINDS_OF_OUTCOME: dict[str, tuple[ActionKind, ...]] = {
+    "remove": ("remove_post",),
+    "geo_restrict": ("geo_restrict_post",),
+    "ban_channel": ("ban_channel",),
+    # Banning a post's author from the group takes the post down too.
+    "ban_member": ("remove_post", "ban_member"),
 }
 CHANNEL_KINDS = frozenset({"ban_channel", "restore_channel"})
+# Kinds aimed at the post's author (a member of a group), by the id the connector sealed.
+MEMBER_KINDS: frozenset[ActionKind] = frozenset({"ban_member", "unban_member"})
 
 
 def create_for_decision(
     *, session: Session, decision: Decision, post: Post, actor: str
 ) -> list[Action]:
     """Queue the actions a decision causes, in the decision's transaction."""
-    kind = KIND_OF_OUTCOME.get(decision.outcome)
-    if kind is None:
-        return []
     return [
         _queue(
             session, decision, kind, post, actor,
@@ -40,29 +41,37 @@ def create_for_decision(
             policy_ref=decision.policy_ref,
             audit_data={"countries": list(decision.countries)},
         )
+        for kind in KINDS_OF_OUTCOME.get(decision.outcome, ())
     ]  # fmt: skip
 
 
 def create_restore(
-    *, session: Session, decision: Decision, appealed: Decision, post: Post, actor: str
-) -> list[Action]:
-    """Queue the action that undoes ``appealed`` (a reversed appeal): restore the post, or lift
-    the channel's ban."""
-    kind = restore_kind(appealed)
-    return [
-        _queue(
-            session, decision, kind, post, actor,
-            countries=[],
-            ground=appealed.ground,
-            policy_ref=appealed.policy_ref,
-            audit_data={"reverses": str(appealed.id)},
-        )
-    ]  # fmt: skip
+    *,
+    session: Session,
+    decision: Decision,
+    appealed: Decision,
+    kind: ActionKind,
+    post: Post,
+    actor: str,
+) -> Action:
+    """Queue an action of ``kind`` that undoes ``appealed`` (a reversed appeal)."""
+    return _queue(
+        session, decision, kind, post, actor,
+        countries=[],
+        ground=appealed.ground,
+        policy_ref=appealed.policy_ref,
+        audit_data={"reverses": str(appealed.id)},
+    )  # fmt: skip
 
 
-def restore_kind(appealed: Decision) -> ActionKind:
-    """Return the kind of action that undoes ``appealed``."""
-    return "restore_channel" if appealed.outcome == "ban_channel" else "restore_post"
+def restore_kinds(appealed: Decision) -> tuple[ActionKind, ...]:
+    """Return the kinds of action that undo ``appealed``: restore the post, lift the channel's
+    ban, or restore the post and lift its author's ban from the group."""
+    if appealed.outcome == "ban_channel":
+        return ("restore_channel",)
+    if appealed.outcome == "ban_member":
+        return ("restore_post", "unban_member")
+    return ("restore_post",)
 
 
 def _queue(

@@ -198,8 +198,8 @@ def approve_decision(
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Approve or reject a decision that needs a second reviewer (``ban_channel``). Retries
-    with the same ``Idempotency-Key`` get the first answer."""
+    """Approve or reject a decision that needs a second reviewer (``ban_channel``,
+    ``ban_member``). Retries with the same ``Idempotency-Key`` get the first answer."""
 
     def approve() -> DecisionResult:
         return decisions.approve_decision(

@@ -12,7 +12,12 @@ from tanggap.appeals.models import AppealState
 from tanggap.validation import Handle, Input, MessageId
 
 Restriction = Literal[
-    "removal", "geo_restriction", "channel_suspension", "none", "restriction_lifted"
+    "removal",
+    "geo_restriction",
+    "channel_suspension",
+    "removal_and_member_ban",
+    "none",
+    "restriction_lifted",
 ]
 
 
@@ -56,6 +61,9 @@ class StatementOfReasons(BaseModel):
     restriction: Restriction
     decision_visibility: str | None
     decision_account: str | None
+    # What the decision did to the author's account (DSA Art. 17(1)(c)), in words: set when the
+    # author was banned from the group the post was in.
+    account_restriction: str | None = None
     territorial_scope: list[str]
     facts_and_circumstances: str
     decision_ground: (

@@ -25,10 +25,12 @@ RESTRICTION: dict[str, Restriction] = {
     "remove": "removal",
     "geo_restrict": "geo_restriction",
     "ban_channel": "channel_suspension",
+    "ban_member": "removal_and_member_ban",
     "no_violation": "none",
 }
 VISIBILITY = {
     "remove": "DECISION_VISIBILITY_CONTENT_REMOVED",
+    "ban_member": "DECISION_VISIBILITY_CONTENT_REMOVED",
     "geo_restrict": "DECISION_VISIBILITY_CONTENT_DISABLED",
 }
 
@@ -64,9 +66,17 @@ def statement(
     )
     restriction = RESTRICTION[decision.outcome]
     restoration = None
+    account = None
+    if decision.outcome == "ban_member":
+        account = (
+            f"The post was removed and its author banned from the group @{channel.lower()}: "
+            "they can no longer post or read there."
+        )
     if appeal is not None and appeal.state == AppealState.REVERSED:
         restriction = "restriction_lifted"
         restoration = _restoration(session, appeal)
+        if account is not None:
+            account = f"The author's ban from the group @{channel.lower()} was lifted on appeal."
     return StatementOfReasons(
         decision_id=decision.id,
         channel=channel.lower(),
@@ -75,8 +85,9 @@ def statement(
         restriction=restriction,
         decision_visibility=VISIBILITY.get(decision.outcome),
         decision_account="DECISION_ACCOUNT_SUSPENDED"
-        if decision.outcome == "ban_channel"
+        if decision.outcome in ("ban_channel", "ban_member")
         else None,
+        account_restriction=account,
         territorial_scope=list(decision.countries) if decision.outcome == "geo_restrict" else ["*"],
         facts_and_circumstances=decision.explanation,
         decision_ground=(
@@ -122,9 +133,13 @@ def statement(
 
 
 def _restoration(session: Session, appeal: Appeal) -> str | None:
-    """Say so when the reversal queued nothing to undo the restriction on the platform."""
+    """Say so when the reversal queued nothing to bring the post back on the platform (lifting
+    an author's ban from a group does not restore their post)."""
     undone = session.execute(
-        select(Action.id).where(Action.decision_id == appeal.decision_id).limit(1)
+        select(Action.id)
+        .where(Action.decision_id == appeal.decision_id)
+        .where(Action.kind != "unban_member")
+        .limit(1)
     ).first()
     if undone is not None:
         return None

@@ -14,7 +14,9 @@ from tanggap.cases import states
 from tanggap.cases.states import CaseState
 from tanggap.db.base import Base, JSONType, StrEnumType, new_id, utcnow
 
-Outcome = Literal["remove", "geo_restrict", "ban_channel", "no_violation", "uphold", "reverse"]
+Outcome = Literal[
+    "remove", "geo_restrict", "ban_channel", "ban_member", "no_violation", "uphold", "reverse"
+]
 Ground = Literal["law", "terms"]
 
 

@@ -12,10 +12,12 @@ from tanggap.cases.priority import Band
 from tanggap.cases.states import CaseState
 from tanggap.validation import POLICY_CATEGORY, CountryCode, Input
 
-RESTRICTING_OUTCOMES: frozenset[str] = frozenset({"remove", "geo_restrict", "ban_channel"})
+RESTRICTING_OUTCOMES: frozenset[str] = frozenset(
+    {"remove", "geo_restrict", "ban_channel", "ban_member"}
+)
 APPEAL_OUTCOMES: frozenset[str] = frozenset({"uphold", "reverse"})
 # Outcomes that take effect only once a second reviewer approves them (four eyes).
-FOUR_EYES_OUTCOMES: frozenset[str] = frozenset({"ban_channel"})
+FOUR_EYES_OUTCOMES: frozenset[str] = frozenset({"ban_channel", "ban_member"})
 
 
 class DecisionIn(Input):
@@ -82,6 +84,10 @@ class PostSummary(BaseModel):
     views: int | None
     language: str | None
     author_ref: str
+    author_removed_posts: int = Field(
+        description="How many other posts of the same author (by pseudonym) were removed, on a "
+        "decision that stands"
+    )
     media: list[dict[str, str | None]]
 
 

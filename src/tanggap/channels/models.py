@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String, Text
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tanggap.db.base import Base, BigIntPK, utcnow
@@ -28,3 +28,20 @@ class Channel(Base):
     platform_ref: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TelegramMember(Base):
+    """A member who posted in a Telegram group: their Telegram id sealed (``platforms.sealing``),
+    so that the bot can ban them; known to Tanggap otherwise only by their pseudonym."""
+
+    __tablename__ = "telegram_members"
+    __table_args__ = (UniqueConstraint("chat_ref", "author_ref"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    # Telegram's chat id (``Channel.platform_ref``) and the member's pseudonym
+    # (``Post.author_ref``).
+    chat_ref: Mapped[str] = mapped_column(String(64))
+    author_ref: Mapped[str] = mapped_column(String(64))
+    sealed_id: Mapped[str] = mapped_column(String(128))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

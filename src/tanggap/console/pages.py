@@ -66,7 +66,12 @@ def show_case(
     """Render the case page (it reads only: the page marks its threads read by a form)."""
     language = i18n.use(getattr(request.state, "language", None))
     shown = case_page.load(
-        session=session, case=case, caller=login.caller, policy=runtime.policy, now=utcnow()
+        session=session,
+        case=case,
+        caller=login.caller,
+        policy=runtime.policy,
+        now=utcnow(),
+        default_platform=runtime.settings.platform,
     )
     category_name = shown.category.display_name(language)
     templates = {

@@ -97,6 +97,12 @@ class BotApi:
         """Ban a member from a group (the bot must be an admin with the ban right)."""
         self.call("banChatMember", {"chat_id": chat_id, "user_id": user_id})
 
+    def unban_chat_member(self, *, chat_id: int | str, user_id: int) -> None:
+        """Lift a member's ban from a group; a member who is not banned is left as they are."""
+        self.call(
+            "unbanChatMember", {"chat_id": chat_id, "user_id": user_id, "only_if_banned": True}
+        )
+
     def send_message(self, reply: BotReply) -> int:
         """Send ``reply``, with its inline keyboard; return the sent message's id."""
         payload: dict[str, Any] = {"chat_id": reply.chat_id, "text": reply.text}

@@ -1,9 +1,11 @@
 """Takedowns on Telegram through the Bot API, and what the Bot API cannot do.
 
 The bot is an admin of the public channels and groups it moderates: it can delete a message
-(``deleteMessage``) and ban a member of a group (``banChatMember``). It cannot restrict a message
-to some countries, ban a public channel, or bring back a deleted message: those are refused when
-the decision is made (``refusal``, checked by the review workflow), never pretended here."""
+(``deleteMessage``) and ban a member of a group (``banChatMember``, the member's id unsealed from
+what the connector kept, ``platforms.sealing``) or lift that ban (``unbanChatMember``). It cannot
+restrict a message to some countries, ban a public channel, or bring back a deleted message: those
+are refused when the decision is made (``refusal``, checked by the review workflow), never
+pretended here. Only Telegram can ban a post's author: every other platform refuses it."""
 
 from __future__ import annotations
 
@@ -13,9 +15,11 @@ import structlog
 
 from tanggap.actions.models import ActionKind
 from tanggap.actions.platform import PlatformAction
+from tanggap.actions.service import MEMBER_KINDS
 from tanggap.config import Settings
 from tanggap.outbox import DeliveryRefused
 from tanggap.platforms.botapi import BotApi
+from tanggap.platforms.sealing import MemberSeal, SealBroken
 
 log = structlog.get_logger(__name__)
 TELEGRAM = "telegram"
@@ -29,6 +33,7 @@ CANNOT: dict[ActionKind, str] = {
     "restore_post": "Telegram's Bot API cannot restore a deleted message",
     "restore_channel": "Telegram's Bot API cannot lift a ban it cannot place on a channel",
 }
+ONLY_TELEGRAM = "only a Telegram group's member can be banned by Tanggap"
 
 
 def platform_of(channel_platform: str | None, default: str) -> str:
@@ -38,7 +43,9 @@ def platform_of(channel_platform: str | None, default: str) -> str:
 
 def refusal(*, platform: str, kind: ActionKind) -> str | None:
     """Return why ``platform`` cannot apply an action of ``kind``, or None when it can."""
-    return CANNOT.get(kind) if platform == TELEGRAM else None
+    if platform != TELEGRAM:
+        return ONLY_TELEGRAM if kind in MEMBER_KINDS else None
+    return CANNOT.get(kind)
 
 
 def chat_of(action: PlatformAction) -> int | str:
@@ -56,9 +63,14 @@ class TelegramAdapter:
     """Applies takedowns on Telegram; what the Bot API cannot do is refused for good."""
 
     api: BotApi
+    seal: MemberSeal | None = None
 
     def apply(self, action: PlatformAction) -> None:
-        """Delete the message of a ``remove_post``; refuse every other kind."""
+        """Delete the message of a ``remove_post``, ban or unban the author of a ``ban_member``
+        or ``unban_member``; refuse every other kind."""
+        if action.kind in MEMBER_KINDS:
+            self._member(action)
+            return
         if action.kind != "remove_post":
             reason = CANNOT.get(action.kind, f"Telegram takes no {action.kind} action")
             raise DeliveryRefused(reason)
@@ -70,6 +82,31 @@ class TelegramAdapter:
             if not any(words in str(exc).lower() for words in _GONE):
                 raise
             log.info("telegram.message_already_gone", action_id=action.idempotency_key)
+
+    def _member(self, action: PlatformAction) -> None:
+        """Ban (or unban) the post's author from the group, by the id the connector sealed."""
+        chat_ref, author_ref = action.channel_ref, action.member_ref
+        if self.seal is None or chat_ref is None or author_ref is None or not action.sealed_member:
+            raise DeliveryRefused("Tanggap holds no Telegram id for this post's author")
+        try:
+            user_id = self.seal.open(
+                chat_ref=chat_ref, author_ref=author_ref, sealed=action.sealed_member
+            )
+        except SealBroken as exc:
+            raise DeliveryRefused(str(exc)) from None
+        chat_id = chat_of(action)
+        if action.kind == "ban_member":
+            self.api.ban_chat_member(chat_id=chat_id, user_id=user_id)
+        else:
+            self.api.unban_chat_member(chat_id=chat_id, user_id=user_id)
+
+
+def member_seal(settings: Settings) -> MemberSeal | None:
+    """Return the seal of the configured bot's member ids, or None without a token."""
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    if not token:
+        return None
+    return MemberSeal.of(bot_token=token, secret_key=settings.secret_key)
 
 
 def bot_api(settings: Settings) -> BotApi:
@@ -86,4 +123,4 @@ def bot_api(settings: Settings) -> BotApi:
 
 def telegram_adapter(settings: Settings) -> TelegramAdapter:
     """Return the adapter that carries takedowns to the configured bot's chats."""
-    return TelegramAdapter(bot_api(settings))
+    return TelegramAdapter(bot_api(settings), member_seal(settings))

@@ -28,7 +28,7 @@ from tanggap.reports.models import Report, ReportStatus
 from tanggap.reports.schemas import OPEN_STATUSES, ReportIn
 
 # A new report on a post taken down everywhere is answered by that takedown.
-SETTLING_OUTCOMES = frozenset({"remove", "ban_channel"})
+SETTLING_OUTCOMES = frozenset({"remove", "ban_channel", "ban_member"})
 
 
 @dataclass

@@ -27,8 +27,19 @@ from tanggap.posts.models import Post
 from tanggap.reports import service as reports
 from tanggap.reports import threads
 from tanggap.reports.models import Report, ReportMessage
+from tanggap.review.authors import removed_posts
+from tanggap.review.reach import allowed_outcomes
 
 RECENT_POSTS = 5
+# What the console's decision form offers on a case that is not an appeal, in its order, with
+# each one's key.
+FIRST_INSTANCE_OUTCOMES = (
+    ("remove", "r"),
+    ("geo_restrict", "g"),
+    ("no_violation", "n"),
+    ("ban_channel", "b"),
+    ("ban_member", "m"),
+)
 
 
 @dataclass
@@ -59,6 +70,9 @@ class CaseDetail:
     band: str
     signals: list[Signal]
     near_duplicates: list[tuple[NearDuplicate, Post, str]]
+    author_removed_posts: int  # the author's other posts removed, on decisions that stand
+    # The outcomes (with their keys) a first-instance decision may take on this post's platform.
+    outcomes: list[tuple[str, str]]
 
     @property
     def newest_unread(self) -> datetime | None:
@@ -80,7 +94,13 @@ class CaseDetail:
 
 
 def load(
-    *, session: Session, case: Case, caller: Caller, policy: Policy, now: datetime
+    *,
+    session: Session,
+    case: Case,
+    caller: Caller,
+    policy: Policy,
+    now: datetime,
+    default_platform: str = "builtin",
 ) -> CaseDetail:
     """Gather the case page (reading it changes nothing: the page marks its threads read with a
     form of its own, see ``mark_threads_read``)."""
@@ -149,6 +169,14 @@ def load(
         ],
         signals=detection.signals_of(session=session, post_id=post.id),
         near_duplicates=cascade.near_duplicates(session=session, case_id=case.id),
+        author_removed_posts=removed_posts(
+            session=session, author_ref=post.author_ref, besides_post_id=post.id
+        ),
+        outcomes=[
+            (outcome, key)
+            for outcome, key in FIRST_INSTANCE_OUTCOMES
+            if outcome in allowed_outcomes(session, post, (outcome,), default_platform)
+        ],
     )
 
 

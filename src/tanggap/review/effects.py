@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tanggap.actions import service as actions
 from tanggap.actions.models import Action
-from tanggap.actions.service import restore_kind
+from tanggap.actions.service import restore_kinds
 from tanggap.appeals.models import Appeal, AppealState
 from tanggap.audit import service as audit
 from tanggap.auth.schemas import Caller
@@ -114,24 +114,28 @@ def answer_appeal(
             case_id=appealed.case_id,
             actor=caller.audit_actor,
         )
-    cannot = unreachable(session, post, restore_kind(appealed), default_platform)
-    if cannot is None:
-        queued = actions.create_restore(
-            session=session,
-            decision=decision,
-            appealed=appealed,
-            post=post,
-            actor=caller.audit_actor,
-        )
-    else:
-        queued = []
+    queued = []
+    for kind in restore_kinds(appealed):
+        cannot = unreachable(session, post, (kind,), default_platform)
+        if cannot is None:
+            queued.append(
+                actions.create_restore(
+                    session=session,
+                    decision=decision,
+                    appealed=appealed,
+                    kind=kind,
+                    post=post,
+                    actor=caller.audit_actor,
+                )
+            )
+            continue
         audit.record(
             session=session,
             actor=caller.audit_actor,
             action="appeal.restore_impossible",
             subject_type="appeal",
             subject_id=appeal.id,
-            data={"decision_id": str(decision.id), "reason": cannot},
+            data={"decision_id": str(decision.id), "kind": kind, "reason": cannot},
         )
     # Those whose reports the reversed decision answered hear that the post is back.
     for report in reports.reports_of_case(

@@ -21,6 +21,7 @@ from tanggap.cases.schemas import (
 )
 from tanggap.db.base import utcnow
 from tanggap.posts.service import post_url
+from tanggap.review.authors import removed_posts
 
 
 def near_duplicate_out(session: Session, case_id: uuid.UUID) -> list[NearDuplicateOut]:
@@ -108,6 +109,9 @@ def case_out(session: Session, case: Case) -> CaseOut:
             views=post.views,
             language=post.language,
             author_ref=post.author_ref,
+            author_removed_posts=removed_posts(
+                session=session, author_ref=post.author_ref, besides_post_id=post.id
+            ),
             media=[
                 {"sha256": m.sha256, "md5": m.md5, "pdq": m.pdq, "url": m.url} for m in post.media
             ],

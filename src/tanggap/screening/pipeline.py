@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tanggap.actions.service import KIND_OF_OUTCOME
+from tanggap.actions.service import KINDS_OF_OUTCOME
 from tanggap.banks import changes
 from tanggap.banks.matcher import POLICY_STRENGTH, BankLookup, BankMatch, BankMatcher
 from tanggap.cases import decisions, states
@@ -224,7 +224,9 @@ class DetectionPipeline:
     ) -> list[uuid.UUID]:
         post = session.get(Post, case.post_id)
         assert post is not None
-        cannot = unreachable(session, post, KIND_OF_OUTCOME.get(outcome), self.default_platform)
+        cannot = unreachable(
+            session, post, KINDS_OF_OUTCOME.get(outcome, ()), self.default_platform
+        )
         if cannot is not None:
             # The platform cannot carry it out: the case stays open for a reviewer.
             cases.audit_case(

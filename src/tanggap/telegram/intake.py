@@ -14,7 +14,9 @@ from typing import Any
 
 import structlog
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
+from tanggap.channels import members
 from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
 from tanggap.channels.schemas import ChannelIn
@@ -23,9 +25,11 @@ from tanggap.errors import Conflict, TanggapError
 from tanggap.notify.chat import BotReply
 from tanggap.outbox import DeliveryFailed, DeliveryRefused
 from tanggap.platforms.botapi import BotApi, FileTooLarge
-from tanggap.platforms.telegram import TELEGRAM, platform_of
+from tanggap.platforms.sealing import MemberSeal
+from tanggap.platforms.telegram import TELEGRAM, member_seal, platform_of
 from tanggap.posts import service as posts
 from tanggap.posts.schemas import HashedMediaIn, MediaIn, PostIn
+from tanggap.pseudonyms import user_ref
 from tanggap.runtime import Runtime
 from tanggap.telegram.port import PrivateChats, PrivateMessage
 from tanggap.telegram.updates import ChatPost, Pressed, Skipped, read_update
@@ -115,11 +119,14 @@ class TelegramIntake:
     owner_id: uuid.UUID | None = None
     counts: MemberCounts = field(init=False)
     moderated: ModeratedChats = field(init=False)
+    # Seals a group member's id for a later ban; None without a token (no member id is kept).
+    seal: MemberSeal | None = field(init=False)
 
     def __post_init__(self) -> None:
         ttl = self.runtime.settings.telegram_chat_cache_seconds
         self.counts = MemberCounts(self.api, ttl)
         self.moderated = ModeratedChats(self.api, ttl)
+        self.seal = member_seal(self.runtime.settings)
 
     def handle(self, update: Any) -> str:
         """Take one update (the Bot API's JSON object); return what became of it: ``stored``,
@@ -196,6 +203,7 @@ class TelegramIntake:
                     inspector=runtime.pipeline,
                     owner_id=self.owner_id,
                 )
+                self._keep_member(session, post)
         except TanggapError as exc:
             return skip(post.update_id, post.kind, f"refused: {exc.message}")
         runtime.after_ingest([result])
@@ -208,6 +216,24 @@ class TelegramIntake:
             changed=result.changed,
         )
         return "stored"
+
+    def _keep_member(self, session: Session, post: ChatPost) -> None:
+        """Keep a group member's id sealed, in the post's transaction, so a ban can reach them."""
+        if post.member_id is None or self.seal is None:
+            return
+        chat_ref = str(post.chat_id)
+        author_ref = user_ref(
+            secret_key=self.runtime.settings.secret_key, platform_user_id=post.author_id
+        )
+        members.keep(
+            session=session,
+            chat_ref=chat_ref,
+            author_ref=author_ref,
+            sealed_id=self.seal.seal(
+                chat_ref=chat_ref, author_ref=author_ref, user_id=post.member_id
+            ),
+            seen_at=post.posted_at,
+        )
 
     def _media(self, post: ChatPost) -> list[MediaIn]:
         """The post's photo, fetched and hashed (its bytes dropped), or none with a log line."""

@@ -18,6 +18,7 @@ POST_KINDS = ("channel_post", "edited_channel_post", "message", "edited_message"
 # What the runner asks Telegram for (getUpdates' allowed_updates).
 ALLOWED_UPDATES = (*POST_KINDS, "callback_query")
 PUBLIC_TYPES = frozenset({"channel", "supergroup", "group"})
+GROUP_TYPES = frozenset({"supergroup", "group"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class ChatPost:
     text: str
     posted_at: datetime
     author_id: str  # the sender's Telegram id: for ``PostIn.author_id`` only (pseudonymised)
+    # A group member's own id (not a channel's, not an anonymous admin's): kept only sealed.
+    member_id: int | None = None
     photo: Photo | None = None
     photo_skipped: str | None = None  # why a photo that came with the post is not fetched
 
@@ -126,6 +129,7 @@ def _message(update_id: int, kind: str, message: Any, max_photo_bytes: int) -> R
         text=text,
         posted_at=datetime.fromtimestamp(date, UTC),
         author_id=author,
+        member_id=_member(message) if chat_type in GROUP_TYPES else None,
         photo=photo,
         photo_skipped=photo_skipped,
     )
@@ -139,6 +143,14 @@ def _author(message: dict[str, Any]) -> str | None:
         if sender_id is not None:
             return str(sender_id)
     return None
+
+
+def _member(message: dict[str, Any]) -> int | None:
+    """The id of the user who posted in a group, when a user did (not a chat speaking)."""
+    if _object(message.get("sender_chat")) is not None:
+        return None
+    sender = _object(message.get("from"))
+    return _int(sender.get("id")) if sender else None
 
 
 def _photo(sizes: Any, max_bytes: int) -> tuple[Photo | None, str | None]:
