@@ -39,7 +39,10 @@ def telegram_settings(settings: Settings, standin: BotApiStandin) -> Settings:
 
 @contextmanager
 def connector(
-    runtime: Runtime, standin: BotApiStandin, chats: PrivateChats | None = None
+    runtime: Runtime,
+    standin: BotApiStandin,
+    chats: PrivateChats | None = None,
+    first_wait: float = 0.5,
 ) -> Iterator[TelegramIntake]:
     """Run the connector (python-telegram-bot's long polling) until the block ends."""
     api = BotApi(token=standin.token, api_url=standin.url, timeout=5)
@@ -59,6 +62,7 @@ def connector(
             timeout=5,
             stopping=stopping[0],
             poll_seconds=5,
+            first_wait=first_wait,
         )
 
     def thread_main() -> None:

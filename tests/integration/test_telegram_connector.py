@@ -15,7 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import event, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from structlog.testing import capture_logs
 
 from tanggap.actions.models import Action
 from tanggap.channels import service as channels
@@ -28,6 +29,7 @@ from tanggap.posts import service as posts
 from tanggap.pseudonyms import user_ref
 from tanggap.runtime import Runtime
 from tanggap.telegram.intake import TelegramIntake
+from tanggap.telegram.runner import ATTEMPTS
 from tests.conftest import TEST_SECRET
 from tests.factories import (
     FRAUD_TEXT,
@@ -163,8 +165,10 @@ def test_a_rate_limit_is_waited_out_and_a_message_already_gone_counts_as_deleted
         waiting.last_error
         == "DeliveryFailed: Telegram deleteMessage: 429 Too Many Requests: retry after 30"
     )
-    assert runtime.deliver_actions(now=before + timedelta(seconds=10)) == 0  # not before the wait
-    assert runtime.deliver_actions(now=before + timedelta(seconds=31)) == 1
+    # Not before Telegram's wait (counted from when the answer was recorded), then at once.
+    due = waiting.next_attempt_at
+    assert runtime.deliver_actions(now=due - timedelta(seconds=1)) == 0
+    assert runtime.deliver_actions(now=due) == 1
     assert len(standin.calls("deleteMessage")) == 2
 
     # Another post, deleted on Telegram before Tanggap's takedown came.
@@ -288,3 +292,35 @@ def test_a_chat_takes_over_no_channel_that_is_not_its_own(
         web_post = posts.get(session=session, handle="kanalweb", message_id=1)
         assert web_post is not None and web_post.text == "Dari web"
         assert channels.get_by_handle(session=session, handle="gruplain") is None
+
+
+def test_an_update_that_always_fails_is_skipped_and_the_chats_behind_it_go_on(
+    runtime: Runtime, telegram_standin: BotApiStandin
+) -> None:
+    standin = telegram_standin
+    attempts: list[int] = []
+
+    def poisoned(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if statement.startswith("INSERT INTO posts") and "Racun" in str(parameters):
+            attempts.append(1)
+            raise IntegrityError(statement, {}, Exception("a constraint it always breaks"))
+
+    poison, after = standin.queue(
+        channel_post(message_id=7, text="Racun"), channel_post(message_id=8, text="Kabar siang")
+    )
+    event.listen(runtime.engine, "before_cursor_execute", poisoned)
+    try:
+        with capture_logs() as logs, connector(runtime, standin, first_wait=0.01):
+            standin.wait_confirmed(after)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", poisoned)
+    assert len(attempts) == ATTEMPTS  # tried, then given up: not waited on for ever
+    skipped = [e for e in logs if e["event"] == "telegram.update_skipped"]
+    # (The single-post path reads the post again after an IntegrityError, as after a race.)
+    assert [(e["update_id"], e["reason"]) for e in skipped] == [
+        (poison, f"failed {ATTEMPTS} times: NoResultFound")
+    ]
+    with runtime.factory() as session:
+        assert posts.get(session=session, handle="beritapublik", message_id=7) is None
+        stored = posts.get(session=session, handle="beritapublik", message_id=8)
+        assert stored is not None and stored.text == "Kabar siang"

@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ExtBot
@@ -152,7 +152,11 @@ async def _take(
             await asyncio.to_thread(intake.handle, update.to_dict())
             return True
         except Exception as exc:  # the type only: a database error may quote what it was given
-            database = isinstance(exc, DBAPIError | OperationalError)
+            # The database away (a lost connection, a server restarting): wait for it. Any other
+            # error, an integrity or data error included, would come again: counted.
+            database = isinstance(exc, OperationalError | InterfaceError) or (
+                isinstance(exc, DBAPIError) and exc.connection_invalidated
+            )
             log.error(
                 "telegram.update_failed",
                 update_id=update.update_id,
