@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tanggap.actions.platform import RecordingAdapter
+from tanggap.db.base import utcnow
 from tanggap.runtime import Runtime
 from tests.factories import (
     Tokens,
@@ -242,3 +245,29 @@ def test_the_statement_of_reasons_has_the_dsa_fields(client: TestClient, tokens:
     assert statement["application_date"] and statement["redress"]["internal_complaint_until"]
     forbidden = client.get("/v1/posts/beritakita/1/statement", headers=bearer(tokens.flagger))
     assert forbidden.status_code == 403
+
+
+def test_a_takedown_still_waiting_when_its_decision_is_reversed_is_never_applied(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    platform = RecordingAdapter(fail_times=1)  # the first attempt does not get through
+    runtime.adapter = platform
+    case_id = reported_case(client, tokens)
+    claim(client, tokens.reviewer, case_id)
+    decided = decide(client, tokens.reviewer, case_id)
+    assert decided.status_code == 201 and decided.json()["actions"][0]["state"] == "pending"
+    (removal,) = decided.json()["actions"]
+    appeal_body = {"channel": "beritakita", "message_id": 1, "reason": "It was a real giveaway."}
+    assert client.post("/v1/appeals", json=appeal_body, headers=bearer(tokens.platform)).is_success
+    run_triage(runtime)
+    assert client.post("/v1/cases/next", headers=bearer(tokens.reviewer2)).status_code == 200
+    reversed_ = decide(
+        client, tokens.reviewer2, case_id, outcome="reverse", ground=None, policy_ref=None,
+        explanation="The prize draw is real.",
+    )  # fmt: skip
+    assert reversed_.status_code == 201, reversed_.text
+
+    runtime.deliver_actions(now=utcnow() + timedelta(hours=2))  # the removal's retry was due
+    assert [a.kind for a in platform.applied] == ["restore_post"]  # the removal never went
+    shown = client.get("/v1/actions?state=cancelled", headers=bearer(tokens.admin)).json()
+    assert [a["action_id"] for a in shown] == [removal["action_id"]]

@@ -175,3 +175,28 @@ def requeue(*, session: Session, action_id: uuid.UUID, actor: str) -> Action:
         data={"last_error": action.last_error},
     )
     return action
+
+
+def cancel_pending(*, session: Session, decision_id: uuid.UUID, actor: str) -> list[Action]:
+    """Withdraw the actions of a reversed decision that have not reached the platform yet, so
+    that a retry never applies what the appeal undid; an attempt in flight finds its row no
+    longer pending and its result is dropped (the outbox's fence). Return those withdrawn."""
+    withdrawn = list(
+        session.execute(
+            select(Action)
+            .where(Action.decision_id == decision_id, Action.state == DeliveryState.PENDING)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+    )
+    for action in withdrawn:
+        action.state = DeliveryState.CANCELLED
+        audit.record(
+            session=session,
+            actor=actor,
+            action="action.cancelled",
+            subject_type="action",
+            subject_id=action.id,
+            data={"kind": action.kind, "attempts": action.attempts, "reason": "reversed"},
+        )
+    return withdrawn

@@ -39,7 +39,7 @@ def detail(action: Action) -> ActionDetail:
 def list_actions(
     session: SessionDep,
     caller: Admin,
-    state: Literal["pending", "delivered", "failed"] | None = None,
+    state: Literal["pending", "delivered", "failed", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ActionDetail]:
     """List actions, newest first; ``state=failed`` shows what the platform never accepted."""

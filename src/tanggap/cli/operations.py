@@ -28,14 +28,16 @@ actions_app = typer.Typer(help="The action outbox.")
 
 @actions_app.command("list")
 def actions_list(
-    state: Annotated[str | None, typer.Option(help="pending, delivered or failed.")] = None,
+    state: Annotated[
+        str | None, typer.Option(help="pending, delivered, failed or cancelled.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
 ) -> None:
     """List actions, newest first: id, kind, state, attempts, last error."""
     from tanggap.actions import service as actions
 
-    if state not in (None, "pending", "delivered", "failed"):
-        fail(f"--state: {state!r} is not pending, delivered or failed", code=2)
+    if state not in (None, "pending", "delivered", "failed", "cancelled"):
+        fail(f"--state: {state!r} is not pending, delivered, failed or cancelled", code=2)
     with runtime_for() as runtime, runtime.factory() as session:
         for action in actions.list_actions(session=session, state=state, limit=limit):
             error = (action.last_error or "").replace("\n", " ")[:80]

@@ -14,6 +14,7 @@ class DeliveryState(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # withdrawn before it was delivered (its decision was reversed)
 
 
 def backoff(attempts: int, base_seconds: float, cap: timedelta = DEFAULT_CAP) -> timedelta:

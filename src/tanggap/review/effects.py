@@ -107,6 +107,7 @@ def answer_appeal(
     appealed = session.get(Decision, appeal.appealed_decision_id)
     post = session.get(Post, case.post_id)
     assert appealed is not None and post is not None
+    actions.cancel_pending(session=session, decision_id=appealed.id, actor=caller.audit_actor)
     if appealed.bank_id is not None:
         banks.remove_case_entries(
             session=session,
