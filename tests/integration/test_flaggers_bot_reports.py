@@ -9,12 +9,13 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from structlog.testing import capture_logs
 
 from tanggap import jobs
+from tanggap.auth.models import Principal
 from tanggap.db.base import utcnow
-from tanggap.flaggers.models import BotSubmission
+from tanggap.flaggers.models import BotSubmission, FlaggerOrg, TelegramLink
 from tanggap.notify.models import BotNotice
 from tanggap.outbox import DeliveryState
 from tanggap.reports.models import Report, ReportMessage
@@ -212,11 +213,12 @@ def test_notices_go_out_once_and_a_reply_reaches_the_thread(
     runtime.deliver_actions()
     assert runtime.send_bot_notices() == 1
     assert "Status: ditindak." in sender.sent[-1][1].text
-    assert "Hasil: remove." in sender.sent[-1][1].text
+    assert "Hasil: dihapus." in sender.sent[-1][1].text
 
 
-def test_a_notice_to_a_member_who_unlinked_is_given_up(
-    bot: FlaggerBot, ana: Member, client: TestClient, runtime: Runtime, tokens: Tokens
+@pytest.mark.parametrize("gone", ["unlinked", "member disabled", "organisation disabled"])
+def test_a_notice_to_a_member_who_unlinked_or_was_disabled_is_given_up(
+    bot: FlaggerBot, ana: Member, client: TestClient, runtime: Runtime, tokens: Tokens, gone: str
 ) -> None:
     say(bot, ANA, "https://t.me/beritakita/1 fraud")
     with runtime.factory() as session:
@@ -226,7 +228,20 @@ def test_a_notice_to_a_member_who_unlinked_is_given_up(
     client.post(
         f"/v1/reports/{report_id}/messages", json={"body": "Ada?"}, headers=bearer(tokens.reviewer)
     )
-    ana.browser.post("/portal/telegram/unlink", data={"csrf_token": ana.csrf})
+    with runtime.factory() as session, session.begin():
+        assert session.execute(select(func.count()).select_from(BotNotice)).scalar_one() == 1
+        member = session.execute(select(TelegramLink.principal_id)).scalar_one()
+        if gone == "member disabled":
+            session.execute(
+                update(Principal).where(Principal.id == member).values(disabled_at=utcnow())
+            )
+        elif gone == "organisation disabled":
+            org = select(Principal.org_id).where(Principal.id == member).scalar_subquery()
+            session.execute(
+                update(FlaggerOrg).where(FlaggerOrg.id == org).values(disabled_at=utcnow())
+            )
+    if gone == "unlinked":
+        ana.browser.post("/portal/telegram/unlink", data={"csrf_token": ana.csrf})
     runtime.bot = sender = RecordingSender()
     assert runtime.send_bot_notices() == 0 and sender.sent == []
     with runtime.factory() as session:

@@ -71,7 +71,7 @@ def test_a_notice_reads_in_the_organisation_language() -> None:
         "Laporan r-1",
         "https://t.me/kanal/7",
         "Status: ditindak.",
-        "Hasil: remove. Penipuan hadiah.",
+        "Hasil: dihapus. Penipuan hadiah.",
     ]
     note = ThreadNote(uuid.uuid4(), "platform", "message", "Kirim bukti.", datetime.now(UTC))
     message = ReportChange(

@@ -82,6 +82,24 @@ WORDS = {
 }
 
 
+OUTCOME_WORDS = {
+    "en": {
+        "remove": "removed",
+        "geo_restrict": "restricted in some countries",
+        "ban_channel": "channel banned",
+        "ban_member": "removed, and its author banned from the group",
+        "no_violation": "no violation found",
+    },
+    "id": {
+        "remove": "dihapus",
+        "geo_restrict": "dibatasi di beberapa negara",
+        "ban_channel": "kanal diblokir",
+        "ban_member": "dihapus, dan pengirimnya diblokir dari grup",
+        "no_violation": "tidak ada pelanggaran",
+    },
+}
+
+
 def notice_text(change: ReportChange, report: Mapping[str, Any], language: str) -> str:
     """Write what a member reads of a change to their report, in ``language``."""
     words = WORDS.get(language, WORDS["en"])
@@ -98,7 +116,12 @@ def notice_text(change: ReportChange, report: Mapping[str, Any], language: str) 
     if report.get("outcome") and status in ("actioned", "declined"):
         lines.append(
             words["outcome"]
-            .format(outcome=report["outcome"], explanation=report.get("explanation") or "")
+            .format(
+                outcome=OUTCOME_WORDS.get(language, OUTCOME_WORDS["en"]).get(
+                    str(report["outcome"]), str(report["outcome"])
+                ),
+                explanation=report.get("explanation") or "",
+            )
             .strip()
         )
     if status == "objected" and report.get("objection"):
@@ -128,6 +151,7 @@ class BotNotifier:
                 .join(Principal, Principal.id == TelegramLink.principal_id)
                 .join(FlaggerOrg, FlaggerOrg.id == Principal.org_id)
                 .where(TelegramLink.principal_id.in_(senders))
+                .where(Principal.disabled_at.is_(None), FlaggerOrg.disabled_at.is_(None))
             ).all()
         )
         told = [change for change in wanted if change.submitted_by in languages]
@@ -221,9 +245,12 @@ class BotNoticeDelivery:
         links = {
             principal_id: (link_id, chat_id)
             for principal_id, link_id, chat_id in session.execute(
-                select(TelegramLink.principal_id, TelegramLink.id, TelegramLink.chat_id).where(
-                    TelegramLink.principal_id.in_({row.principal_id for row in rows})
-                )
+                select(TelegramLink.principal_id, TelegramLink.id, TelegramLink.chat_id)
+                .join(Principal, Principal.id == TelegramLink.principal_id)
+                .join(FlaggerOrg, FlaggerOrg.id == Principal.org_id)
+                .where(TelegramLink.principal_id.in_({row.principal_id for row in rows}))
+                # A member or organisation disabled meanwhile hears nothing more.
+                .where(Principal.disabled_at.is_(None), FlaggerOrg.disabled_at.is_(None))
             )
         }
         claimed = []
@@ -235,7 +262,9 @@ class BotNoticeDelivery:
     def send(self, item: Notice) -> Sent:
         """Send the notice into the member's chat."""
         if item.chat_id is None or item.link_id is None:
-            raise DeliveryRefused("the member's Telegram account is no longer linked")
+            raise DeliveryRefused(
+                "the member's Telegram account is no longer linked, or the member is disabled"
+            )
         message_id = self.sender.send_message(BotReply(chat_id=item.chat_id, text=item.text))
         self.sent_ids[item.id] = (item.link_id, message_id)
         return Sent(ok=True)
