@@ -23,11 +23,13 @@ def verify(secret: str, body: bytes, header: str, now: float) -> bool:
     """Tell whether ``X-Tanggap-Signature`` (t=<unix>,v1=<hex>) signs ``body`` with ``secret``."""
     fields = [part.strip().partition("=") for part in header.split(",")]
     stamps = [value for name, _, value in fields if name == "t"]
-    if not stamps or not stamps[0].isdigit() or abs(now - int(stamps[0])) > TOLERANCE_SECONDS:
+    stamp = stamps[0] if stamps else ""
+    if not (stamp.isascii() and stamp.isdigit()) or abs(now - int(stamp)) > TOLERANCE_SECONDS:
         return False
-    signed = stamps[0].encode() + b"." + body
-    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return any(hmac.compare_digest(expected, v) for name, _, v in fields if name == "v1")
+    signed = stamp.encode() + b"." + body
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest().encode()
+    given = [v.encode("utf-8", "replace") for name, _, v in fields if name == "v1"]
+    return any(hmac.compare_digest(expected, v) for v in given)  # bytes: any input compares
 
 
 def describe(action: dict) -> str:
@@ -43,11 +45,15 @@ def describe(action: dict) -> str:
 def serve(port: int, secret: str) -> None:
     """Answer Tanggap's actions on 127.0.0.1:``port`` until interrupted."""
     applied: set[str] = set()  # a real platform keeps this in its database
+    applying: set[str] = set()
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            length = self.headers.get("Content-Length", "0")
+            if not (length.isascii() and length.isdigit()) or int(length) > 1_048_576:
+                return self.answer(400, "a body of a known length, at most 1 MiB")
+            body = self.rfile.read(int(length))
             if not verify(secret, body, self.headers.get("X-Tanggap-Signature", ""), time.time()):
                 return self.answer(401, "bad or stale signature")
             try:
@@ -55,12 +61,22 @@ def serve(port: int, secret: str) -> None:
                 key, summary = action["idempotency_key"], describe(action)
             except (ValueError, KeyError, TypeError, AttributeError):
                 return self.answer(400, "not an action")
-            with lock:  # check and record in one step: a retry may overlap the first try
+            with lock:  # check and claim in one step: a retry may overlap the first try
                 if key in applied:
                     print(f"already applied {key}", flush=True)
                     return self.answer(409, "already applied")
+                if key in applying:  # not applied yet: 409 would say it was; try again soon
+                    return self.answer(503, "being applied")
+                applying.add(key)
+            try:
+                print(f"apply {key}: {summary}", flush=True)  # a real platform acts here
+            except Exception:
+                with lock:
+                    applying.discard(key)
+                return self.answer(500, "not applied")  # Tanggap retries it
+            with lock:  # recorded only once it took effect
+                applying.discard(key)
                 applied.add(key)
-            print(f"apply {key}: {summary}", flush=True)
             return self.answer(200, "applied")
 
         def answer(self, status: int, message: str) -> None:

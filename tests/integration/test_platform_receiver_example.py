@@ -85,9 +85,10 @@ def test_the_example_receiver_applies_once_and_answers_a_repeat_with_409(
     body = b'{"idempotency_key": "forged"}'
     forged = sign(secret="not-the-secret-at-all", body=body)
     stale = sign(secret=SECRET, body=body, timestamp=int(time.time()) - 600)
-    for header in (forged, stale, ""):
-        answer = httpx.post(url, content=body, headers={SIGNATURE_HEADER: header})
-        assert answer.status_code == 401
+    odd = "t=\u00b2,v1=" + "a" * 64  # a digit that is not 0-9; non-ASCII in v1 below
+    for header in (forged, stale, "", odd, forged.replace("v1=", "v1=\u00e9")):
+        answer = httpx.post(url, content=body, headers={SIGNATURE_HEADER: header.encode()})
+        assert answer.status_code == 401, header
     for half in (b"[]", b'{"idempotency_key": "half"}'):  # signed, but not an action
         signed = {SIGNATURE_HEADER: sign(secret=SECRET, body=half)}
         assert httpx.post(url, content=half, headers=signed).status_code == 400
