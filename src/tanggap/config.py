@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# How many rows a worker claims from an outbox at once (they are sent one after the other).
+ACTIONS_CLAIMED_AT_ONCE = 10
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"
 DEFAULT_POLICY_FILE = Path(__file__).parent / "policy" / "default_policy.yaml"
 DEFAULT_RULES_DIR = Path(__file__).parent / "detection" / "rules"
@@ -123,6 +125,29 @@ class Settings(BaseSettings):
         if secret is not None and len(secret) < 16:
             # Said without the value: the error is printed at startup.
             raise ValueError("TANGGAP_PLATFORM_SECRET must be at least 16 characters")
+        if (
+            self.env == "production"
+            and self.platform_url
+            and "public_url" not in self.model_fields_set
+        ):
+            raise ValueError(
+                "TANGGAP_PUBLIC_URL must be set in production when actions go over HTTP: the "
+                "platform gets its statements of reasons there"
+            )
+        for name, timeout, in_use in (
+            ("TANGGAP_PLATFORM_TIMEOUT_SECONDS", self.platform_timeout_seconds, self.platform_url),
+            (
+                "TANGGAP_TELEGRAM_TIMEOUT_SECONDS",
+                self.telegram_timeout_seconds,
+                self.telegram_token,
+            ),
+        ):
+            if in_use and timeout * ACTIONS_CLAIMED_AT_ONCE >= self.action_lease_seconds:
+                raise ValueError(
+                    f"TANGGAP_ACTION_LEASE_SECONDS ({self.action_lease_seconds:g}) must outlast "
+                    f"sending the {ACTIONS_CLAIMED_AT_ONCE} actions a worker claims at once, each "
+                    f"given up to {name} ({timeout:g}): raise the lease or lower the timeout"
+                )
         return self
 
     # The Telegram connector (docs/telegram.md): the bot's token from @BotFather, read from the

@@ -36,6 +36,29 @@ SECRET = "platform-secret-0123456789abcdef"
         ({"platform": "mastodon"}, "platform"),
         ({"platform_timeout_seconds": 0}, "platform_timeout_seconds"),
         ({"public_url": "tanggap.example.org"}, "public_url"),
+        (
+            {
+                "env": "production",
+                "secret_key": "k" * 40,
+                "platform": "http",
+                "platform_url": "https://p.example/a",
+                "platform_secret": SECRET,
+            },
+            "TANGGAP_PUBLIC_URL must be set in production",
+        ),
+        (
+            # x 10 actions claimed at once >= the 120 s lease
+            {
+                "platform_url": "https://p.example/a",
+                "platform_secret": SECRET,
+                "platform_timeout_seconds": 15,
+            },
+            "TANGGAP_ACTION_LEASE_SECONDS .120. must outlast",
+        ),
+        (
+            {"telegram_token": "1:x", "telegram_timeout_seconds": 30, "action_lease_seconds": 200},
+            "each given up to TANGGAP_TELEGRAM_TIMEOUT_SECONDS",
+        ),
     ],
 )
 def test_bad_platform_settings_are_refused_by_name(fields: dict[str, object], refusal: str) -> None:

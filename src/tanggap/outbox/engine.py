@@ -26,12 +26,13 @@ import structlog
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tanggap.config import ACTIONS_CLAIMED_AT_ONCE
 from tanggap.db.base import utcnow
 from tanggap.outbox.retry import DeliveryState
 
 log = structlog.get_logger(__name__)
 Item = TypeVar("Item")
-CLAIM_BATCH = 10
+CLAIM_BATCH = ACTIONS_CLAIMED_AT_ONCE
 MAX_ERROR = 2000
 
 
