@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from pydantic import SecretStr
 
+from tanggap.auth import service as auth
 from tanggap.config import Settings
 from tanggap.platforms.botapi import BotApi
 from tanggap.runtime import Runtime
@@ -94,3 +95,15 @@ def taken(standin: BotApiStandin) -> None:
     before = len(standin.calls("sendMessage"))
     standin.queue(private_message(user_id=BARRIER_USER, message_id=next(_barriers)))
     standin.wait_for("sendMessage", before + 1)
+
+
+@contextmanager
+def owned_intake(runtime: Runtime, standin: BotApiStandin) -> Iterator[TelegramIntake]:
+    """The connector's intake without the polling loop, its posts sent as the test platform."""
+    with runtime.factory() as session:
+        (platform,) = auth.find_callers(session=session, name_or_id="test platform")
+    api = BotApi(token=standin.token, api_url=standin.url, timeout=5)
+    try:
+        yield TelegramIntake(runtime, api, owner_id=platform.id)
+    finally:
+        api.close()

@@ -15,17 +15,15 @@ from sqlalchemy import select
 
 from tanggap.actions.models import Action
 from tanggap.audit.models import AuditEvent
-from tanggap.auth import service as auth
 from tanggap.cases.models import Case
 from tanggap.config import Settings
-from tanggap.platforms.botapi import BotApi
 from tanggap.posts import service as posts
 from tanggap.runtime import Runtime
 from tanggap.telegram.intake import TelegramIntake
 from tests.factories import FRAUD_TEXT, Tokens, bearer, decision_body, report_body, run_triage
 from tests.integration.test_telegram_connector import jpeg
 from tests.telegram_standin import BotApiStandin, channel_post, photo_sizes
-from tests.telegram_support import telegram_settings
+from tests.telegram_support import owned_intake, telegram_settings
 
 LINK = "https://t.me/beritapublik/7"
 
@@ -41,11 +39,8 @@ def intake(
     runtime: Runtime, telegram_standin: BotApiStandin, tokens: Tokens
 ) -> Iterator[TelegramIntake]:
     """The connector's intake without the polling loop, its posts sent as the test platform."""
-    with runtime.factory() as session:
-        (platform,) = auth.find_callers(session=session, name_or_id="test platform")
-    api = BotApi(token=telegram_standin.token, api_url=telegram_standin.url, timeout=5)
-    yield TelegramIntake(runtime, api, owner_id=platform.id)
-    api.close()
+    with owned_intake(runtime, telegram_standin) as intake:
+        yield intake
 
 
 def bank(client: TestClient, tokens: Tokens, name: str, policy: str, photo: bytes) -> None:

@@ -17,11 +17,9 @@ from sqlalchemy import select
 
 from tanggap.actions.models import Action
 from tanggap.audit.models import AuditEvent
-from tanggap.auth import service as auth
 from tanggap.channels.models import TelegramMember
 from tanggap.config import Settings
 from tanggap.db.base import utcnow
-from tanggap.platforms.botapi import BotApi
 from tanggap.platforms.telegram import member_seal
 from tanggap.pseudonyms import user_ref
 from tanggap.runtime import Runtime
@@ -40,7 +38,7 @@ from tests.integration.test_telegram_input import database_text
 from tests.portal_helpers import console_signed_in, form_value
 from tests.privacy import leaks
 from tests.telegram_standin import BotApiStandin, Refusal, channel_post, group_message
-from tests.telegram_support import telegram_settings
+from tests.telegram_support import owned_intake, telegram_settings
 
 MEMBER = 5_550_004_321  # the member who keeps posting removed content
 GROUP_ID = -1009876543210
@@ -58,11 +56,8 @@ def intake(
     runtime: Runtime, telegram_standin: BotApiStandin, tokens: Tokens
 ) -> Iterator[TelegramIntake]:
     """The connector's intake without the polling loop, its posts sent as the test platform."""
-    with runtime.factory() as session:
-        (platform,) = auth.find_callers(session=session, name_or_id="test platform")
-    api = BotApi(token=telegram_standin.token, api_url=telegram_standin.url, timeout=5)
-    yield TelegramIntake(runtime, api, owner_id=platform.id)
-    api.close()
+    with owned_intake(runtime, telegram_standin) as intake:
+        yield intake
 
 
 def store(intake: TelegramIntake, update_id: int, update: dict[str, Any]) -> None:
