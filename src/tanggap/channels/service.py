@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -71,18 +72,7 @@ def upsert(*, session: Session, data: ChannelIn, actor: str) -> tuple[Channel, b
         for name in _FIELDS
         if name in data.model_fields_set and getattr(channel, name) != getattr(data, name)
     }
-    if changes:
-        for name, value in changes.items():
-            setattr(channel, name, value)
-        session.flush()
-        audit.record(
-            session=session,
-            actor=actor,
-            action="channel.updated",
-            subject_type="channel",
-            subject_id=channel.id,
-            data={"changed": changes},
-        )
+    _change(session, channel, changes, actor)
     return channel, created
 
 
@@ -91,9 +81,16 @@ def link_platform(
 ) -> None:
     """Record the platform a channel lives on and the platform's own id of it, audited when it
     changes."""
-    if (channel.platform, channel.platform_ref) == (platform, platform_ref):
+    if (channel.platform, channel.platform_ref) != (platform, platform_ref):
+        _change(session, channel, {"platform": platform, "platform_ref": platform_ref}, actor)
+
+
+def _change(session: Session, channel: Channel, changes: dict[str, Any], actor: str) -> None:
+    """Set ``changes`` on the channel, audited as ``channel.updated`` (nothing when empty)."""
+    if not changes:
         return
-    channel.platform, channel.platform_ref = platform, platform_ref
+    for name, value in changes.items():
+        setattr(channel, name, value)
     session.flush()
     audit.record(
         session=session,
@@ -101,7 +98,7 @@ def link_platform(
         action="channel.updated",
         subject_type="channel",
         subject_id=channel.id,
-        data={"changed": {"platform": platform, "platform_ref": platform_ref}},
+        data={"changed": changes},
     )
 
 

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, and_, exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
 
 from tanggap.auth.models import Principal
 from tanggap.db.wake import BOT_NOTICES, wake
@@ -25,7 +25,7 @@ from tanggap.notify.chat import BotReply, BotSender
 from tanggap.notify.models import BotNotice
 from tanggap.notify.port import CaseAlert, ReportChange
 from tanggap.notify.webhooks import ReportDescriber
-from tanggap.outbox import DeliveryRefused, DeliveryState, Sent, backoff
+from tanggap.outbox import DeliveryRefused, DeliveryState, Sent, backoff, head_of_line
 
 log = structlog.get_logger(__name__)
 BACKOFF_CAP = timedelta(minutes=10)
@@ -230,15 +230,7 @@ class BotNoticeDelivery:
 
     def eligible(self) -> Sequence[ColumnElement[bool]]:
         """Head of line per report."""
-        earlier = aliased(BotNotice)
-        older_pending = exists().where(
-            and_(
-                earlier.report_id == BotNotice.report_id,
-                earlier.state == DeliveryState.PENDING,
-                earlier.created_at < BotNotice.created_at,
-            )
-        )
-        return (~older_pending,)
+        return (head_of_line(BotNotice, "report_id"),)
 
     def prepare(self, session: Session, rows: list[Any]) -> list[Notice]:
         """Each notice with the chat of its member's current link."""

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import structlog
-from sqlalchemy import ColumnElement, and_, exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
 
 from tanggap.audit.chain import canonical_json
 from tanggap.config import Settings
@@ -23,7 +23,7 @@ from tanggap.flaggers.models import FlaggerOrg
 from tanggap.notify.models import DeliveryAttempt, Notification
 from tanggap.notify.port import CaseAlert, ReportChange
 from tanggap.notify.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
-from tanggap.outbox import DeliveryState, Sent, backoff
+from tanggap.outbox import DeliveryState, Sent, backoff, head_of_line
 from tanggap.outbox.engine import CLAIM_BATCH
 
 log = structlog.get_logger(__name__)
@@ -203,16 +203,8 @@ class WebhookDelivery:
 
     def eligible(self) -> Sequence[ColumnElement[bool]]:
         """Head of line per report; lead alerts wait (not lost) while no lead webhook is set."""
-        earlier = aliased(Notification)
-        older_pending = exists().where(
-            and_(
-                earlier.report_id == Notification.report_id,
-                earlier.state == DeliveryState.PENDING,
-                earlier.created_at < Notification.created_at,
-            )
-        )
         audiences = ("flagger", "leads") if self.lead_webhook else ("flagger",)
-        return (Notification.audience.in_(audiences), ~older_pending)
+        return (Notification.audience.in_(audiences), head_of_line(Notification, "report_id"))
 
     def prepare(self, session: Session, rows: list[Any]) -> list[Webhook]:
         """Each notification with its organisation's (or the leads') URL and secret."""

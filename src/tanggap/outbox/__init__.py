@@ -7,6 +7,7 @@ from tanggap.outbox.engine import (
     OutboxKind,
     Sent,
     deliver_due,
+    head_of_line,
 )
 from tanggap.outbox.retry import DeliveryState, backoff
 
@@ -19,4 +20,5 @@ __all__ = [
     "Sent",
     "backoff",
     "deliver_due",
+    "head_of_line",
 ]

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 import structlog
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from tanggap.config import ACTIONS_CLAIMED_AT_ONCE
 from tanggap.db.base import utcnow
@@ -107,6 +107,19 @@ class OutboxKind(Protocol[Item]):
 
     def counted(self, item: Item, sent: Sent) -> None:
         """Count a recorded attempt once its transaction committed (metrics)."""
+
+
+def head_of_line(model: type[Any], group: str) -> ColumnElement[bool]:
+    """The condition that a row is the oldest pending one of its ``group`` (a column name): rows
+    of one group (a report's webhooks, say) go out one at a time, in order."""
+    earlier = aliased(model)
+    return ~exists().where(
+        and_(
+            getattr(earlier, group) == getattr(model, group),
+            earlier.state == DeliveryState.PENDING,
+            earlier.created_at < model.created_at,
+        )
+    )
 
 
 def deliver_due(
