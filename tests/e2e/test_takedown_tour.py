@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import os
-import queue
 import re
-import socket
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,64 +11,11 @@ import pytest
 from sqlalchemy import text
 
 from tanggap.runtime import Runtime
-from tests.conftest import TEST_SECRET
 from tests.factories import decision_body, post_body
+from tests.serving import cli
 
 pytestmark = pytest.mark.e2e
-TANGGAP = str(Path(sys.executable).parent / "tanggap")
 CHROMIUM = os.environ.get("TANGGAP_TEST_CHROMIUM", "/usr/bin/chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def environment(database_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TANGGAP_DATABASE_URL": database_url,
-        "TANGGAP_SECRET_KEY": TEST_SECRET,
-        "TANGGAP_ENV": "test",
-    }
-
-
-def cli(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TANGGAP, *args], env=environment, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-@pytest.fixture
-def server(environment: dict[str, str]) -> Iterator[str]:
-    """``tanggap serve`` in its own process; yields its base URL once it says it is up."""
-    port = free_port()
-    process = subprocess.Popen(
-        [TANGGAP, "serve", "--port", str(port)],
-        env=environment,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    assert process.stderr is not None
-    reader = threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stderr],
-        daemon=True,  # type: ignore[union-attr]
-    )
-    reader.start()
-    seen = []
-    while True:
-        line = lines.get(timeout=60)
-        seen.append(line)
-        if "Application startup complete" in line:
-            break
-        assert process.poll() is None, "".join(seen)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=30)
 
 
 def test_a_flagger_report_becomes_a_takedown(

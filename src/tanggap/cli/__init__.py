@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tanggap import logs
 from tanggap.cli import access, detection, ingest, operations, telegram, worker
 from tanggap.cli.common import checkpoint_key, fail, load_settings, runtime_for, transaction
 
@@ -60,6 +61,7 @@ def serve_options(*, host: str, port: int, workers: int, limit_concurrency: int)
         "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         "log_level": os.environ.get("TANGGAP_LOG_LEVEL", "info").lower(),
+        "log_config": logs.UVICORN_LOG_CONFIG,
     }
 
 
