@@ -28,6 +28,7 @@ from tanggap.server import create_app
 from tests.eu_standin import TOKEN, Database, serve
 from tests.factories import (
     POSTED_AT,
+    REMOVAL_ORDER,
     Tokens,
     bearer,
     decision_body,
@@ -83,9 +84,16 @@ def worker_round(runtime: Runtime, http: httpx.Client) -> int:
     return job.run_once()
 
 
-def decide(client: TestClient, tokens: Tokens, message_id: int, **fields: Any) -> str:
-    """Report, claim and decide a fraud post; return the decision's id."""
-    case_id = reported_case(client, tokens, message_id=message_id)
+def decide(
+    client: TestClient,
+    tokens: Tokens,
+    message_id: int,
+    report: dict[str, str] | None = None,
+    **fields: Any,
+) -> str:
+    """Report (a flagger's notice unless ``report`` says more), claim and decide a fraud post;
+    return the decision's id."""
+    case_id = reported_case(client, tokens, message_id=message_id, **(report or {}))
     assert client.post(f"/v1/cases/{case_id}/claim", headers=bearer(tokens.reviewer)).is_success
     answer = client.post(
         f"/v1/cases/{case_id}/decision",
@@ -97,7 +105,9 @@ def decide(client: TestClient, tokens: Tokens, message_id: int, **fields: Any) -
 
 
 def decide_seeded(runtime: Runtime, count: int, **ruling: Any) -> list[str]:
-    """Decide ``count`` reported posts automatically (detection's path); return the puids."""
+    """Decide ``count`` reported posts automatically (detection's path): geo-restricted in
+    Germany, France and Indonesia unless said otherwise (a restriction attaches no near-copies,
+    whose search would take most of the time); return the puids."""
     case_ids = seed_cases(runtime, count)
     decided = []
     with runtime.factory() as session, session.begin():
@@ -105,8 +115,8 @@ def decide_seeded(runtime: Runtime, count: int, **ruling: Any) -> list[str]:
             result = decide_automatically(
                 session=session,
                 case=cases.lock(session=session, case_id=uuid.UUID(case_id)),
-                outcome=ruling.get("outcome", "remove"),
-                countries=ruling.get("countries", []),
+                outcome=ruling.get("outcome", "geo_restrict"),
+                countries=ruling.get("countries", ["DE", "FR", "ID"]),
                 policy_ref="terms/fraud",
                 explanation="A fake prize that asks for banking codes.",
                 actor="detection",
@@ -130,9 +140,10 @@ def test_decided_cases_reach_the_database_with_their_fields(
     decide(eu_client, tokens, 2, outcome="no_violation")
     decide(eu_client, tokens, 3, outcome="geo_restrict", countries=["ID"], ground="law")
     geo = decide(eu_client, tokens, 4, outcome="geo_restrict", countries=["DE", "ID"], ground="law")
+    ordered = decide(eu_client, tokens, 5, REMOVAL_ORDER, ground="law")
 
-    assert worker_round(eu_runtime, http) == 2
-    assert eu.posts == [2]  # no_violation and a restriction outside the EEA take none
+    assert worker_round(eu_runtime, http) == 3
+    assert eu.posts == [3]  # no_violation and a restriction outside the EEA take none
     held = eu.stored[f"tanggap-decision-{removed}"]
     assert held["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
     assert held["decision_ground"] == "DECISION_GROUND_INCOMPATIBLE_CONTENT"
@@ -154,6 +165,9 @@ def test_decided_cases_reach_the_database_with_their_fields(
     assert legal["territorial_scope"] == ["DE"]
     assert legal["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_DISABLED"]
     assert legal["illegal_content_legal_ground"] == "terms/fraud"
+    assert eu.stored[f"tanggap-decision-{ordered}"]["source_type"] == (
+        "SOURCE_TYPE_OTHER_NOTIFICATION"
+    )  # an authority's removal order
     # The public statement says the same as the database's.
     public = eu_client.get("/v1/posts/beritakita/1/statement", headers=bearer(tokens.platform))
     assert public.json()["source_type"] == held["source_type"]
@@ -161,7 +175,7 @@ def test_decided_cases_reach_the_database_with_their_fields(
     sent = eu_client.get("/v1/eu-statements?state=sent", headers=bearer(tokens.admin)).json()
     assert {s["puid"] for s in sent} == set(eu.stored)
     assert all(s["eu_uuid"] == eu.stored[s["puid"]]["uuid"] for s in sent)
-    assert worker_round(eu_runtime, http) == 0 and eu.posts == [2]  # nothing sent twice
+    assert worker_round(eu_runtime, http) == 0 and eu.posts == [3]  # nothing sent twice
 
 
 def test_150_decisions_go_in_two_calls(
@@ -172,6 +186,7 @@ def test_150_decisions_go_in_two_calls(
     assert eu.posts == [100, 50]
     assert set(eu.stored) == set(puids)
     held = eu.stored[puids[0]]
+    assert held["territorial_scope"] == ["DE", "FR"]
     # Decided by detection's rule, found by a flagger's report.
     assert (held["automated_detection"], held["automated_decision"]) == (
         "No",
