@@ -175,6 +175,32 @@ class Settings(BaseSettings):
             )
         return self
 
+    # The EU Transparency Database (DSA Art. 24(5), docs/eu-database.md): its base URL and the
+    # platform's API token; unset, no statement is queued. Statements go in calls of at most
+    # eu_database_batch_size (the database takes 100 at most).
+    eu_database_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2048)
+    eu_database_token: SecretStr | None = None
+    eu_database_batch_size: int = Field(default=100, ge=1, le=100)
+    eu_database_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    eu_database_retry_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    eu_database_interval_seconds: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _eu_database_needs_its_token(self) -> Settings:
+        token = self.eu_database_token.get_secret_value() if self.eu_database_token else ""
+        if self.eu_database_url and not token.strip():
+            # Said without the value: the error is printed at startup.
+            raise ValueError(
+                "TANGGAP_EU_DATABASE_TOKEN is required when TANGGAP_EU_DATABASE_URL is set "
+                "(the platform's API token of the EU Transparency Database)"
+            )
+        if token and not self.eu_database_url:
+            raise ValueError(
+                "TANGGAP_EU_DATABASE_TOKEN is set but TANGGAP_EU_DATABASE_URL is not: name the "
+                "database the statements go to (https://transparency.dsa.ec.europa.eu)"
+            )
+        return self
+
     @property
     def stream_subject_list(self) -> list[str]:
         """Return the stream's subjects, in the order given."""

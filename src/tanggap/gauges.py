@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from tanggap.actions.models import Action
 from tanggap.audit import service as audit
 from tanggap.db.base import utcnow
+from tanggap.eu_database.models import EuStatement
 from tanggap.heartbeats import service as heartbeats
 from tanggap.notify.models import Notification
 from tanggap.outbox.backlog import backlog
 from tanggap.review import triage
 
 log = structlog.get_logger(__name__)
-OUTBOXES = {"actions": Action, "webhooks": Notification}
+OUTBOXES = {"actions": Action, "webhooks": Notification, "eu_statements": EuStatement}
 
 
 def outbox_gauges(session: Session, now: datetime) -> Iterator[GaugeMetricFamily]:

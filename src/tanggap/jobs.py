@@ -1,6 +1,7 @@
 """The background jobs, each a thread that runs one round every few seconds or as soon as a
-commit wakes it: platform actions and webhooks (the outbox), triage, the deadline watch,
-retroactive scans, image hashing, and the audit sealer (one at a time across processes). Every job
+commit wakes it: platform actions, webhooks and statements of reasons for the EU database (the
+outbox), triage, the deadline watch, retroactive scans, image hashing, and the audit sealer (one
+at a time across processes). Every job
 is safe to run in any number of processes at once (claims with ``SKIP LOCKED`` or a lease, checked
 again under the lock). Every round is also callable on its own (tests, the CLI)."""
 
@@ -205,6 +206,16 @@ def bot_notice_dispatcher(runtime: Runtime) -> Dispatcher:
     )
 
 
+def eu_statement_dispatcher(runtime: Runtime, client: httpx.Client) -> Dispatcher:
+    """Send the statements of reasons to the EU Transparency Database, in their own thread."""
+    settings = runtime.settings
+    return Dispatcher(
+        wake.EU_STATEMENTS,
+        lambda: runtime.send_eu_statements(client),
+        settings.eu_database_interval_seconds,
+    )
+
+
 def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
     """The jobs whose work waits in the database: any process may run them, any number at once
     (``tanggap worker``, or every serving process when ``TANGGAP_JOBS=inline``), each recording
@@ -224,6 +235,8 @@ def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
     ]
     if runtime.bot is not None:
         jobs.append(bot_notice_dispatcher(runtime))
+    if runtime.settings.eu_database_url:
+        jobs.append(eu_statement_dispatcher(runtime, client))
     heartbeat = Heartbeats(runtime.factory)
     for job in jobs:
         job.heartbeat = heartbeat

@@ -27,12 +27,14 @@ from tanggap.config import Settings
 from tanggap.db.session import close_session_factory, make_engine, make_session_factory
 from tanggap.detection.rule_set import VersionStore
 from tanggap.detection.rules_live import LiveRules
+from tanggap.eu_database.delivery import EuStatementDelivery, eu_database_from
+from tanggap.eu_database.service import EuStatementQueue
 from tanggap.notify.bot import BotNoticeDelivery, BotNotifier
 from tanggap.notify.chat import BotSender
 from tanggap.notify.fanout import Notifiers
 from tanggap.notify.port import Notifier
 from tanggap.notify.webhooks import OutboxNotifier, WebhookDelivery, lead_webhook_from
-from tanggap.outbox import deliver_due
+from tanggap.outbox import deliver_due, deliver_due_in_batches
 from tanggap.platforms.http import http_adapter_from
 from tanggap.platforms.routing import RoutingAdapter
 from tanggap.platforms.telegram import bot_api, telegram_adapter
@@ -154,6 +156,17 @@ class Runtime:
         )
         return deliver_due(kind, factory=self.factory, now=now)
 
+    def send_eu_statements(self, client: httpx.Client, now: datetime | None = None) -> int:
+        """Send the due statements of reasons to the EU Transparency Database in batches (none
+        when it is not configured); return how many it holds now."""
+        database = eu_database_from(self.settings)
+        if database is None:
+            return 0
+        kind = EuStatementDelivery(client=client, database=database)
+        return deliver_due_in_batches(
+            kind, factory=self.factory, batch_size=database.batch_size, now=now
+        )
+
     def _settle_reports(self, session: Session, case_id: uuid.UUID, decision_id: uuid.UUID) -> None:
         # Every action of the decision reached the platform: its reports are actioned.
         reports.settle_actioned(
@@ -197,5 +210,6 @@ def build_runtime(settings: Settings, adapter: PlatformAdapter | None = None) ->
         notifier=Notifiers(
             OutboxNotifier(describe_report=describe, lead_webhook=lead_webhook_from(settings)),
             BotNotifier(describe_report=describe),
+            *([EuStatementQueue(policy)] if eu_database_from(settings) else []),
         ),
     )

@@ -22,6 +22,7 @@ from tanggap.api import (
     cases,
     channels,
     detection,
+    eu_statements,
     flaggers,
     health,
     notifications,
@@ -55,6 +56,7 @@ API_ROUTERS = (
     threads.router,
     flaggers.router,
     notifications.router,
+    eu_statements.router,
     audit.router,
 )
 

@@ -19,6 +19,7 @@ from tanggap.detection.models import (
     ScanJob,
     Signal,
 )
+from tanggap.eu_database.models import EuStatement
 from tanggap.flaggers.models import BotSubmission, FlaggerOrg, TelegramLink, TelegramLinkCode
 from tanggap.heartbeats.models import JobHeartbeat
 from tanggap.idempotency.models import IdempotencyRecord
@@ -43,6 +44,7 @@ __all__ = [
     "Channel",
     "Decision",
     "DeliveryAttempt",
+    "EuStatement",
     "FingerprintBand",
     "FlaggerOrg",
     "IdempotencyRecord",

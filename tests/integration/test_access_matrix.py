@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from fastapi.testclient import TestClient
 
 from tanggap.auth import service as auth
 from tanggap.auth.schemas import ROLES as PRINCIPAL_ROLES
+from tanggap.eu_database import service as eu_statements
 from tanggap.reviewers import service as reviewers
 from tanggap.runtime import Runtime
 from tests.factories import (
@@ -264,6 +266,14 @@ def seed(client: TestClient, runtime: Runtime, found: dict[str, Person]) -> Worl
     assert orgs.status_code == 200, orgs.text
     org_id = next(o["org_id"] for o in orgs.json() if o["name"] == "Cyber Desk A")
     spare = must(client.post(f"/v1/flaggers/{org_id}/tokens", json={}, headers=admin), 201)
+    with runtime.factory() as session, session.begin():  # as a configured EU database would
+        statement = eu_statements.queue(
+            session=session,
+            decision_id=uuid.UUID(decided["decision_id"]),
+            policy=runtime.policy,
+        )
+        assert statement is not None
+        statement_id = str(statement.id)
     world = World(
         people=found,
         values={
@@ -275,6 +285,7 @@ def seed(client: TestClient, runtime: Runtime, found: dict[str, Person]) -> Worl
             "name": "otp-scams",
             "org_id": str(org_id),
             "token_id": str(spare["token_id"]),
+            "statement_id": statement_id,
             "channel": "beritakita",
             "handle": "beritakita",
             "message_id": "1",

@@ -237,7 +237,7 @@ def test_the_statement_of_reasons_has_the_dsa_fields(client: TestClient, tokens:
     assert statement["territorial_scope"] == ["ID", "MY"]
     assert statement["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"
     assert statement["legal_ground"] == "UU ITE Art. 28(1)"
-    assert statement["source_type"] == "SOURCE_TRUSTED_NOTIFIER"
+    assert statement["source_type"] == "SOURCE_TRUSTED_FLAGGER"
     assert statement["automated_decision"] == "AUTOMATED_DECISION_NOT_AUTOMATED"
     assert statement["automated_detection"] is False
     assert statement["dsa_category"] == "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"

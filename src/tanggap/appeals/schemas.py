@@ -19,6 +19,14 @@ Restriction = Literal[
     "none",
     "restriction_lifted",
 ]
+# The source of a decision as the EU Transparency Database names it (API v1): an authority's
+# order, a trusted flagger's notice, a user's notice (Art. 16), or the platform's own initiative.
+SourceType = Literal[
+    "SOURCE_TYPE_OTHER_NOTIFICATION",
+    "SOURCE_TRUSTED_FLAGGER",
+    "SOURCE_ARTICLE_16",
+    "SOURCE_VOLUNTARY",
+]
 
 
 class AppealIn(Input):
@@ -75,7 +83,7 @@ class StatementOfReasons(BaseModel):
     category_name: str
     dsa_category: str
     dsa_keyword: str
-    source_type: Literal["SOURCE_TRUSTED_NOTIFIER", "SOURCE_ARTICLE_16", "SOURCE_VOLUNTARY"]
+    source_type: SourceType
     automated_detection: bool
     automated_decision: Literal["AUTOMATED_DECISION_FULLY", "AUTOMATED_DECISION_NOT_AUTOMATED"]
     decided_at: datetime

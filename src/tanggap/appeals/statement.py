@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from tanggap.actions.models import Action
 from tanggap.appeals.models import Appeal, AppealState
-from tanggap.appeals.schemas import Redress, Restriction, StatementOfReasons
+from tanggap.appeals.schemas import Redress, Restriction, SourceType, StatementOfReasons
 from tanggap.appeals.service import appeal_out, first_instance, post_of_caller
 from tanggap.auth.schemas import Caller
-from tanggap.cases.models import Case
+from tanggap.cases.models import Case, Decision
 from tanggap.errors import NotFound
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import find_category
@@ -49,12 +49,50 @@ def statement(
         raise NotFound(
             f"no decision on {posts.post_url(channel, message_id)} yet", field="message_id"
         )
+    return of_decision(
+        session=session,
+        case=case,
+        decision=decision,
+        channel=channel,
+        message_id=message_id,
+        policy=policy,
+    )
+
+
+def source_type(sources: set[str]) -> SourceType:
+    """Return the DSA source of a decision from the sources of its case's reports: an
+    authority's removal order, a trusted flagger's notice, a user's notice (Art. 16), or the
+    platform's own initiative."""
+    if "removal_order" in sources:
+        return "SOURCE_TYPE_OTHER_NOTIFICATION"
+    if "flagger" in sources:
+        return "SOURCE_TRUSTED_FLAGGER"
+    if "user" in sources:
+        return "SOURCE_ARTICLE_16"
+    return "SOURCE_VOLUNTARY"
+
+
+def of_decision(
+    *,
+    session: Session,
+    case: Case,
+    decision: Decision,
+    channel: str,
+    message_id: int,
+    policy: Policy,
+) -> StatementOfReasons:
+    """Build the statement of reasons of a first-instance ``decision`` on ``case`` (the post
+    ``channel``/``message_id``), as it stands now (lifted when an appeal reversed it)."""
     appeal = session.execute(
         select(Appeal).where(Appeal.appealed_decision_id == decision.id)
     ).scalar_one_or_none()
     category = find_category(policy, decision.category)
     assert category is not None
-    sources = set(session.execute(select(Report.source).where(Report.case_id == case.id)).scalars())
+    reports = session.execute(
+        select(Report.source, Report.order_type).where(Report.case_id == case.id)
+    ).all()
+    sources = {source for source, _ in reports}
+    sources |= {order for _, order in reports if order == "removal_order"}
     applied = (
         session.execute(
             select(Action.delivered_at)
@@ -103,13 +141,7 @@ def statement(
         category_name=category.display_name("en"),
         dsa_category=category.dsa.category,
         dsa_keyword=category.dsa.keyword,
-        source_type=(
-            "SOURCE_TRUSTED_NOTIFIER"
-            if "flagger" in sources
-            else "SOURCE_ARTICLE_16"
-            if "user" in sources
-            else "SOURCE_VOLUNTARY"
-        ),
+        source_type=source_type(sources),
         automated_detection=case.automated,
         automated_decision="AUTOMATED_DECISION_FULLY"
         if decision.automated

@@ -31,6 +31,7 @@ TRIAGE = "triage"
 DEADLINE_WATCH = "deadline-watch"
 SCANS = "scans"
 MEDIA = "media"
+EU_STATEMENTS = "eu-statements"
 # Polled only (every TANGGAP_SEAL_INTERVAL_SECONDS): a NOTIFY from every audited transaction would
 # queue their commits on PostgreSQL's notification lock, the global wait the sealer removed.
 AUDIT_SEALER = "audit-sealer"

@@ -23,7 +23,7 @@ from tanggap.db.wake import BOT_NOTICES, wake
 from tanggap.flaggers.models import FlaggerOrg, TelegramLink
 from tanggap.notify.chat import BotReply, BotSender
 from tanggap.notify.models import BotNotice
-from tanggap.notify.port import CaseAlert, ReportChange
+from tanggap.notify.port import CaseAlert, DecisionTaken, ReportChange
 from tanggap.notify.webhooks import ReportDescriber
 from tanggap.outbox import DeliveryRefused, DeliveryState, Sent, backoff, head_of_line
 
@@ -175,6 +175,9 @@ class BotNotifier:
 
     def checkpoint_signed(self, *, session: Session, checkpoint: dict[str, object]) -> None:
         """Audit checkpoints go by webhook, not through the flaggers' bot."""
+
+    def decision_taken(self, *, session: Session, decision: DecisionTaken) -> None:
+        """A decision reaches the flaggers through their reports' changes, not by itself."""
 
 
 def _worth_telling(change: ReportChange) -> bool:

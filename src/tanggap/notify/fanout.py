@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from tanggap.notify.port import CaseAlert, Notifier, ReportChange
+from tanggap.notify.port import CaseAlert, DecisionTaken, Notifier, ReportChange
 
 
 class Notifiers:
-    """Tells every notifier it holds, in order (webhooks, then the flaggers' bot)."""
+    """Tells every notifier it holds, in order (webhooks, the flaggers' bot, the EU database)."""
 
     def __init__(self, *notifiers: Notifier):
         self.notifiers = notifiers
@@ -34,3 +34,8 @@ class Notifiers:
         """Tell every notifier of a signed audit checkpoint."""
         for notifier in self.notifiers:
             notifier.checkpoint_signed(session=session, checkpoint=checkpoint)
+
+    def decision_taken(self, *, session: Session, decision: DecisionTaken) -> None:
+        """Tell every notifier of a decision that took effect."""
+        for notifier in self.notifiers:
+            notifier.decision_taken(session=session, decision=decision)

@@ -1,5 +1,6 @@
-"""The port through which reporters and leads hear what happens: called in the transaction of
-every change it tells of, typed on plain data so that no domain hands its rows to another."""
+"""The port through which reporters, leads and the EU Transparency Database hear what happens:
+called in the transaction of every change it tells of, typed on plain data so that no domain hands
+its rows to another."""
 
 from __future__ import annotations
 
@@ -45,6 +46,14 @@ class CaseAlert:
     reason: str
 
 
+@dataclass(frozen=True)
+class DecisionTaken:
+    """A final decision took effect; ``reverses``: the decision an appeal reversed with it."""
+
+    decision_id: uuid.UUID
+    reverses: uuid.UUID | None = None
+
+
 class Notifier(Protocol):
     """Queues what must be told; must not do slow I/O (the outbox sends later)."""
 
@@ -59,3 +68,6 @@ class Notifier(Protocol):
 
     def checkpoint_signed(self, *, session: Session, checkpoint: dict[str, object]) -> None:
         """Queue a signed audit checkpoint (as published) to everyone who keeps a copy."""
+
+    def decision_taken(self, *, session: Session, decision: DecisionTaken) -> None:
+        """Queue what a decision that took effect must tell (its statement of reasons)."""

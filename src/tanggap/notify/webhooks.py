@@ -21,7 +21,7 @@ from tanggap.db.base import utcnow
 from tanggap.db.wake import WEBHOOKS, wake
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.notify.models import DeliveryAttempt, Notification
-from tanggap.notify.port import CaseAlert, ReportChange
+from tanggap.notify.port import CaseAlert, DecisionTaken, ReportChange
 from tanggap.notify.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
 from tanggap.outbox import DeliveryState, Sent, backoff, head_of_line
 from tanggap.outbox.engine import CLAIM_BATCH
@@ -114,6 +114,9 @@ class OutboxNotifier:
                 )
             )
         session.flush()
+
+    def decision_taken(self, *, session: Session, decision: DecisionTaken) -> None:
+        """A decision reaches the organisations through their reports' changes."""
 
     def report_changed(self, *, session: Session, change: ReportChange) -> None:
         """Queue one notification when the report's organisation has a webhook URL."""

@@ -62,6 +62,7 @@ class Sent:
     duration_ms: int = 0
     permanent: bool = False  # refused for good: no further attempt
     retry_after: float | None = None  # the receiver's wait before the next attempt, in seconds
+    answer: dict[str, Any] | None = None  # what the receiver said of this row, for the kind
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,14 @@ class OutboxKind(Protocol[Item]):
 
     def counted(self, item: Item, sent: Sent) -> None:
         """Count a recorded attempt once its transaction committed (metrics)."""
+
+
+class BatchKind(OutboxKind[Item], Protocol[Item]):
+    """A kind whose receiver takes many rows in one call (``deliver_due_in_batches``)."""
+
+    def send_batch(self, items: list[Item]) -> list[Sent]:
+        """Send the items in one call; no transaction is open. Return one result per item, in
+        order; an exception counts as a failed attempt of every item."""
 
 
 def head_of_line(model: type[Any], group: str) -> ColumnElement[bool]:
@@ -161,6 +170,65 @@ def deliver_due(
                 kind.counted(claimed.item, sent)
                 delivered += sent.ok
     return delivered
+
+
+def deliver_due_in_batches(
+    kind: BatchKind[Any],
+    *,
+    factory: sessionmaker[Session],
+    batch_size: int,
+    now: datetime | None = None,
+    limit: int = 1000,
+) -> int:
+    """Send the due rows of ``kind`` oldest first, ``batch_size`` rows a call, each row's result
+    recorded as ``deliver_due`` records it; return how many were delivered."""
+    delivered = attempted = 0
+    while attempted < limit:
+        size = min(batch_size, limit - attempted)
+        batch = _claim(kind, factory, now or utcnow(), None, size)
+        if not batch:
+            break
+        attempted += len(batch)
+        results = _send_batch(kind, batch, now or utcnow())
+        for claimed, sent in zip(batch, results, strict=True):
+            try:
+                recorded = _record(kind, factory, claimed, sent, now or utcnow())
+            except Exception:  # one row's trouble must not strand the rest of the batch
+                log.exception("outbox.record_failed", kind=_name(kind), row_id=str(claimed.row_id))
+                _record_trouble(kind, factory, claimed, now or utcnow())
+                continue
+            if recorded:
+                kind.counted(claimed.item, sent)
+                delivered += sent.ok
+        if len(batch) < size:
+            break
+    return delivered
+
+
+def _send_batch(kind: BatchKind[Item], batch: list[Claimed[Item]], now: datetime) -> list[Sent]:
+    if now >= batch[0].lease_until:
+        log.warning("outbox.lease_ran_out", kind=_name(kind), rows=len(batch))
+        return [Sent(ok=False, error="the lease ran out before sending") for _ in batch]
+    try:
+        results = kind.send_batch([claimed.item for claimed in batch])
+        if len(results) != len(batch):
+            raise RuntimeError(f"{len(results)} results for {len(batch)} rows")
+        return results
+    except Exception as exc:  # whatever the receiver did, the rows are retried, not lost
+        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+        expected = isinstance(exc, DeliveryFailed | OSError)
+        log.warning(
+            "outbox.send_failed",
+            kind=_name(kind),
+            rows=len(batch),
+            error=error,
+            exc_info=not expected,
+        )
+        permanent = isinstance(exc, DeliveryRefused)
+        retry_after = exc.retry_after if isinstance(exc, DeliveryFailed) else None
+        return [
+            Sent(ok=False, error=error, permanent=permanent, retry_after=retry_after) for _ in batch
+        ]
 
 
 def _name(kind: OutboxKind[Any]) -> str:

@@ -19,7 +19,7 @@ from tanggap.banks.models import Bank
 from tanggap.cases import cascade, states
 from tanggap.cases.models import Case, Decision
 from tanggap.cases.states import CaseState
-from tanggap.notify.port import Notifier
+from tanggap.notify.port import DecisionTaken, Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.posts.models import Post
 from tanggap.reports import service as reports
@@ -73,6 +73,7 @@ def take_effect(
     bank = session.get(Bank, decision.bank_id) if decision.bank_id else None
     if bank is not None:
         banks.add_content(session=session, bank=bank, post=post, actor=actor, case_id=case.id)
+    notifier.decision_taken(session=session, decision=DecisionTaken(decision.id))
     return DecisionResult(decision=decision, actions=queued)
 
 
@@ -107,6 +108,9 @@ def answer_appeal(
     appealed = session.get(Decision, appeal.appealed_decision_id)
     post = session.get(Post, case.post_id)
     assert appealed is not None and post is not None
+    notifier.decision_taken(
+        session=session, decision=DecisionTaken(decision.id, reverses=appealed.id)
+    )
     actions.cancel_pending(session=session, decision_id=appealed.id, actor=caller.audit_actor)
     if appealed.bank_id is not None:
         banks.remove_case_entries(
