@@ -5,7 +5,7 @@ checks on a fixed round."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,7 +13,8 @@ import simpy
 
 from tanggap.cases import priority, visibility, watch
 from tanggap.cases.states import DECIDED, IN_REVIEW, OPEN
-from tanggap.policy.schemas import Policy
+from tanggap.policy.schemas import OrderType, Policy
+from tanggap.policy.schemas import Source as ReportSource
 from tanggap.policy.service import compute_deadline, find_category
 from tanggap.simulation.arrivals import Arrival
 from tanggap.simulation.queues import (
@@ -28,6 +29,7 @@ from tanggap.simulation.scenario import Discipline, Scenario
 from tanggap.simulation.team import Reviewer, languages_read
 
 Progress = Callable[[float], None]
+Process = Generator[simpy.Event, object, None]
 # A reviewer who walks away leaves the case claimed; it is free again once the lease has run out,
 # that is strictly after lease_expires_at (cases.watch.lease_lapsed): a millisecond later.
 AFTER = 0.001
@@ -51,9 +53,9 @@ def triage(arrival: Arrival, scenario: Scenario, policy: Policy, read: frozenset
     """Open a case for ``arrival`` the way triage does: its deadline from the policy, its queue
     by language, its priority from the real formula."""
     opened_at = scenario.at(arrival.at)
-    removal_order = arrival.source == "removal_order"
-    report_source = "flagger" if removal_order else arrival.source
-    order_type = "removal_order" if removal_order else "notice"
+    # A removal order is a flagger's (an authority's) report of the order type removal_order.
+    report_source: ReportSource = "flagger" if arrival.source == "removal_order" else arrival.source
+    order_type: OrderType = "removal_order" if arrival.source == "removal_order" else "notice"
     deadline = compute_deadline(
         policy=policy,
         received_at=opened_at,
@@ -156,7 +158,7 @@ def run(
     return result
 
 
-def _arrive(model: _Model, cases: list[SimCase]) -> Iterator[simpy.Event]:
+def _arrive(model: _Model, cases: list[SimCase]) -> Process:
     for case in cases:
         yield model.env.timeout(case.arrival.at - model.env.now)
         model.waiting += 1
@@ -164,7 +166,7 @@ def _arrive(model: _Model, cases: list[SimCase]) -> Iterator[simpy.Event]:
         model.enqueue(case)
 
 
-def _review(model: _Model, reviewer: Reviewer) -> Iterator[simpy.Event]:
+def _review(model: _Model, reviewer: Reviewer) -> Process:
     env, result = model.env, model.result
     assert result is not None
     lease = timedelta(seconds=model.scenario.claim_lease)
@@ -204,7 +206,7 @@ def _review(model: _Model, reviewer: Reviewer) -> Iterator[simpy.Event]:
         result.busy[reviewer.number] += max(min(env.now, horizon) - min(started, horizon), 0.0)
 
 
-def _lapse(model: _Model, case: SimCase) -> Iterator[simpy.Event]:
+def _lapse(model: _Model, case: SimCase) -> Process:
     yield model.env.timeout(model.scenario.claim_lease + AFTER)
     if watch.lease_lapsed(
         state=case.state, lease_expires_at=case.lease_expires_at, now=model.now()
@@ -219,7 +221,7 @@ def _round(model: _Model, moment: datetime) -> float:
     return math.ceil(seconds / interval - 1e-9) * interval
 
 
-def _watch(model: _Model, case: SimCase) -> Iterator[simpy.Event]:
+def _watch(model: _Model, case: SimCase) -> Process:
     env, result = model.env, model.result
     assert result is not None
     yield env.timeout(max(_round(model, case.scored.near_at) - env.now, 0.0))
@@ -241,14 +243,14 @@ def _watch(model: _Model, case: SimCase) -> Iterator[simpy.Event]:
         result.breaches += 1
 
 
-def _sample(model: _Model) -> Iterator[simpy.Event]:
+def _sample(model: _Model) -> Process:
     assert model.result is not None
     while True:
         model.result.backlog.append((model.env.now, model.waiting))
         yield model.env.timeout(model.scenario.sample_every)
 
 
-def _report_progress(model: _Model, progress: Progress) -> Iterator[simpy.Event]:
+def _report_progress(model: _Model, progress: Progress) -> Process:
     step = max(model.end / 100, 1.0)
     while True:
         progress(min(model.env.now / model.end, 1.0))

@@ -18,7 +18,7 @@ from tanggap.errors import InvalidInput
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import PolicyError, find_category, load_policy
 from tanggap.simulation.scenario import Scenario
-from tanggap.simulation.team import Reviewer, languages_read, team_of
+from tanggap.simulation.team import Reviewer, team_of, unserved_queue
 
 # The languages detection can give a post, and ``und`` for a post it cannot tell.
 KNOWN_LANGUAGES = frozenset(
@@ -133,10 +133,9 @@ def _checked(path: Path, scenario: Scenario, policy: Policy, lines: _Lines) -> L
                 )
         for at, cleared in enumerate(group.clearances):
             if find_category(policy, cleared) is None:
-                where = ["roster", index, "clearances", at]
-                raise _fail(path, lines, where, f"unknown category {cleared!r}")
+                cleared_at: list[str | int] = ["roster", index, "clearances", at]
+                raise _fail(path, lines, cleared_at, f"unknown category {cleared!r}")
     team = team_of(scenario, policy)
-    read = languages_read(team)
     for index, stream in enumerate(scenario.arrivals):
         where: list[str | int] = ["arrivals", index]
         if find_category(policy, stream.category) is None:
@@ -149,13 +148,8 @@ def _checked(path: Path, scenario: Scenario, policy: Policy, lines: _Lines) -> L
         if stream.category not in scenario.handling and "default" not in scenario.handling:
             message = f"no handling time for {stream.category!r} (and no 'default')"
             raise _fail(path, lines, [*where, "category"], message)
-        queue = visibility.queue_for(
-            language=stream.language, category=stream.category, languages_read=read
-        )
-        if stream.rate_per_hour > 0 and not any(
-            r.may_take(language=stream.language, category=stream.category, queue=queue)
-            for r in team
-        ):
+        queue = unserved_queue(stream, team)
+        if queue is not None:
             raise _fail(path, lines, where, _unserved(stream.language, stream.category, queue))
     return LoadedScenario(path=path, scenario=scenario, policy=policy, team=team, lines=lines)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from tanggap.cases import visibility
 from tanggap.policy.schemas import Policy
 from tanggap.reviewers.schemas import Skills
-from tanggap.simulation.scenario import RosterGroup, Scenario, Shift
+from tanggap.simulation.scenario import RosterGroup, Scenario, Shift, Stream
 
 DAY = 86400.0
 
@@ -105,3 +105,17 @@ def _reviewer(number: int, group: RosterGroup, policy: Policy) -> Reviewer:
 def languages_read(team: Iterable[Reviewer]) -> frozenset[str]:
     """Return every language some member of the team reads (what triage routes by)."""
     return frozenset(lang for reviewer in team for lang in reviewer.skills.languages)
+
+
+def unserved_queue(stream: Stream, team: tuple[Reviewer, ...]) -> str | None:
+    """Return the queue the stream's cases go to when nobody on the team may take them (no
+    reviewer reads the language, no lead watches the fallback queue, nobody holds the category's
+    clearance); None when someone may, or when the stream never arrives."""
+    queue = visibility.queue_for(
+        language=stream.language, category=stream.category, languages_read=languages_read(team)
+    )
+    if stream.rate_per_hour == 0 or any(
+        r.may_take(language=stream.language, category=stream.category, queue=queue) for r in team
+    ):
+        return None
+    return queue
