@@ -123,6 +123,9 @@ def _select(cases: list[SimCase], target: Target, policy: Policy) -> list[SimCas
             continue
         if target.category and case.arrival.category != target.category:
             continue
+        clock = (case.deadline - case.opened_at).total_seconds()
+        if target.clock is not None and abs(clock - target.clock) > 1:
+            continue
         if target.deadline_class and (
             category is None or category.deadline_class != target.deadline_class
         ):

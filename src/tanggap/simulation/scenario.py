@@ -122,6 +122,7 @@ class Target(_Strict):
     source: Source | None = None
     category: str | None = None
     deadline_class: str | None = None
+    clock: Seconds | None = None
     p95_at_most: Seconds | None = None
     share_within_at_least: float | None = Field(default=None, ge=0, le=1)
     fifo_p95_ratio_at_least: float | None = Field(default=None, gt=0)
