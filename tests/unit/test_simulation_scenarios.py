@@ -70,6 +70,7 @@ def test_the_packaged_scenarios_load_and_trace_every_rate(name: str) -> None:
         ({"rate_per_hour: 4": "rate_per_hour: -4"}, 15, "greater than or equal to 0"),
         ({"median: 6m": "median: 6 minutes"}, 27, "must look like"),
         ({'shift: {start: "06:00"': 'shift: {start: "6 am"'}, 21, "must look like 07:00"),
+        ({"drain: 12h\n": "drain: 12h\nabandon_share: 0.1\n"}, 6, "needs an abandon_basis"),
         # Nobody reads Arabic: the fallback queue, which only a lead takes; no lead.
         (
             {"language: id": "language: ar", "role: lead": "role: reviewer"},

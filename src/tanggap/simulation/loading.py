@@ -30,8 +30,8 @@ class ScenarioError(InvalidInput):
     """A scenario file that cannot run; the message names the file and line."""
 
 
-class _Lines:
-    """Where each value of the file starts: a path of keys and indexes to a line number."""
+class Lines:
+    """Where each value of the file starts: a path of keys and indexes to its line number."""
 
     def __init__(self) -> None:
         self.by_path: dict[tuple[str | int, ...], int] = {}
@@ -45,7 +45,7 @@ class _Lines:
         return 1
 
 
-def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: _Lines) -> None:
+def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: Lines) -> None:
     lines.by_path.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
@@ -65,7 +65,7 @@ class LoadedScenario:
     scenario: Scenario
     policy: Policy
     team: tuple[Reviewer, ...]
-    lines: _Lines
+    lines: Lines
 
 
 def load_scenario(path: Path) -> LoadedScenario:
@@ -75,7 +75,7 @@ def load_scenario(path: Path) -> LoadedScenario:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot be read: {exc}", field="scenario") from exc
-    lines = _Lines()
+    lines = Lines()
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         raw = yaml.safe_load(text)
@@ -102,7 +102,7 @@ def packaged_scenario(name: str) -> Path:
     return Path(str(resources.files("tanggap.simulation") / "scenarios" / f"{name}.yaml"))
 
 
-def _policy_of(scenario: Scenario, path: Path, lines: _Lines) -> Policy:
+def _policy_of(scenario: Scenario, path: Path, lines: Lines) -> Policy:
     if scenario.policy == "default":
         policy_path = Settings().policy_file
     else:
@@ -113,12 +113,12 @@ def _policy_of(scenario: Scenario, path: Path, lines: _Lines) -> Policy:
         raise ScenarioError(f"{path}:{lines.line(['policy'])}: {exc}", field="policy") from exc
 
 
-def _fail(path: Path, lines: _Lines, where: Sequence[str | int], message: str) -> ScenarioError:
+def _fail(path: Path, lines: Lines, where: Sequence[str | int], message: str) -> ScenarioError:
     dotted = ".".join(str(p) for p in where)
     return ScenarioError(f"{path}:{lines.line(where)}: {dotted}: {message}", field=dotted)
 
 
-def _checked(path: Path, scenario: Scenario, policy: Policy, lines: _Lines) -> LoadedScenario:
+def _checked(path: Path, scenario: Scenario, policy: Policy, lines: Lines) -> LoadedScenario:
     categories = ", ".join(c.id for c in policy.categories)
     for name in scenario.handling:
         if name != "default" and find_category(policy, name) is None:

@@ -148,8 +148,8 @@ class Scenario(_Strict):
     policy: str = "default"
     claim_lease: Seconds = 600.0
     watch_interval: Seconds = Field(default=15.0, gt=0)
-    abandon_share: float = Field(default=0.0, ge=0, le=1)
     abandon_basis: str = ""
+    abandon_share: float = Field(default=0.0, ge=0, le=1)
     sample_every: Seconds = Field(default=900.0, gt=0)
     cycles: dict[str, list[float]] = Field(default_factory=dict)
     arrivals: list[Stream] = Field(min_length=1)
@@ -163,6 +163,13 @@ class Scenario(_Strict):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("start must carry a UTC offset, like 2026-01-05T00:00:00+07:00")
+        return value
+
+    @field_validator("abandon_share")
+    @classmethod
+    def _abandon_traced(cls, value: float, info: ValidationInfo) -> float:
+        if value > 0 and len(info.data.get("abandon_basis", "").strip()) < 8:
+            raise ValueError("needs an abandon_basis: a public figure, or 'assumption: ...'")
         return value
 
     @field_validator("cycles")
