@@ -111,10 +111,11 @@ def _plan(loaded: LoadedScenario, console: Console) -> None:
 
 
 def _print_plan(loaded: LoadedScenario, staffing: StaffingPlan) -> None:
-    wanted = loaded.scenario.plan.share_within_at_least
+    wanted = loaded.scenario.plan
     table = Table(
         title=f"{loaded.scenario.name}: smallest roster with every source and category at least "
-        f"{wanted:.0%} within its clock ({staffing.runs} runs)"
+        f"{wanted.share_within_at_least:.0%} within its clock and no group busier than "
+        f"{wanted.max_utilisation:.0%} on duty ({staffing.runs} runs)"
     )
     for column in ("group", "role", "languages", "clearances", "shift", "stated", "planned"):
         table.add_column(column)

@@ -1,5 +1,6 @@
 """The staffing planner: the smallest head count per roster group that meets every clock at the
-scenario's load, under Tanggap's order, by a bounded search over the same seeded draw."""
+scenario's load with room to spare (no group busier than ``plan.max_utilisation`` on duty), under
+Tanggap's order, by a bounded search over the same seeded draw."""
 
 from __future__ import annotations
 
@@ -66,10 +67,12 @@ class _Search:
             discipline="tanggap",
         )
         wanted = scenario.plan.share_within_at_least
-        return all(
+        clocks_met = all(
             g.share_within >= wanted and g.undecided == 0
             for g in figures.groups(result, scenario, policy)
         )
+        busy = figures.utilisation(result, team, scenario).values()
+        return clocks_met and all(share <= scenario.plan.max_utilisation for share in busy)
 
 
 def plan(loaded: LoadedScenario, tried: Tried | None = None) -> StaffingPlan:

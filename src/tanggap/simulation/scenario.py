@@ -132,6 +132,9 @@ class Plan(_Strict):
     """What the staffing planner asks of a roster, and how far it searches."""
 
     share_within_at_least: float = Field(default=0.99, gt=0, le=1)
+    # A backlog that grows a little every day can still meet a long clock within the horizon;
+    # a group busier than this on duty has no room for a bad day, and is not enough.
+    max_utilisation: float = Field(default=0.85, gt=0, le=1)
     max_count: int = Field(default=60, ge=1, le=1000)
 
 
