@@ -9,6 +9,7 @@ and detection signals earn it (weights in the policy file). Ties go to the case 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -56,6 +57,18 @@ class Priority:
     def factor_dicts(self) -> list[dict[str, Any]]:
         """Return the factors as plain dictionaries (stored with the case)."""
         return [asdict(f) for f in self.factors]
+
+
+def strongest_source(reports: Iterable[tuple[str, str | None]]) -> PrioritySource:
+    """Return the strongest source among a case's reports, given as (source, order type)."""
+    seen = list(reports)
+    if any(order_type == "removal_order" for _, order_type in seen):
+        return "removal_order"
+    if any(source == "flagger" for source, _ in seen):
+        return "flagger"
+    if any(source == "user" for source, _ in seen):
+        return "user"
+    return "automated"
 
 
 def prioritise(inputs: TriageInputs, triage: Triage) -> Priority:

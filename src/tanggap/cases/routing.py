@@ -1,53 +1,45 @@
-"""Which queue a case sits in, and which cases a reviewer may see and take."""
+"""Which cases a reviewer may see and take, as SQL (the rules themselves: cases/visibility.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 from sqlalchemy import ColumnElement, and_, not_, or_, true
 
-from tanggap.auth.schemas import LEAD_ROLES
 from tanggap.cases.models import Case
+from tanggap.cases.visibility import (
+    FALLBACK,
+    UNDETERMINED_LANGUAGE,
+    is_fallback,
+    queue_for,
+    uncleared,
+    visibility_of,
+)
 from tanggap.policy.schemas import Policy
 from tanggap.reviewers.schemas import Skills
 
-UNDETERMINED_LANGUAGE = "und"
-# Cases in a language no reviewer reads wait here; leads watch it.
-FALLBACK = "fallback"
-
-
-def queue_for(*, language: str | None, category: str, languages_read: Collection[str]) -> str:
-    """Name a case's queue: ``<language>:<category>``, or ``fallback:<category>`` when nobody
-    on the team reads the language (a case without language, ``und``, is anyone's)."""
-    language = language or UNDETERMINED_LANGUAGE
-    # No language (an image, a sticker, a few letters): anyone can look at it.
-    if language != UNDETERMINED_LANGUAGE and language not in languages_read:
-        return f"{FALLBACK}:{category}"
-    return f"{language}:{category}"
-
-
-def is_fallback(queue: str) -> bool:
-    """Tell whether a queue is the fallback one."""
-    return queue.startswith(f"{FALLBACK}:")
-
-
-def uncleared(skills: Skills, policy: Policy) -> list[str]:
-    """Return the restricted categories ``skills`` hold no clearance for."""
-    return [c.id for c in policy.categories if c.restricted and c.id not in skills.clearances]
+__all__ = [
+    "FALLBACK",
+    "UNDETERMINED_LANGUAGE",
+    "is_fallback",
+    "may_see",
+    "may_take",
+    "queue_for",
+    "uncleared",
+]
 
 
 def may_see(skills: Skills, policy: Policy) -> ColumnElement[bool]:
     """The cases ``skills`` allow: languages read (leads also the fallback queue, admins every
     language), restricted categories only with a clearance, never escalated ones below lead."""
-    hidden = uncleared(skills, policy)
+    seen = visibility_of(skills, policy)
+    hidden = sorted(seen.hidden_categories)
     category_ok: ColumnElement[bool] = not_(Case.category.in_(hidden)) if hidden else true()
-    if skills.role == "admin":
+    if seen.languages is None:
         return category_ok
-    reads = Case.language.in_(sorted(skills.languages | {UNDETERMINED_LANGUAGE}))
-    if skills.role in LEAD_ROLES:
-        language_ok: ColumnElement[bool] = or_(reads, Case.queue.like(f"{FALLBACK}:%"))
+    reads = Case.language.in_(sorted(seen.languages))
+    language_ok = or_(reads, Case.queue.like(f"{FALLBACK}:%")) if seen.fallback else reads
+    if seen.lead_only:
         return and_(category_ok, language_ok)
-    return and_(category_ok, reads, Case.lead_only.is_(False))
+    return and_(category_ok, language_ok, Case.lead_only.is_(False))
 
 
 def may_take(skills: Skills, policy: Policy) -> ColumnElement[bool]:

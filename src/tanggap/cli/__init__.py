@@ -1,5 +1,5 @@
 """The ``tanggap`` command: serve, worker, ingest, telegram, migrate, demo, organisations,
-tokens, audit, outbox."""
+tokens, audit, outbox, simulate."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from tanggap import logs
-from tanggap.cli import access, detection, ingest, operations, telegram, worker
+from tanggap.cli import access, detection, ingest, operations, simulate, telegram, worker
 from tanggap.cli.common import checkpoint_key, fail, load_settings, runtime_for, transaction
 
 app = typer.Typer(help="Tanggap: reports, deadlines, review and takedowns for public channels.")
@@ -29,6 +29,7 @@ app.command("hash")(detection.hash_files)
 app.command("scan")(detection.scan)
 app.command("worker")(worker.worker)
 app.command("ingest")(ingest.ingest)
+app.command("simulate")(simulate.simulate)
 
 
 # What one server process bounds, and why (uvicorn 0.55's defaults in brackets):

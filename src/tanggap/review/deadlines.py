@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tanggap.cases import service as cases
-from tanggap.cases import states
+from tanggap.cases import states, watch
 from tanggap.cases.models import Case
 from tanggap.cases.states import CaseState
 from tanggap.db.base import utcnow
@@ -51,14 +51,17 @@ def watch_deadlines(
     for case_id in expired:
         with factory() as session, session.begin():
             case = cases.lock(session=session, case_id=case_id)
-            lapsed = case.lease_expires_at is not None and case.lease_expires_at < now
-            if case.state == CaseState.IN_REVIEW and lapsed:
+            if watch.lease_lapsed(
+                state=case.state, lease_expires_at=case.lease_expires_at, now=now
+            ):
                 cases.move(session=session, case=case, state=CaseState.OPEN, actor=ACTOR)
                 done.leases_expired += 1
     for case_id in near:
         with factory() as session, session.begin():
             case = cases.lock(session=session, case_id=case_id)
-            if case.state in states.OPEN_STATES and case.escalated_at is None:
+            if watch.escalation_due(
+                state=case.state, near_at=case.near_at, escalated_at=case.escalated_at, now=now
+            ):
                 case.escalated_at = now
                 cases.audit_case(session, ACTOR, "case.escalated", case, deadline=case.deadline)
                 notifier.case_escalated(session=session, alert=alert_of(case, "near_deadline"))
@@ -67,7 +70,9 @@ def watch_deadlines(
     for case_id in late:
         with factory() as session, session.begin():
             case = cases.lock(session=session, case_id=case_id)
-            if case.state in states.OPEN_STATES and case.breached_at is None:
+            if watch.breach_due(
+                state=case.state, deadline=case.deadline, breached_at=case.breached_at, now=now
+            ):
                 case.breached_at = now
                 cases.audit_case(
                     session, ACTOR, "case.deadline_breached", case, deadline=case.deadline

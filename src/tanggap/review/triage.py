@@ -54,13 +54,7 @@ def inputs_of(*, session: Session, case: Case, policy: Policy) -> priority.Triag
 
 
 def _strongest_source(open_reports: list[Report]) -> priority.PrioritySource:
-    if any(r.order_type == "removal_order" for r in open_reports):
-        return "removal_order"
-    if any(r.source == "flagger" for r in open_reports):
-        return "flagger"
-    if any(r.source == "user" for r in open_reports):
-        return "user"
-    return "automated"
+    return priority.strongest_source((r.source, r.order_type) for r in open_reports)
 
 
 def triage_case(
