@@ -27,6 +27,7 @@ from tanggap.config import Settings
 from tanggap.db.session import close_session_factory, make_engine, make_session_factory
 from tanggap.detection.rule_set import VersionStore
 from tanggap.detection.rules_live import LiveRules
+from tanggap.flaggers.telegram_ids import LinkKeys
 from tanggap.notify.bot import BotNoticeDelivery, BotNotifier
 from tanggap.notify.chat import BotSender
 from tanggap.notify.fanout import Notifiers
@@ -149,6 +150,7 @@ class Runtime:
         settings = self.settings
         kind = BotNoticeDelivery(
             sender=self.bot,
+            link_keys=LinkKeys.of(settings.secret_key),
             retry_seconds=settings.webhook_retry_seconds,
             give_up_after=timedelta(hours=settings.webhook_give_up_hours),
         )
