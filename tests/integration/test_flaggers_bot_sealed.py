@@ -141,9 +141,7 @@ def test_a_sealed_chat_id_moved_to_another_link_fails_its_notice_for_good(
         budis = next(sealed for link_id, sealed in links.items() if link_id != ana_link)
         # Someone who can write the database sends Ana's notices into Budi's chat: it won't open.
         session.execute(
-            update(TelegramLink)
-            .where(TelegramLink.id == ana_link)
-            .values(sealed_chat_id=budis)
+            update(TelegramLink).where(TelegramLink.id == ana_link).values(sealed_chat_id=budis)
         )
     runtime.bot = sender = RecordingSender()
     with capture_logs() as logs:

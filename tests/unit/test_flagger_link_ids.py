@@ -28,7 +28,7 @@ def test_the_lookup_digest_is_the_same_in_every_process_under_one_secret_key() -
 
 def test_the_lookup_digest_is_not_the_authors_pseudonym() -> None:
     """Its own key: a flagger's link cannot be joined to the posts they wrote as an author."""
-    assert USER_DIGEST != user_ref(secret_key=SECRET, platform_user_id=str(USER))
+    assert user_ref(secret_key=SECRET, platform_user_id=str(USER)) != USER_DIGEST
     assert str(USER) not in USER_DIGEST
 
 

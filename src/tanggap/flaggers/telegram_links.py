@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 from tanggap.audit import service as audit
 from tanggap.auth.models import Principal
 from tanggap.auth.schemas import Caller
-from tanggap.db.base import rowcount, utcnow
+from tanggap.db.base import new_id, rowcount, utcnow
 from tanggap.errors import Forbidden, InvalidInput, NotFound
-from tanggap.db.base import new_id
 from tanggap.flaggers.models import BotSubmission, FlaggerOrg, TelegramLink, TelegramLinkCode
 from tanggap.flaggers.telegram_ids import LinkKeys
 
@@ -206,9 +205,7 @@ def unlink(*, session: Session, principal_id: uuid.UUID, actor: str) -> bool:
     return bool(removed)
 
 
-def member_of(
-    *, session: Session, keys: LinkKeys, telegram_user_id: int
-) -> LinkedMember | None:
+def member_of(*, session: Session, keys: LinkKeys, telegram_user_id: int) -> LinkedMember | None:
     """Return the enabled member linked to a Telegram account, or None."""
     row = session.execute(
         select(TelegramLink, Principal, FlaggerOrg)

@@ -83,9 +83,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("telegram_links", schema=None) as batch_op:
         batch_op.alter_column("user_digest", existing_type=sa.String(length=64), nullable=False)
-        batch_op.alter_column(
-            "sealed_chat_id", existing_type=sa.String(length=128), nullable=False
-        )
+        batch_op.alter_column("sealed_chat_id", existing_type=sa.String(length=128), nullable=False)
         batch_op.drop_constraint("uq_telegram_links_telegram_user_id", type_="unique")
         batch_op.drop_column("telegram_user_id")
         batch_op.drop_column("chat_id")
