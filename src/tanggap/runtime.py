@@ -29,6 +29,7 @@ from tanggap.detection.rule_set import VersionStore
 from tanggap.detection.rules_live import LiveRules
 from tanggap.eu_database.delivery import EuStatementDelivery, eu_database_from
 from tanggap.eu_database.service import EuStatementQueue
+from tanggap.flaggers.telegram_ids import LinkKeys
 from tanggap.notify.bot import BotNoticeDelivery, BotNotifier
 from tanggap.notify.chat import BotSender
 from tanggap.notify.fanout import Notifiers
@@ -151,6 +152,7 @@ class Runtime:
         settings = self.settings
         kind = BotNoticeDelivery(
             sender=self.bot,
+            link_keys=LinkKeys.of(settings.secret_key),
             retry_seconds=settings.webhook_retry_seconds,
             give_up_after=timedelta(hours=settings.webhook_give_up_hours),
         )

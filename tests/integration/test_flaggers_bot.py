@@ -16,6 +16,7 @@ from tanggap.auth.models import Principal
 from tanggap.db.base import utcnow
 from tanggap.flaggers import telegram_links
 from tanggap.flaggers.models import TelegramLink, TelegramLinkCode
+from tanggap.flaggers.telegram_ids import LinkKeys
 from tanggap.runtime import Runtime
 from tanggap.telegram.conversation import FlaggerBot
 from tests.bot_helpers import linked_member, portal_code, say, text_of
@@ -37,15 +38,16 @@ def browser(client: TestClient) -> TestClient:
 
 
 def links_of(runtime: Runtime) -> dict[int, str]:
-    """Return every linked Telegram user and the email of their member."""
+    """Return every linked Telegram user (known by their digest) and the email of their member."""
+    keys = LinkKeys.of(runtime.settings.secret_key)
+    users = {keys.user_digest(user): user for user in (ANA, BUDI, CITRA)}
     with runtime.factory() as session:
-        return dict(
-            session.execute(
-                select(TelegramLink.telegram_user_id, Principal.email).join(
-                    Principal, Principal.id == TelegramLink.principal_id
-                )
-            ).all()
-        )
+        rows = session.execute(
+            select(TelegramLink.user_digest, Principal.email).join(
+                Principal, Principal.id == TelegramLink.principal_id
+            )
+        ).all()
+    return {users[digest]: email for digest, email in rows}
 
 
 def test_a_stranger_gets_instructions_only_and_nothing_is_written(

@@ -39,7 +39,7 @@ NEEDLES = {
     "the reporter's platform id": REPORTER,
     "the group member's Telegram id": str(MEMBER),
     "the group member's user name": MEMBER_NAME,
-    # "the flagger's Telegram id": str(FLAGGER_TG),
+    "the flagger's Telegram id": str(FLAGGER_TG),
     "a phone number": PHONE.lstrip("+"),
     "the client's IP address": CLIENT_IP,
 }

@@ -78,3 +78,13 @@ def test_a_seal_needs_both_the_token_and_the_secret_key() -> None:
 def test_the_key_is_not_shown_in_a_repr() -> None:
     seal = MemberSeal.of(bot_token=TOKEN, secret_key=SECRET)
     assert seal.key.hex() not in repr(seal) and str(seal.key) not in repr(seal)
+
+
+# Sealed by MemberSeal as it was before AES-GCM moved to ``tanggap.sealing``: ids kept in
+# ``telegram_members`` then must still open.
+SEALED_BEFORE_THE_MOVE = "dUDVA_YXYKBcsnOaMKc7WQhqkxlpq1lEAG9F5z1y6D_XrtCfA9M="
+
+
+def test_an_id_sealed_before_the_move_to_the_foundation_still_opens() -> None:
+    seal = MemberSeal.of(bot_token=TOKEN, secret_key=SECRET)
+    assert seal.open(chat_ref=CHAT, author_ref=AUTHOR, sealed=SEALED_BEFORE_THE_MOVE) == MEMBER

@@ -97,7 +97,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     from tanggap.db.session import make_engine
 
     make_engine(settings.database_url).dispose()  # creates the SQLite folder
-    upgrade(settings.database_url, revision)
+    upgrade(settings.database_url, revision, secret_key=settings.secret_key)
     typer.echo(f"database at {_safe_url(settings.database_url)} is at {revision}", err=True)
 
 

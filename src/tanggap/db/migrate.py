@@ -24,9 +24,15 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` up to ``revision``."""
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, secret_key: str | None = None) -> None:
+    """Migrate the database at ``url`` up to ``revision``.
+
+    A migration that converts keyed values (the flaggers' links) uses ``secret_key``, or reads
+    ``TANGGAP_SECRET_KEY`` as the application does when it is not given."""
+    config = alembic_config(url)
+    if secret_key is not None:
+        config.attributes["secret_key"] = secret_key
+    command.upgrade(config, revision)
 
 
 def pending(engine: Engine, url: str) -> bool:

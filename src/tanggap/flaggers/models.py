@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tanggap.db.base import Base, new_id, utcnow
@@ -37,7 +37,8 @@ class FlaggerOrg(Base):
 
 class TelegramLink(Base):
     """A member's Telegram account, linked with a one-time code from the portal: how the
-    flaggers' bot knows them and reaches them. The member consented; unlinking deletes it."""
+    flaggers' bot knows them and reaches them. The member consented; unlinking deletes it.
+    No raw Telegram id is kept (``flaggers.telegram_ids``)."""
 
     __tablename__ = "telegram_links"
 
@@ -45,8 +46,11 @@ class TelegramLink(Base):
     # for this one (a reply finds its notice by link and message id).
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     principal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("principals.id"), unique=True)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # HMAC-SHA256 of the Telegram user id under the links' lookup key: how a message finds
+    # its member.
+    user_digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    # The private chat's id, sealed (AES-GCM) for this row: opened only to send a notice.
+    sealed_chat_id: Mapped[str] = mapped_column(String(128))
     linked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from tanggap.audit import service as audit
 from tanggap.auth.models import Principal
 from tanggap.auth.schemas import Caller
-from tanggap.db.base import rowcount, utcnow
+from tanggap.db.base import new_id, rowcount, utcnow
 from tanggap.errors import Forbidden, InvalidInput, NotFound
 from tanggap.flaggers.models import BotSubmission, FlaggerOrg, TelegramLink, TelegramLinkCode
+from tanggap.flaggers.telegram_ids import LinkKeys
 
 CODE_LIFETIME = timedelta(minutes=15)
 HELD_LIFETIME = timedelta(hours=1)
@@ -38,7 +39,7 @@ class CodeRefused(InvalidInput):
 @dataclass(frozen=True)
 class LinkedMember:
     """A member whose Telegram account is linked, as the bot needs them: who they are, their
-    organisation's language, the link the bot reaches them through."""
+    organisation's language, the link the bot reaches them through (its chat id stays sealed)."""
 
     principal_id: uuid.UUID
     name: str
@@ -46,7 +47,6 @@ class LinkedMember:
     org_name: str
     language: str
     link_id: uuid.UUID
-    chat_id: int
 
     @property
     def caller(self) -> Caller:
@@ -101,6 +101,7 @@ def state_of(
 def redeem(
     *,
     session: Session,
+    keys: LinkKeys,
     code: str,
     telegram_user_id: int,
     chat_id: int,
@@ -109,6 +110,7 @@ def redeem(
     """Link the Telegram account that sent ``code`` to the code's member, once; a link of that
     member or of that account elsewhere moves here. Raise CodeRefused, having changed nothing."""
     now = now or utcnow()
+    digest = keys.user_digest(telegram_user_id)
     waiting = session.execute(
         select(TelegramLinkCode).where(TelegramLinkCode.code_hash == hash_code(code))
     ).scalar_one_or_none()
@@ -136,7 +138,7 @@ def redeem(
             select(TelegramLink).where(
                 or_(
                     TelegramLink.principal_id == principal_id,
-                    TelegramLink.telegram_user_id == telegram_user_id,
+                    TelegramLink.user_digest == digest,
                 )
             )
         ).scalars()
@@ -144,8 +146,12 @@ def redeem(
     for link in earlier:
         session.delete(link)
     session.flush()
+    link_id = new_id()
     link = TelegramLink(
-        principal_id=principal_id, telegram_user_id=telegram_user_id, chat_id=chat_id
+        id=link_id,
+        principal_id=principal_id,
+        user_digest=digest,
+        sealed_chat_id=keys.seal_chat(link_id=link_id, chat_id=chat_id),
     )
     session.add(link)
     session.flush()
@@ -163,7 +169,7 @@ def redeem(
             ],
         },
     )
-    member = member_of(session=session, telegram_user_id=telegram_user_id)
+    member = member_of(session=session, keys=keys, telegram_user_id=telegram_user_id)
     assert member is not None  # enabled, checked above
     return member
 
@@ -199,13 +205,13 @@ def unlink(*, session: Session, principal_id: uuid.UUID, actor: str) -> bool:
     return bool(removed)
 
 
-def member_of(*, session: Session, telegram_user_id: int) -> LinkedMember | None:
+def member_of(*, session: Session, keys: LinkKeys, telegram_user_id: int) -> LinkedMember | None:
     """Return the enabled member linked to a Telegram account, or None."""
     row = session.execute(
         select(TelegramLink, Principal, FlaggerOrg)
         .join(Principal, Principal.id == TelegramLink.principal_id)
         .join(FlaggerOrg, FlaggerOrg.id == Principal.org_id)
-        .where(TelegramLink.telegram_user_id == telegram_user_id)
+        .where(TelegramLink.user_digest == keys.user_digest(telegram_user_id))
         .where(Principal.role == "flagger")
         .where(Principal.disabled_at.is_(None), FlaggerOrg.disabled_at.is_(None))
     ).one_or_none()
@@ -219,7 +225,6 @@ def member_of(*, session: Session, telegram_user_id: int) -> LinkedMember | None
         org_name=org.name,
         language=org.language,
         link_id=link.id,
-        chat_id=link.chat_id,
     )
 
 

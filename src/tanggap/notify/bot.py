@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tanggap.auth.models import Principal
 from tanggap.db.wake import BOT_NOTICES, wake
 from tanggap.flaggers.models import FlaggerOrg, TelegramLink
+from tanggap.flaggers.telegram_ids import LinkKeys, SealBroken
 from tanggap.notify.chat import BotReply, BotSender
 from tanggap.notify.models import BotNotice
 from tanggap.notify.port import CaseAlert, DecisionTaken, ReportChange
@@ -202,11 +203,12 @@ def report_of_reply(
 
 @dataclass(frozen=True)
 class Notice:
-    """One claimed notice: where it goes (None when the member unlinked since) and its text."""
+    """One claimed notice: the link it goes through and that link's sealed chat id (None when
+    the member unlinked since), and its text."""
 
     id: uuid.UUID
     link_id: uuid.UUID | None
-    chat_id: int | None
+    sealed_chat_id: str | None
     text: str
 
 
@@ -216,6 +218,8 @@ class BotNoticeDelivery:
     notices arrive in order; given up after a while."""
 
     sender: BotSender
+    # Open the member's chat id, sealed in their link, only to send.
+    link_keys: LinkKeys
     retry_seconds: float
     give_up_after: timedelta
     # The message id of each notice sent in this round, recorded with its delivery.
@@ -236,11 +240,11 @@ class BotNoticeDelivery:
         return (head_of_line(BotNotice, "report_id"),)
 
     def prepare(self, session: Session, rows: list[Any]) -> list[Notice]:
-        """Each notice with the chat of its member's current link."""
+        """Each notice with its member's current link and the link's sealed chat."""
         links = {
-            principal_id: (link_id, chat_id)
-            for principal_id, link_id, chat_id in session.execute(
-                select(TelegramLink.principal_id, TelegramLink.id, TelegramLink.chat_id)
+            principal_id: (link_id, sealed_chat_id)
+            for principal_id, link_id, sealed_chat_id in session.execute(
+                select(TelegramLink.principal_id, TelegramLink.id, TelegramLink.sealed_chat_id)
                 .join(Principal, Principal.id == TelegramLink.principal_id)
                 .join(FlaggerOrg, FlaggerOrg.id == Principal.org_id)
                 .where(TelegramLink.principal_id.in_({row.principal_id for row in rows}))
@@ -250,17 +254,25 @@ class BotNoticeDelivery:
         }
         claimed = []
         for row in rows:
-            link_id, chat_id = links.get(row.principal_id, (None, None))
-            claimed.append(Notice(row.id, link_id, chat_id, row.text))
+            link_id, sealed_chat_id = links.get(row.principal_id, (None, None))
+            claimed.append(Notice(row.id, link_id, sealed_chat_id, row.text))
         return claimed
 
     def send(self, item: Notice) -> Sent:
         """Send the notice into the member's chat."""
-        if item.chat_id is None or item.link_id is None:
+        if item.sealed_chat_id is None or item.link_id is None:
             raise DeliveryRefused(
                 "the member's Telegram account is no longer linked, or the member is disabled"
             )
-        message_id = self.sender.send_message(BotReply(chat_id=item.chat_id, text=item.text))
+        try:
+            chat_id = self.link_keys.open_chat(link_id=item.link_id, sealed=item.sealed_chat_id)
+        except SealBroken:
+            # Sending again cannot open it: the member links again from the portal.
+            raise DeliveryRefused(
+                "the member's link does not open (sealed for another link or under another "
+                "secret key): the member must link their Telegram account again"
+            ) from None
+        message_id = self.sender.send_message(BotReply(chat_id=chat_id, text=item.text))
         self.sent_ids[item.id] = (item.link_id, message_id)
         return Sent(ok=True)
 

@@ -8,21 +8,14 @@ copied onto another member's row or another chat does not open."""
 
 from __future__ import annotations
 
-import base64
-import os
 from dataclasses import dataclass, field
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from tanggap import sealing
+from tanggap.sealing import SealBroken
+
+__all__ = ["MemberSeal", "SealBroken"]
 
 _INFO = b"tanggap.telegram-member-id.v1"
-_NONCE_BYTES = 12
-
-
-class SealBroken(Exception):
-    """A sealed id does not open: another key, another chat or author, or altered bytes."""
 
 
 def _associated(chat_ref: str, author_ref: str) -> bytes:
@@ -40,25 +33,23 @@ class MemberSeal:
         """Derive the seal of a bot (its token) and a deployment (its secret key)."""
         if not bot_token or not secret_key:
             raise ValueError("a member seal needs both the bot's token and the secret key")
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=secret_key.encode(), info=_INFO)
-        return cls(hkdf.derive(bot_token.encode()))
+        return cls(
+            sealing.derive_key(material=bot_token.encode(), salt=secret_key.encode(), info=_INFO)
+        )
 
     def seal(self, *, chat_ref: str, author_ref: str, user_id: int) -> str:
         """Return ``user_id`` sealed for the member ``author_ref`` of the chat ``chat_ref``."""
-        nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(self.key).encrypt(
-            nonce, str(user_id).encode(), _associated(chat_ref, author_ref)
+        return sealing.seal(
+            key=self.key, plain=str(user_id).encode(), associated=_associated(chat_ref, author_ref)
         )
-        return base64.urlsafe_b64encode(nonce + sealed).decode()
 
     def open(self, *, chat_ref: str, author_ref: str, sealed: str) -> int:
         """Return the member id sealed for ``author_ref`` in ``chat_ref``; raise
         ``SealBroken`` when it does not open."""
         try:
-            raw = base64.urlsafe_b64decode(sealed.encode())
-            plain = AESGCM(self.key).decrypt(
-                raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _associated(chat_ref, author_ref)
+            plain = sealing.open_sealed(
+                key=self.key, sealed=sealed, associated=_associated(chat_ref, author_ref)
             )
             return int(plain.decode())
-        except (InvalidTag, ValueError):
+        except (SealBroken, ValueError):
             raise SealBroken("the sealed member id does not open under this bot's key") from None

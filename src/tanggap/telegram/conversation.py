@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tanggap.errors import Forbidden, NotFound, TanggapError
 from tanggap.flaggers import telegram_links
+from tanggap.flaggers.telegram_ids import LinkKeys
 from tanggap.flaggers.telegram_links import CodeRefused, LinkedMember
 from tanggap.notify import bot as notices
 from tanggap.notify.chat import BotReply, Button
@@ -100,6 +101,7 @@ class FlaggerBot:
         self.factory = factory
         self.policy = policy
         self.secret_key = secret_key
+        self.link_keys = LinkKeys.of(secret_key)
         self.notifier = notifier
 
     @classmethod
@@ -125,7 +127,9 @@ class FlaggerBot:
         command, argument = _command(message.text)
         if command in ("/start", "/link") and argument:
             return [self._link(session, message, argument)]
-        member = telegram_links.member_of(session=session, telegram_user_id=message.user_id)
+        member = telegram_links.member_of(
+            session=session, keys=self.link_keys, telegram_user_id=message.user_id
+        )
         if member is None:
             log.info("bot.stranger", command=command if command in _COMMANDS else None)
             return [_reply(message, say("stranger", language_of(message.language_code)))]
@@ -154,11 +158,14 @@ class FlaggerBot:
         return self._submit_or_ask(session, member, message, parsed)
 
     def _link(self, session: Session, message: PrivateMessage, code: str) -> BotReply:
-        member = telegram_links.member_of(session=session, telegram_user_id=message.user_id)
+        member = telegram_links.member_of(
+            session=session, keys=self.link_keys, telegram_user_id=message.user_id
+        )
         language = member.language if member else language_of(message.language_code)
         try:
             linked = telegram_links.redeem(
                 session=session,
+                keys=self.link_keys,
                 code=code,
                 telegram_user_id=message.user_id,
                 chat_id=message.chat_id,
