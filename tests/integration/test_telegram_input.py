@@ -9,18 +9,17 @@ import subprocess
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from structlog.testing import capture_logs
 
 from tanggap.config import Settings
 from tanggap.posts import service as posts
 from tanggap.pseudonyms import user_ref
 from tanggap.runtime import Runtime
-from tanggap.tables import Base
 from tanggap.telegram.intake import INSTRUCTIONS
 from tests.conftest import TEST_SECRET
 from tests.factories import FRAUD_TEXT, row_counts
 from tests.integration.test_stream_processes import environment
+from tests.privacy_dump import dump
 from tests.telegram_standin import BotApiStandin, channel_post, group_message, private_message
 from tests.telegram_support import BARRIER_USER, connector, taken, telegram_settings
 from tests.workers import TANGGAP, Worker
@@ -33,16 +32,6 @@ STRANGER = 5_550_009_876  # someone who writes to the bot in private
 def settings(settings: Settings, telegram_standin: BotApiStandin) -> Settings:
     """The test's settings with Telegram as the platform, its Bot API the stand-in."""
     return telegram_settings(settings, telegram_standin)
-
-
-def database_text(runtime: Runtime) -> str:
-    """Every row of every table, as text."""
-    with runtime.engine.connect() as conn:
-        return "\n".join(
-            str(row)
-            for table in Base.metadata.sorted_tables
-            for row in conn.execute(text(f"SELECT * FROM {table.name}"))
-        )
 
 
 def test_bad_input_is_skipped_logged_without_personal_data_and_changes_nothing(
@@ -110,7 +99,7 @@ def test_no_raw_telegram_user_id_reaches_the_database_or_the_logs(
         post = posts.get(session=session, handle="obrolankota", message_id=3)
         assert post is not None
         assert post.author_ref == user_ref(secret_key=TEST_SECRET, platform_user_id=str(MEMBER))
-    stored = database_text(runtime)
+    stored = "\n".join(dump(runtime.engine).values())
     logged = str(logs) + caplog.text
     for raw in (str(MEMBER), str(STRANGER), str(BARRIER_USER), "budi_k"):
         assert raw not in stored, raw
