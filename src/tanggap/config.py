@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     webhook_interval_seconds: float = Field(default=5.0, gt=0)
     # The audit sealer chains new events within about a second of their commit.
     seal_interval_seconds: float = Field(default=0.5, gt=0)
+    # Retention (docs/retention.md): how often the worker purges what is past its age.
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
     # FULL: a report answered 202 survives an OS crash or power loss (WAL synced at every commit).
     # NORMAL trades that for speed (bench/intake.py measures the price); EXTRA syncs the folder too.
     sqlite_synchronous: Literal["FULL", "EXTRA", "NORMAL"] = "FULL"

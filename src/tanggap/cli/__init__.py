@@ -1,5 +1,5 @@
 """The ``tanggap`` command: serve, worker, ingest, telegram, migrate, demo, organisations,
-tokens, audit, outbox."""
+tokens, audit, outbox, retention."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ app.add_typer(access.flagger_app, name="flagger")
 app.add_typer(access.reviewer_app, name="reviewer")
 app.add_typer(operations.audit_app, name="audit")
 app.add_typer(operations.actions_app, name="actions")
+app.add_typer(operations.retention_app, name="retention")
 app.add_typer(detection.bank_app, name="bank")
 app.add_typer(detection.rules_app, name="rules")
 app.add_typer(telegram.telegram_app, name="telegram")
