@@ -117,6 +117,7 @@ def demo_load() -> None:
         result = demo.load(
             session=session,
             secret_key=settings.secret_key,
+            keyring=settings.keyring,
             policy=runtime.policy,
             inspector=runtime.pipeline,
             notifier=runtime.notifier,
