@@ -24,6 +24,8 @@ SECRET_KEYS = frozenset(
         "authorization",
         "cookie",
         "email",
+        # a platform user's own id (an erasure request): only its pseudonym is ever kept
+        "platform_user_id",
     }
 )
 # SQLAlchemy appends a failed statement's values to its error; PostgreSQL names the

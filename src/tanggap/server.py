@@ -22,6 +22,7 @@ from tanggap.api import (
     cases,
     channels,
     detection,
+    erasures,
     flaggers,
     health,
     notifications,
@@ -56,6 +57,7 @@ API_ROUTERS = (
     flaggers.router,
     notifications.router,
     audit.router,
+    erasures.router,
 )
 
 

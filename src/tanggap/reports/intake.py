@@ -104,12 +104,7 @@ def _callers_open_reports(
         scope = Report.flagger_org_id == caller.org_id
     elif caller.role == "platform":
         # The same user under every key of the ring: a report made before a rotation counts.
-        users = {
-            ref
-            for data in reports
-            if data.reporter_id is not None
-            for ref in keyring.refs(str(data.reporter_id)).values()
-        }
+        users = {ref for data in reports for ref in _reporter_refs(data, keyring)}
         if not users:
             return {}
         scope = and_(Report.submitted_by_id == caller.id, Report.reporter_ref.in_(users))
@@ -187,7 +182,7 @@ def accept(
     reporter_ref = _reporter_ref(data, keyring)
     open_reports = known.open_reports.setdefault(post.id, [])
     for earlier in open_reports:
-        if _same(earlier, caller, data, reporter_ref):
+        if _same(earlier, caller, data, _reporter_refs(data, keyring)):
             return Intake(report=earlier, duplicate=True)
 
     received_at = utcnow()
@@ -269,6 +264,13 @@ def insert_held(session: Session, held: Held) -> None:
         )
 
 
+def _reporter_refs(data: ReportIn, keyring: Keyring) -> set[str]:
+    """The pseudonyms under every key of the platform user a report forwards, if any."""
+    if data.reporter_id is None:
+        return set()
+    return set(keyring.refs(str(data.reporter_id)).values())
+
+
 def _reporter_ref(data: ReportIn, keyring: Keyring) -> str | None:
     """The pseudonym of the platform user a report forwards (current key), if it forwards one."""
     if data.reporter_id is None:
@@ -276,7 +278,7 @@ def _reporter_ref(data: ReportIn, keyring: Keyring) -> str | None:
     return keyring.ref(str(data.reporter_id))
 
 
-def _same(earlier: Report, caller: Caller, data: ReportIn, reporter_ref: str | None) -> bool:
+def _same(earlier: Report, caller: Caller, data: ReportIn, reporter_refs: Collection[str]) -> bool:
     # The same reporter pressing "report" again on a post still under review adds nothing. A
     # removal order is a legal instrument with its own authority, basis and clock: only the
     # same order sent again is a duplicate, never an earlier notice (a notice after an order
@@ -291,9 +293,10 @@ def _same(earlier: Report, caller: Caller, data: ReportIn, reporter_ref: str | N
         return False
     if caller.role == "flagger":
         return earlier.flagger_org_id == caller.org_id
-    if reporter_ref is not None:
-        # The same user of the same platform principal: another principal's users are others.
-        return earlier.reporter_ref == reporter_ref and earlier.submitted_by_id == caller.id
+    if reporter_refs:
+        # The same user (under any key of the ring) of the same platform principal: another
+        # principal's users are others.
+        return earlier.reporter_ref in reporter_refs and earlier.submitted_by_id == caller.id
     return False
 
 
