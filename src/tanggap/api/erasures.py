@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 
 from tanggap.auth.schemas import Caller
+from tanggap.errors import Conflict
 from tanggap.http import idempotent
 from tanggap.http.deps import RuntimeDep, SessionDep, require
-from tanggap.http.openapi import KEY_SCHEMA
+from tanggap.http.openapi import KEY_SCHEMA, answers
 from tanggap.retention.erasure import erase_author
 from tanggap.retention.schemas import ErasureIn, ErasureOut
 
@@ -19,7 +20,7 @@ router = APIRouter(tags=["erasures"])
 PlatformOrAdmin = Annotated[Caller, Depends(require("platform", "admin"))]
 
 
-@router.post("/v1/erasures", response_model=ErasureOut)
+@router.post("/v1/erasures", response_model=ErasureOut, responses=answers(Conflict))
 def erase(
     data: ErasureIn,
     session: SessionDep,
