@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import select, text
 
 from tanggap.audit import service as audit
@@ -16,6 +17,7 @@ from tanggap.audit.models import AuditEvent
 from tanggap.audit.purge import purge_texts
 from tanggap.audit.signing import public_hex
 from tanggap.db.base import utcnow
+from tanggap.db.migrate import alembic_config, upgrade
 from tanggap.runtime import Runtime
 
 NOTE = "Saya melihat ini di grup keluarga, tolong hapus — Budi"
@@ -169,3 +171,23 @@ def test_a_free_text_cannot_shadow_a_data_field(runtime: Runtime) -> None:
             data={"note": "a"},
             free_text={"note": "b"},
         )
+
+
+def test_a_chain_sealed_before_migration_0018_still_verifies_after_it(
+    runtime: Runtime, database_url: str
+) -> None:
+    append_old_style(runtime)
+    runtime.seal_audit()
+    try:
+        command.downgrade(alembic_config(database_url), "0015")  # as before free text existed
+        with runtime.engine.connect() as conn:
+            columns = conn.execute(text("SELECT * FROM audit_events")).keys()
+        assert "free_text" not in columns
+    finally:
+        upgrade(database_url)
+    runtime.engine.dispose()
+    append(runtime)
+    runtime.seal_audit()
+    assert purge(runtime) == 1  # the new event only: the old one is hashed whole
+    report = verify(runtime)
+    assert report.intact and report.checked == 2 and report.purged == 1
