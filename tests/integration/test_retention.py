@@ -21,6 +21,7 @@ from tanggap.heartbeats import service as heartbeats
 from tanggap.idempotency.models import IdempotencyRecord
 from tanggap.metrics import REGISTRY
 from tanggap.notify.models import DeliveryAttempt, Notification
+from tanggap.outbox import DeliveryState
 from tanggap.reports.models import Report, ReportMessage
 from tanggap.retention.kinds import KINDS
 from tanggap.retention.service import purge_round
@@ -35,8 +36,9 @@ EXPECTED = {
     "thread_messages": 1,
     "decision_texts": 1,
     "idempotency_records": 1,
-    # the attempt row, the action's error text, and the error in its audit event
-    "delivery_attempts": 3,
+    # the attempt row, the action's error text, a delivered webhook's body, and the error in
+    # the action's audit event
+    "delivery_attempts": 4,
     "web_sessions": 1,
     "job_heartbeats": 1,
     "letters": 0,
@@ -83,6 +85,13 @@ def set_in_the_past(runtime: Any) -> None:
         session.add(notification)
         session.flush()
         session.add(DeliveryAttempt(notification_id=notification.id, error="x", duration_ms=3))
+        delivered = Notification(
+            event="thread.message",
+            body='{"body": "Mohon kabari kami — Siti"}',
+            org_id=None,
+            state=DeliveryState.DELIVERED,
+        )
+        session.add(delivered)
         session.add(
             IdempotencyRecord(
                 principal_id=principal,
@@ -107,6 +116,9 @@ def set_in_the_past(runtime: Any) -> None:
         ):
             session.execute(update(column.class_).values({column.key: T0}))
         session.execute(update(Notification).values(created_at=T0 + timedelta(days=3650)))
+        session.execute(
+            update(Notification).where(Notification.id == delivered.id).values(created_at=T0)
+        )
     runtime.seal_audit()
 
 
@@ -148,6 +160,10 @@ def test_each_kind_is_purged_at_its_age_and_not_a_minute_before(
         assert {m.body for m in session.execute(select(ReportMessage)).scalars()} == {PURGED_TEXT}
         assert session.execute(select(Decision.explanation)).scalar_one() == PURGED_TEXT
         assert session.execute(select(Action.last_error)).scalar_one() is None
+        bodies = session.execute(
+            select(Notification.body).where(Notification.state == DeliveryState.DELIVERED)
+        ).scalars()
+        assert list(bodies) == [PURGED_TEXT]
         rounds = session.execute(
             select(AuditEvent.data).where(AuditEvent.action == "retention.purged")
         ).scalars()

@@ -121,11 +121,18 @@ def idempotency_records(batch: Batch) -> int:
 
 def delivery_attempts(batch: Batch) -> int:
     """Delete webhook attempt rows, and blank the error texts of finished deliveries (actions,
-    webhooks, bot notices) and of their audit events, older than the cutoff."""
+    webhooks, bot notices) and of their audit events, and the bodies of finished webhooks and
+    bot notices, older than the cutoff."""
     done = _delete(batch, DeliveryAttempt.id, [DeliveryAttempt.attempted_at < batch.cutoff])
     for model in (Action, Notification, BotNotice):
         where = [model.created_at < batch.cutoff, model.state.in_(FINISHED)]
         done += _blank(batch, model.id, model.last_error, where, marker=None)
+    # A finished webhook or bot notice is never sent again: the words it carried (a thread
+    # message, a note) need not stay for a retry.
+    finished = [Notification.created_at < batch.cutoff, Notification.state.in_(FINISHED)]
+    done += _blank(batch, Notification.id, Notification.body, finished)
+    finished = [BotNotice.created_at < batch.cutoff, BotNotice.state.in_(FINISHED)]
+    done += _blank(batch, BotNotice.id, BotNotice.text, finished)
     if batch.dry_run:
         return done  # the audit events' texts go with their rows; counted there
     return done + purge_texts(
