@@ -158,15 +158,16 @@ class _Batch:
             prepared.append((item, post))
         if not prepared:
             return
-        link_older_keys(
-            session=self.session,
-            keyring=self.keyring,
-            author_ids=[str(item.data.author_id) for item, _ in prepared],
-        )
         channel_ids = channels.ensure_many(
             session=self.session,
             handles={item.data.channel for item, _ in prepared},
             actor=self.actor,
+        )
+        # Channels, then links, then new rows: the order a single post's ingest takes them.
+        link_older_keys(
+            session=self.session,
+            keyring=self.keyring,
+            author_ids=[str(item.data.author_id) for item, _ in prepared],
         )
         new = []
         for item, post in prepared:

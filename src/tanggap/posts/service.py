@@ -187,7 +187,6 @@ def ingest(
     data = data.model_copy(update={"media": media})
     channel, _ = channels.ensure(session=session, handle=data.channel, actor=actor)
     author_ref = keyring.ref(str(data.author_id))
-    link_older_keys(session=session, keyring=keyring, author_ids=[str(data.author_id)])
     stored = (
         select(Post)
         .where(Post.channel_id == channel.id, Post.message_id == data.message_id)
@@ -195,6 +194,8 @@ def ingest(
         .execution_options(populate_existing=True)
     )
     post = session.execute(stored).scalar_one_or_none()
+    # After the post's lock, as a batch takes them: posts, then links, then new rows.
+    link_older_keys(session=session, keyring=keyring, author_ids=[str(data.author_id)])
 
     if post is None:
         post = Post(
