@@ -248,7 +248,7 @@ def seed_cases(runtime: Runtime, count: int, channel: str = "antrian") -> list[s
                         text=f"Promo {message_id} hadiah gratis untuk anda",
                     )
                 ),
-                secret_key=runtime.settings.secret_key,
+                keyring=runtime.settings.keyring,
                 actor=caller.audit_actor,
                 inspector=runtime.pipeline,
                 owner_id=caller.id,
@@ -258,7 +258,7 @@ def seed_cases(runtime: Runtime, count: int, channel: str = "antrian") -> list[s
                 caller=caller,
                 data=ReportIn.model_validate(report_body(f"https://t.me/{channel}/{message_id}")),
                 policy=runtime.policy,
-                secret_key=runtime.settings.secret_key,
+                keyring=runtime.settings.keyring,
                 notifier=runtime.notifier,
             )
             case_ids.append(str(intake.report.case_id))

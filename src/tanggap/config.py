@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tanggap.pseudonyms import Keyring, KeyringError
+
 # How many rows a worker claims from an outbox at once (they are sent one after the other).
 ACTIONS_CLAIMED_AT_ONCE = 10
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"
@@ -30,6 +32,9 @@ class Settings(BaseSettings):
     env: Literal["development", "production", "test"] = "development"
     database_url: str = "sqlite:///./var/tanggap.db"
     secret_key: str = DEFAULT_SECRET_KEY
+    # The pseudonym keys, "id:secret,id:secret", current first (docs/retention.md); none: the
+    # one key is the secret key (id "default"), as every pseudonym was made before rotation.
+    pseudonym_keys: SecretStr | None = None
     policy_file: Path = DEFAULT_POLICY_FILE
     rules_dir: Path = DEFAULT_RULES_DIR
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -76,6 +81,8 @@ class Settings(BaseSettings):
     webhook_interval_seconds: float = Field(default=5.0, gt=0)
     # The audit sealer chains new events within about a second of their commit.
     seal_interval_seconds: float = Field(default=0.5, gt=0)
+    # Retention (docs/retention.md): how often the worker purges what is past its age.
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
     # FULL: a report answered 202 survives an OS crash or power loss (WAL synced at every commit).
     # NORMAL trades that for speed (bench/intake.py measures the price); EXTRA syncs the folder too.
     sqlite_synchronous: Literal["FULL", "EXTRA", "NORMAL"] = "FULL"
@@ -205,6 +212,20 @@ class Settings(BaseSettings):
     def stream_subject_list(self) -> list[str]:
         """Return the stream's subjects, in the order given."""
         return [subject.strip() for subject in self.stream_subjects.split(",")]
+
+    @property
+    def keyring(self) -> Keyring:
+        """Return the pseudonym keyring (checked at startup)."""
+        keys = self.pseudonym_keys.get_secret_value() if self.pseudonym_keys else None
+        return Keyring.parse(keys, secret_key=self.secret_key)
+
+    @model_validator(mode="after")
+    def _check_keyring(self) -> Settings:
+        try:
+            self.keyring  # noqa: B018 - parsed for its errors
+        except KeyringError as exc:
+            raise ValueError(f"TANGGAP_PSEUDONYM_KEYS: {exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

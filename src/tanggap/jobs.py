@@ -1,9 +1,9 @@
 """The background jobs, each a thread that runs one round every few seconds or as soon as a
 commit wakes it: platform actions, webhooks and statements of reasons for the EU database (the
-outbox), triage, the deadline watch, retroactive scans, image hashing, and the audit sealer (one
-at a time across processes). Every job
-is safe to run in any number of processes at once (claims with ``SKIP LOCKED`` or a lease, checked
-again under the lock). Every round is also callable on its own (tests, the CLI)."""
+outbox), triage, the deadline watch, retroactive scans, image hashing, the audit sealer (one at a
+time across processes) and retention. Every job is safe to run in any number of processes at once
+(claims with ``SKIP LOCKED`` or a lease, checked again under the lock). Every round is also
+callable on its own (tests, the CLI)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tanggap.db.session import normalise_url
 from tanggap.db.wake import EVERY_JOB, WakeListener
 from tanggap.detection import scans
 from tanggap.heartbeats.service import Heartbeats
+from tanggap.retention.service import purge_round
 from tanggap.review import deadlines, triage
 from tanggap.runtime import Runtime
 from tanggap.screening.scans import run_batch
@@ -176,6 +177,11 @@ def deadline_round(runtime: Runtime) -> int:
     return deadlines.watch_deadlines(factory=runtime.factory, notifier=runtime.notifier).total
 
 
+def retention_round(runtime: Runtime) -> int:
+    """Purge what is past its retention once; return how many rows were purged."""
+    return sum(purge_round(factory=runtime.factory, retention=runtime.policy.retention).values())
+
+
 def action_dispatcher(runtime: Runtime) -> Dispatcher:
     """Deliver takedowns and restores; never waits behind a slow webhook receiver."""
     settings = runtime.settings
@@ -232,6 +238,9 @@ def background_jobs(runtime: Runtime, client: httpx.Client) -> list[Dispatcher]:
         ),
         Dispatcher(wake.SCANS, lambda: scan_round(runtime), settings.scan_interval_seconds),
         Dispatcher(wake.AUDIT_SEALER, runtime.seal_audit, settings.seal_interval_seconds),
+        Dispatcher(
+            wake.RETENTION, lambda: retention_round(runtime), settings.retention_interval_seconds
+        ),
     ]
     if runtime.bot is not None:
         jobs.append(bot_notice_dispatcher(runtime))

@@ -67,6 +67,12 @@ STREAM_REDELIVERIES = Counter(
     "Stream messages received again (not acknowledged in time, or handed back).",
     registry=REGISTRY,
 )
+RETENTION_PURGED = Counter(
+    "tanggap_retention_purged_total",
+    "Rows purged by retention (free text blanked or row deleted), by kind of data.",
+    ["kind"],
+    registry=REGISTRY,
+)
 REQUEST_SECONDS = Histogram(
     "tanggap_http_request_duration_seconds",
     "Time to answer an HTTP request, by route template.",

@@ -22,6 +22,7 @@ from tanggap.api import (
     cases,
     channels,
     detection,
+    erasures,
     eu_statements,
     flaggers,
     health,
@@ -58,6 +59,7 @@ API_ROUTERS = (
     notifications.router,
     eu_statements.router,
     audit.router,
+    erasures.router,
 )
 
 

@@ -24,7 +24,7 @@ from tanggap.flaggers.models import BotSubmission, FlaggerOrg, TelegramLink, Tel
 from tanggap.heartbeats.models import JobHeartbeat
 from tanggap.idempotency.models import IdempotencyRecord
 from tanggap.notify.models import BotNotice, DeliveryAttempt, Notification
-from tanggap.posts.models import Post, PostMedia
+from tanggap.posts.models import Post, PostMedia, PseudonymLink
 from tanggap.reports.models import Report, ReportMessage
 from tanggap.reviewers.models import ReviewerClearance, ReviewerLanguage
 
@@ -55,6 +55,7 @@ __all__ = [
     "PostFingerprint",
     "PostMedia",
     "Principal",
+    "PseudonymLink",
     "Report",
     "ReportMessage",
     "Restriction",

@@ -314,6 +314,8 @@ def body_of(key: str, person: Person, values: dict[str, str]) -> dict[str, Any]:
         "POST /v1/posts": post_body(message_id=900, text="Kabar terbaru"),
         "POST /v1/posts/batch": {"posts": [post_body(message_id=901, text="Kabar lain")]},
         "POST /v1/appeals": {"channel": "beritakita", "message_id": 3, "reason": "A mistake."},
+        # A user with no post here: the erasure erases nothing the other rows need.
+        "POST /v1/erasures": {"platform_user_id": "user-without-posts"},
         "POST /v1/banks": {"name": "bank-baru", "category": "fraud", "policy": "review"},
         "POST /v1/banks/{name}/entries": {"texts": ["Pinjaman cepat tanpa jaminan hubungi kami"]},
         "POST /v1/reports": report_body("https://t.me/beritakita/4"),

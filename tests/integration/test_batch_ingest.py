@@ -276,7 +276,7 @@ def store(
         return ingest_batch(
             session=session,
             posts=[PostIn(**body) for body in bodies],
-            secret_key=runtime.settings.secret_key,
+            keyring=runtime.settings.keyring,
             actor=caller.audit_actor,
             inspector=runtime.pipeline,
             owner_id=caller.id,
@@ -328,7 +328,7 @@ def test_all_or_none_names_the_first_refused_post(runtime: Runtime) -> None:
         ingest_batch(
             session=session,
             posts=[PostIn(**post_body(channel="milik", message_id=n)) for n in (5, 1)],
-            secret_key=runtime.settings.secret_key,
+            keyring=runtime.settings.keyring,
             actor=other.audit_actor,
             inspector=runtime.pipeline,
             owner_id=other.id,
@@ -344,7 +344,7 @@ def test_all_or_none_names_the_first_refused_post(runtime: Runtime) -> None:
                 PostIn(**post_body(channel="milik", message_id=1, text="bukan miliknya")),
                 PostIn(**post_body(channel="milik", message_id=2, media=corrupt)),
             ],
-            secret_key=runtime.settings.secret_key,
+            keyring=runtime.settings.keyring,
             actor=other.audit_actor,
             inspector=runtime.pipeline,
             owner_id=other.id,

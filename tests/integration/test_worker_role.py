@@ -21,6 +21,7 @@ SHARED_JOBS = [
     "action-dispatcher",
     "audit-sealer",
     "deadline-watch",
+    "retention",
     "scans",
     "triage",
     "webhook-dispatcher",

@@ -72,7 +72,7 @@ def store_posts(runtime: Runtime, texts: list[str], channel: str) -> None:
             posts.ingest(
                 session=session,
                 data=PostIn(**post_body(channel=channel, message_id=message_id, text=words)),
-                secret_key=runtime.settings.secret_key,
+                keyring=runtime.settings.keyring,
                 actor=f"platform:{platform.id}",
                 inspector=runtime.pipeline,
                 owner_id=platform.id,

@@ -140,7 +140,9 @@ class ActionDelivery:
             action=event,
             subject_type="action",
             subject_id=row.id,
-            data={"attempts": row.attempts, "error": row.last_error},
+            data={"attempts": row.attempts},
+            # The platform's answer may quote what a person wrote: purgeable, chained by digest.
+            free_text={"error": row.last_error},
         )
 
     def counted(self, item: PlatformAction, sent: Sent) -> None:

@@ -54,7 +54,7 @@ def ingest_post(
     result = service.ingest(
         session=session,
         data=data,
-        secret_key=runtime.settings.secret_key,
+        keyring=runtime.settings.keyring,
         actor=caller.audit_actor,
         inspector=runtime.pipeline,
         owner_id=caller.id,
@@ -76,7 +76,7 @@ def ingest_posts(
     outcomes = batch.ingest_batch(
         session=session,
         posts=data.posts,
-        secret_key=runtime.settings.secret_key,
+        keyring=runtime.settings.keyring,
         actor=caller.audit_actor,
         inspector=runtime.pipeline,
         owner_id=caller.id,

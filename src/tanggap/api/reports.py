@@ -62,7 +62,7 @@ def submit_report(
             caller=caller,
             data=data,
             policy=runtime.policy,
-            secret_key=runtime.settings.secret_key,
+            keyring=runtime.settings.keyring,
             notifier=runtime.notifier,
         )
         accepted[:] = [] if taken.duplicate else [data]
@@ -105,7 +105,7 @@ def submit_bulk(
             caller=caller,
             lines=data.reports,
             policy=runtime.policy,
-            secret_key=runtime.settings.secret_key,
+            keyring=runtime.settings.keyring,
             notifier=runtime.notifier,
         )
         accepted[:] = submitted.accepted

@@ -13,7 +13,10 @@ from tanggap.audit.chain import GENESIS_HASH, ChainProblem, ChainWalk, canonical
 from tanggap.audit.signing import Signed, key_id, signature_holds
 
 FORMAT = "tanggap-audit-export"
-VERSION = 1
+# Version 2 adds an event's ``free_text`` seals (events with purgeable text); version 1 files,
+# which have none, still read.
+VERSION = 2
+READABLE = (1, 2)
 EVENT_FIELDS = ("seq", "prev_hash", "hash", "actor", "action", "subject_type", "subject_id", "data")
 
 
@@ -75,6 +78,7 @@ class ExportedEvent:
     subject_type: str
     subject_id: str
     data: str
+    free_text: str | None = None
 
 
 @dataclass
@@ -94,6 +98,7 @@ class FileReport:
     events: int
     checkpoints: int
     problem: ChainProblem | None
+    purged: int = 0
 
 
 def checkpoint_problem(
@@ -127,6 +132,8 @@ def event_line(event: ExportedEvent) -> str:
     """Return one event's line."""
     body: dict[str, Any] = {name: getattr(event, name) for name in EVENT_FIELDS}
     body["occurred_at"] = event.occurred_at.isoformat(timespec="microseconds")
+    if event.free_text is not None:
+        body["free_text"] = event.free_text
     return canonical_json({"event": body})
 
 
@@ -179,7 +186,7 @@ def verify_export(exported: Exported, *, public_key: str) -> FileReport:
         )
         if problem is not None:
             return FileReport(walk.checked, number, problem)
-    return FileReport(walk.checked, len(exported.checkpoints), None)
+    return FileReport(walk.checked, len(exported.checkpoints), None, walk.purged)
 
 
 def lines_of(events: Iterable[ExportedEvent], checkpoints: Iterable[Checkpoint]) -> Iterator[str]:
@@ -207,8 +214,8 @@ def _json(number: int, line: str) -> dict[str, Any]:
 
 
 def _header(number: int, record: dict[str, Any]) -> Exported:
-    if record.get("format") != FORMAT or record.get("version") != VERSION:
-        raise ExportError(f"line {number}: not a {FORMAT} file of version {VERSION}")
+    if record.get("format") != FORMAT or record.get("version") not in READABLE:
+        raise ExportError(f"line {number}: not a {FORMAT} file of version 1 or {VERSION}")
     since = record.get("since")
     if not isinstance(since, int) or isinstance(since, bool) or since < 0:
         raise ExportError(f"line {number}: since must be a whole number, 0 or more")
@@ -236,7 +243,12 @@ def _time(number: int, body: Any, name: str) -> datetime:
 def _event(number: int, body: Any) -> ExportedEvent:
     values = {name: _field(number, body, name, str) for name in EVENT_FIELDS if name != "seq"}
     seq = _field(number, body, "seq", int)
-    return ExportedEvent(seq=seq, occurred_at=_time(number, body, "occurred_at"), **values)
+    free_text = body.get("free_text")
+    if free_text is not None and not isinstance(free_text, str):
+        raise ExportError(f"line {number}: free_text is not a str")
+    return ExportedEvent(
+        seq=seq, occurred_at=_time(number, body, "occurred_at"), free_text=free_text, **values
+    )
 
 
 def _checkpoint(number: int, body: Any) -> Checkpoint:

@@ -29,6 +29,13 @@ class AuditEvent(Base):
     subject_id: Mapped[str] = mapped_column(String(64), index=True)
     # Canonical JSON text, hashed byte for byte; JSONB would re-encode it.
     data: Mapped[str] = mapped_column(Text)
+    # The free texts a person wrote, among ``data``'s fields (canonical JSON, name -> seal): the
+    # hash covers each one's digest, not its words, so the words can be purged and the chain
+    # still verifies. A seal holds the digest's salt while the text is kept, the digest alone
+    # once it is purged. None for events without free text and for every event written before
+    # migration 0018 (their data is hashed whole: their text cannot be purged).
+    free_text: Mapped[str | None] = mapped_column(Text)
+    purged_at: Mapped[datetime | None]
     # Set once, by the sealer; None while the event waits to be sealed.
     seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))

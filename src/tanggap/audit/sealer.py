@@ -40,6 +40,7 @@ CONTENT = (
     AuditEvent.subject_type,
     AuditEvent.subject_id,
     AuditEvent.data,
+    AuditEvent.free_text,
 )
 # Below this, every transaction has ended (PostgreSQL 13+).
 SNAPSHOT_XMIN: ColumnClause[int] = literal_column(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tanggap.audit.chain import ChainProblem, ChainWalk, canonical_json
+from tanggap.audit.chain import ChainProblem, ChainWalk, canonical_json, seal_texts
 from tanggap.audit.export import (
     Checkpoint,
     Exported,
@@ -38,16 +38,19 @@ def record(
     subject_id: object,
     data: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
+    free_text: Mapping[str, str | None] | None = None,
 ) -> None:
     """Append one event, unsealed, inside the caller's transaction: it commits or vanishes with
-    the change it tells of, and waits on no other transaction (the sealer chains it later)."""
+    the change it tells of, and waits on no other transaction (the sealer chains it later).
+    ``free_text`` holds what a person wrote (a note, a reason, a letter): it joins the data,
+    but the chain covers only its digest, so that retention can purge it (``purge_texts``)."""
     row = {
         "occurred_at": occurred_at or utcnow(),
         "actor": actor,
         "action": action,
         "subject_type": subject_type,
         "subject_id": str(subject_id),
-        "data": canonical_json(data or {}),
+        **event_data(data, free_text),
     }
     held: list[dict[str, Any]] | None = session.info.get(HELD)
     if held is not None:
@@ -71,6 +74,22 @@ def batched(session: Session) -> Iterator[None]:
     finally:
         del session.info[HELD]
     insert_rows(session, AuditEvent, held)
+
+
+def event_data(
+    data: dict[str, Any] | None, free_text: Mapping[str, str | None] | None
+) -> dict[str, str | None]:
+    """Return the ``data`` and ``free_text`` columns of an event."""
+    if not free_text:
+        return {"data": canonical_json(data or {})}
+    clash = set(free_text) & set(data or {})
+    if clash:
+        raise ValueError(f"free text {sorted(clash)} is also a field of the event's data")
+    seals = seal_texts(free_text)
+    return {
+        "data": canonical_json({**(data or {}), **free_text}),
+        "free_text": canonical_json(seals) if seals else None,
+    }
 
 
 def record_many(
@@ -128,6 +147,7 @@ class ChainReport:
     checkpoints: int = 0
     pending: int = 0
     oldest_pending: datetime | None = None
+    purged: int = 0  # sealed events whose free text was purged (their digests checked)
 
     @property
     def intact(self) -> bool:
@@ -172,7 +192,7 @@ def verify(
     if problem is not None:
         return ChainReport(walk.checked, problem)
     pending, oldest = unsealed(session=session)
-    return ChainReport(walk.checked, None, len(checkpoints), pending, oldest)
+    return ChainReport(walk.checked, None, len(checkpoints), pending, oldest, walk.purged)
 
 
 def unsealed(*, session: Session) -> tuple[int, datetime | None]:
@@ -291,6 +311,7 @@ def export_lines(*, session: Session, since: int = 0, batch_size: int = 5000) ->
             subject_type=e.subject_type,
             subject_id=e.subject_id,
             data=e.data,
+            free_text=e.free_text,
         )
         for e in _sealed(session, batch_size, up_to=head_seq, after=since)
     )

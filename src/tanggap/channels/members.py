@@ -10,10 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tanggap.channels.models import TelegramMember
+from tanggap.pseudonyms import DEFAULT_KEY_ID
 
 
 def keep(
-    *, session: Session, chat_ref: str, author_ref: str, sealed_id: str, seen_at: datetime
+    *,
+    session: Session,
+    chat_ref: str,
+    author_ref: str,
+    sealed_id: str,
+    seen_at: datetime,
+    key_id: str = DEFAULT_KEY_ID,
 ) -> None:
     """Record that ``author_ref`` posted in the chat ``chat_ref``, with their id sealed afresh."""
     member = sealed_member(session=session, chat_ref=chat_ref, author_ref=author_ref)
@@ -22,6 +29,7 @@ def keep(
             TelegramMember(
                 chat_ref=chat_ref,
                 author_ref=author_ref,
+                key_id=key_id,
                 sealed_id=sealed_id,
                 first_seen_at=seen_at,
                 last_seen_at=seen_at,

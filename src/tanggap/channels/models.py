@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tanggap.db.base import Base, BigIntPK, utcnow
+from tanggap.pseudonyms import DEFAULT_KEY_ID
 
 
 class Channel(Base):
@@ -43,5 +44,7 @@ class TelegramMember(Base):
     chat_ref: Mapped[str] = mapped_column(String(64))
     author_ref: Mapped[str] = mapped_column(String(64))
     sealed_id: Mapped[str] = mapped_column(String(128))
+    # The id of the pseudonym key ``author_ref`` was made with (``pseudonyms.Keyring``).
+    key_id: Mapped[str] = mapped_column(String(32), server_default=DEFAULT_KEY_ID)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

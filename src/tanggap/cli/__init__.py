@@ -1,5 +1,5 @@
 """The ``tanggap`` command: serve, worker, ingest, telegram, migrate, demo, organisations,
-tokens, audit, outbox, simulate."""
+tokens, audit, outbox, simulate, retention."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ app.add_typer(access.flagger_app, name="flagger")
 app.add_typer(access.reviewer_app, name="reviewer")
 app.add_typer(operations.audit_app, name="audit")
 app.add_typer(operations.actions_app, name="actions")
+app.add_typer(operations.retention_app, name="retention")
 app.add_typer(detection.bank_app, name="bank")
 app.add_typer(detection.rules_app, name="rules")
 app.add_typer(telegram.telegram_app, name="telegram")
@@ -119,6 +120,7 @@ def demo_load() -> None:
         result = demo.load(
             session=session,
             secret_key=settings.secret_key,
+            keyring=settings.keyring,
             policy=runtime.policy,
             inspector=runtime.pipeline,
             notifier=runtime.notifier,

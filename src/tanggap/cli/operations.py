@@ -1,4 +1,4 @@
-"""Commands for operators: the audit chain and the action outbox."""
+"""Commands for operators: the audit chain, the action outbox, retention."""
 
 from __future__ import annotations
 
@@ -24,6 +24,26 @@ if TYPE_CHECKING:
 
 audit_app = typer.Typer(help="The audit trail.")
 actions_app = typer.Typer(help="The action outbox.")
+retention_app = typer.Typer(help="Retention: purging each kind of data at its age.")
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what is past its age; purge nothing.")
+    ] = False,
+) -> None:
+    """Purge every kind of data past its retention once, and print the count of each kind."""
+    from tanggap.retention.service import purge_round
+
+    with runtime_for() as runtime:
+        counts = purge_round(
+            factory=runtime.factory, retention=runtime.policy.retention, dry_run=dry_run
+        )
+    verb = "would purge" if dry_run else "purged"
+    for kind, count in counts.items():
+        typer.echo(f"{kind}\t{count}")
+    typer.echo(f"{verb} {sum(counts.values())} row(s)", err=True)
 
 
 @actions_app.command("list")
@@ -99,6 +119,8 @@ def audit_verify(
         f"audit chain intact: {result.checked} events sealed, {result.checkpoints} signed "
         f"checkpoints{_signed_by(public_key)}"
     )
+    if result.purged:
+        typer.echo(f"{result.purged} events purged of their free text (digests checked)")
     if result.pending:
         age = (utcnow() - result.oldest_pending).total_seconds() if result.oldest_pending else 0
         typer.echo(f"{result.pending} events pending (not sealed yet; oldest {age:.1f} s ago)")
@@ -154,6 +176,8 @@ def _verify_file(path: Path, public_key: str | None) -> None:
     typer.echo(
         f"export intact: {report.events} events, {report.checkpoints} checkpoints signed by the key"
     )
+    if report.purged:
+        typer.echo(f"{report.purged} events purged of their free text (digests checked)")
 
 
 @audit_app.command("key")

@@ -35,6 +35,9 @@ EU_STATEMENTS = "eu-statements"
 # Polled only (every TANGGAP_SEAL_INTERVAL_SECONDS): a NOTIFY from every audited transaction would
 # queue their commits on PostgreSQL's notification lock, the global wait the sealer removed.
 AUDIT_SEALER = "audit-sealer"
+# Polled only (every TANGGAP_RETENTION_INTERVAL_SECONDS): nothing a transaction writes makes
+# retention due sooner.
+RETENTION = "retention"
 # Told to every job after the listening connection was (re)opened: a wake-up sent while it was
 # down is lost, so each job looks for work once.
 EVERY_JOB = "*"

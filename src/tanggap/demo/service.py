@@ -25,6 +25,7 @@ from tanggap.policy.schemas import Policy
 from tanggap.posts import service as posts
 from tanggap.posts.inspection import PostInspector
 from tanggap.posts.schemas import PostIn
+from tanggap.pseudonyms import Keyring
 from tanggap.reports import intake as reports
 from tanggap.reports.schemas import ReportIn, TargetRef
 from tanggap.reviewers.models import ReviewerClearance, ReviewerLanguage
@@ -71,10 +72,12 @@ def load(
     secret_key: str,
     policy: Policy,
     inspector: PostInspector,
+    keyring: Keyring | None = None,
     notifier: Notifier,
     data_file: Path = DEMO_FILE,
 ) -> DemoResult:
     """Load the demo once; later calls only return the tokens and the portal login."""
+    keyring = keyring or Keyring.default(secret_key)
     tokens = {name: auth.demo_token(secret_key=secret_key, name=name) for name in PRINCIPALS}
     password = auth.demo_token(secret_key=secret_key, name="portal-password")[-20:]
     if _demo_principal(session, "platform") is not None:
@@ -132,7 +135,7 @@ def load(
                     views=item.get("views"),
                     author_id=item["author"],
                 ),
-                secret_key=secret_key,
+                keyring=keyring,
                 actor=platform_actor,
                 inspector=inspector,
                 owner_id=callers["platform"].id,
@@ -154,7 +157,7 @@ def load(
                 reporter_id=item.get("reporter"),
             ),
             policy=policy,
-            secret_key=secret_key,
+            keyring=keyring,
             notifier=notifier,
         )
         result.reports += 1

@@ -110,6 +110,38 @@ class DetectionPolicy(_Strict):
     near_duplicate_similarity: float = Field(default=0.6, gt=0, le=1)
 
 
+class Retention(_Strict):
+    """How long each kind of data is kept before the retention job purges it
+    (docs/retention.md): the free text of a row is replaced by a marker, or a row nothing
+    refers to is deleted."""
+
+    report_notes: Duration = Field(
+        default=timedelta(days=365), description="a settled report's note, after its receipt"
+    )
+    thread_messages: Duration = Field(
+        default=timedelta(days=365), description="a thread message's body, after it was sent"
+    )
+    decision_texts: Duration = Field(
+        default=timedelta(days=730), description="a decision's explanation, after the decision"
+    )
+    idempotency_records: Duration = Field(
+        default=timedelta(days=7), description="a stored answer to a retried request"
+    )
+    delivery_attempts: Duration = Field(
+        default=timedelta(days=90),
+        description="webhook attempt rows and the error texts of finished deliveries",
+    )
+    web_sessions: Duration = Field(
+        default=timedelta(days=7), description="a web session, after it expired"
+    )
+    job_heartbeats: Duration = Field(
+        default=timedelta(days=7), description="a job's heartbeat row, after its last round"
+    )
+    letters: Duration = Field(
+        default=timedelta(days=730), description="a rendered letter's text, after it was made"
+    )
+
+
 class Policy(_Strict):
     """The whole policy file."""
 
@@ -119,6 +151,7 @@ class Policy(_Strict):
     categories: list[Category] = Field(min_length=1)
     triage: Triage
     detection: DetectionPolicy = Field(default_factory=DetectionPolicy)
+    retention: Retention = Field(default_factory=Retention)
     # Explanations the console offers per outcome and language; {category} is filled in.
     explanations: dict[str, dict[str, str]] = Field(default_factory=dict)
 

@@ -236,7 +236,7 @@ def _submit_lines(
                 caller=login.caller,
                 lines=lines,
                 policy=runtime.policy,
-                secret_key=runtime.settings.secret_key,
+                keyring=runtime.settings.keyring,
                 notifier=runtime.notifier,
             )
             return 200, {"results": [f.model_dump(mode="json") for f in fates.lines]}

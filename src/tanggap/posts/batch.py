@@ -17,6 +17,7 @@ from tanggap.audit import service as audit
 from tanggap.channels import service as channels
 from tanggap.db.base import table_of, utcnow
 from tanggap.errors import TanggapError
+from tanggap.posts.authors import link_older_keys
 from tanggap.posts.inspection import PostInspector, Screening, Waiting
 from tanggap.posts.models import Post, PostMedia
 from tanggap.posts.schemas import HashedMediaIn, PostIn
@@ -29,14 +30,14 @@ from tanggap.posts.service import (
     require_owner,
     resend,
 )
-from tanggap.pseudonyms import user_ref
+from tanggap.pseudonyms import Keyring
 
 
 def ingest_batch(
     *,
     session: Session,
     posts: Sequence[PostIn],
-    secret_key: str,
+    keyring: Keyring,
     actor: str,
     inspector: PostInspector,
     owner_id: uuid.UUID | None = None,
@@ -50,7 +51,7 @@ def ingest_batch(
     ``each=False``: all or none — the first post that cannot be stored raises, its error naming
     ``posts.N``, and the caller rolls the batch back. ``each=True``: a post the service refuses
     is rolled back alone (a savepoint), its error standing in its place in the answer."""
-    batch = _Batch(session, posts, secret_key, actor, inspector, owner_id, each)
+    batch = _Batch(session, posts, keyring, actor, inspector, owner_id, each)
     for occurrence in _occurrences(posts):
         batch.store(occurrence)
     return batch.outcomes()
@@ -86,7 +87,7 @@ class _Batch:
         self,
         session: Session,
         posts: Sequence[PostIn],
-        secret_key: str,
+        keyring: Keyring,
         actor: str,
         inspector: PostInspector,
         owner_id: uuid.UUID | None,
@@ -94,7 +95,7 @@ class _Batch:
     ) -> None:
         self.session = session
         self.posts = posts
-        self.secret_key = secret_key
+        self.keyring = keyring
         self.actor = actor
         self.inspector = inspector
         self.owner_id = owner_id
@@ -127,7 +128,7 @@ class _Batch:
             lambda: ingest(
                 session=self.session,
                 data=self.posts[index],
-                secret_key=self.secret_key,
+                keyring=self.keyring,
                 actor=self.actor,
                 inspector=self.inspector,
                 owner_id=self.owner_id,
@@ -162,6 +163,12 @@ class _Batch:
             handles={item.data.channel for item, _ in prepared},
             actor=self.actor,
         )
+        # Channels, then links, then new rows: the order a single post's ingest takes them.
+        link_older_keys(
+            session=self.session,
+            keyring=self.keyring,
+            author_ids=[str(item.data.author_id) for item, _ in prepared],
+        )
         new = []
         for item, post in prepared:
             if post is None:
@@ -173,7 +180,8 @@ class _Batch:
 
     def stored_again(self, post: Post, item: _Prepared) -> IngestResult:
         require_owner(post, self.owner_id)
-        author_ref = user_ref(secret_key=self.secret_key, platform_user_id=str(item.data.author_id))
+        author_ref = self.keyring.ref(str(item.data.author_id))
+        post.key_id = self.keyring.current.key_id  # with the current key's pseudonym
         return resend(
             self.session,
             post,
@@ -212,9 +220,8 @@ class _Batch:
                 "text": item.data.text,
                 "posted_at": item.data.posted_at,
                 "views": item.data.views,
-                "author_ref": user_ref(
-                    secret_key=self.secret_key, platform_user_id=str(item.data.author_id)
-                ),
+                "author_ref": self.keyring.ref(str(item.data.author_id)),
+                "key_id": self.keyring.current.key_id,
                 "language": screening.language,
                 "ingested_at": now,
                 "ingested_by_id": self.owner_id,

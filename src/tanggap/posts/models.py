@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tanggap.db.base import Base, BigIntPK, utcnow
+from tanggap.pseudonyms import DEFAULT_KEY_ID
 
 
 class Post(Base):
@@ -24,6 +25,8 @@ class Post(Base):
     posted_at: Mapped[datetime]
     views: Mapped[int | None] = mapped_column(BigInteger)
     author_ref: Mapped[str] = mapped_column(String(64), index=True)
+    # The id of the pseudonym key ``author_ref`` was made with (``pseudonyms.Keyring``).
+    key_id: Mapped[str] = mapped_column(String(32), server_default=DEFAULT_KEY_ID)
     language: Mapped[str | None] = mapped_column(String(8))
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The platform principal that sent it first: its owner, the only one that may send it again,
@@ -57,3 +60,16 @@ class PostMedia(Base):
     pdq_pending: Mapped[bool] = mapped_column(default=False)
     # Where the platform serves the item; the console shows it (blurred when graphic).
     url: Mapped[str | None] = mapped_column(String(2048))
+
+
+class PseudonymLink(Base):
+    """An author's pseudonym under an older key, linked to their pseudonym under the key that
+    was current when they were seen again (written at ingest while the ring has older keys), so
+    that what is known of an author is found whichever key their posts were stored under."""
+
+    __tablename__ = "pseudonym_links"
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    current_ref: Mapped[str] = mapped_column(String(64), index=True)
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)

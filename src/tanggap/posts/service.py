@@ -16,10 +16,11 @@ from tanggap.channels import service as channels
 from tanggap.channels.models import Channel
 from tanggap.detectors.hashing import HashError, file_hashes
 from tanggap.errors import Conflict, InvalidInput
+from tanggap.posts.authors import link_older_keys
 from tanggap.posts.inspection import PostInspector, Waiting
 from tanggap.posts.models import Post, PostMedia
 from tanggap.posts.schemas import HashedMediaIn, MediaIn, PostIn
-from tanggap.pseudonyms import user_ref
+from tanggap.pseudonyms import Keyring
 
 
 def post_url(handle: str, message_id: int) -> str:
@@ -175,7 +176,7 @@ def ingest(
     *,
     session: Session,
     data: PostIn,
-    secret_key: str,
+    keyring: Keyring,
     actor: str,
     inspector: PostInspector,
     owner_id: uuid.UUID | None = None,
@@ -185,7 +186,7 @@ def ingest(
     media, pending = hashed_media(data.media)
     data = data.model_copy(update={"media": media})
     channel, _ = channels.ensure(session=session, handle=data.channel, actor=actor)
-    author_ref = user_ref(secret_key=secret_key, platform_user_id=str(data.author_id))
+    author_ref = keyring.ref(str(data.author_id))
     stored = (
         select(Post)
         .where(Post.channel_id == channel.id, Post.message_id == data.message_id)
@@ -193,6 +194,8 @@ def ingest(
         .execution_options(populate_existing=True)
     )
     post = session.execute(stored).scalar_one_or_none()
+    # After the post's lock, as a batch takes them: posts, then links, then new rows.
+    link_older_keys(session=session, keyring=keyring, author_ids=[str(data.author_id)])
 
     if post is None:
         post = Post(
@@ -202,6 +205,7 @@ def ingest(
             posted_at=data.posted_at,
             views=data.views,
             author_ref=author_ref,
+            key_id=keyring.current.key_id,
             media=_new_media(data.media, pending),
             ingested_by_id=owner_id,
         )
@@ -212,6 +216,7 @@ def ingest(
             # The same post arrived concurrently and was stored first: treat this as a resend.
             post = session.execute(stored).scalar_one()
             require_owner(post, owner_id)
+            post.key_id = keyring.current.key_id  # with the current key's pseudonym, below
             return resend(
                 session, post, channel.handle, data, author_ref, actor, inspector, pending
             )
@@ -237,6 +242,7 @@ def ingest(
         )
 
     require_owner(post, owner_id)
+    post.key_id = keyring.current.key_id  # with the current key's pseudonym, below
     return resend(session, post, channel.handle, data, author_ref, actor, inspector, pending)
 
 

@@ -13,6 +13,7 @@ from tanggap.auth.schemas import Caller
 from tanggap.errors import TanggapError
 from tanggap.notify.port import Notifier
 from tanggap.policy.schemas import Policy
+from tanggap.pseudonyms import Keyring
 from tanggap.reports import intake
 from tanggap.reports.models import Report
 from tanggap.reports.schemas import BulkLine, ReportIn
@@ -33,7 +34,7 @@ def submit_many(
     caller: Caller,
     lines: list[Any],
     policy: Policy,
-    secret_key: str,
+    keyring: Keyring,
     notifier: Notifier,
 ) -> Submitted:
     """Accept every valid line; answer each line's fate, in input order.
@@ -48,10 +49,10 @@ def submit_many(
         session=session,
         caller=caller,
         reports=[data for data in parsed if isinstance(data, ReportIn)],
-        secret_key=secret_key,
+        keyring=keyring,
     )
     with audit.batched(session):  # the batch's events in one statement
-        return _judge_each(session, caller, parsed, known, policy, secret_key, notifier)
+        return _judge_each(session, caller, parsed, known, policy, keyring, notifier)
 
 
 def _judge_each(
@@ -60,7 +61,7 @@ def _judge_each(
     parsed: list[ReportIn | BulkLine],
     known: intake.Known,
     policy: Policy,
-    secret_key: str,
+    keyring: Keyring,
     notifier: Notifier,
 ) -> Submitted:
     results: list[BulkLine] = []
@@ -77,7 +78,7 @@ def _judge_each(
                 caller=caller,
                 data=data,
                 policy=policy,
-                secret_key=secret_key,
+                keyring=keyring,
                 known=known,
                 held=held,
             )

@@ -23,7 +23,7 @@ from tanggap.policy.schemas import Policy, Source
 from tanggap.policy.service import compute_deadline, require_category
 from tanggap.posts import service as posts
 from tanggap.posts.models import Post
-from tanggap.pseudonyms import user_ref
+from tanggap.pseudonyms import Keyring
 from tanggap.reports.models import Report, ReportStatus
 from tanggap.reports.schemas import OPEN_STATUSES, ReportIn
 
@@ -70,7 +70,7 @@ class Known:
 
 
 def read_targets(
-    *, session: Session, caller: Caller, reports: Collection[ReportIn], secret_key: str
+    *, session: Session, caller: Caller, reports: Collection[ReportIn], keyring: Keyring
 ) -> Known:
     """Lock the posts ``reports`` name and their cases, and read the caller's open reports on
     them in the same categories (from the same users, for a platform): a few queries, however
@@ -82,7 +82,7 @@ def read_targets(
         return Known(posts={}, cases={}, open_reports={})
     post_ids = [post.id for post in found.values()]
     locked = cases.locks_of_posts(session=session, post_ids=post_ids)
-    mine = _callers_open_reports(session, caller, post_ids, reports, secret_key)
+    mine = _callers_open_reports(session, caller, post_ids, reports, keyring)
     return Known(
         posts=found,
         cases={post_id: locked.get(post_id) for post_id in post_ids},
@@ -95,7 +95,7 @@ def _callers_open_reports(
     caller: Caller,
     post_ids: Collection[int],
     reports: Collection[ReportIn],
-    secret_key: str,
+    keyring: Keyring,
 ) -> dict[int, list[Report]]:
     # Only the caller's own reports can be the duplicate of a new one (``_same`` decides): an
     # organisation's for a flagger; for a platform, those of the same users, so that a post
@@ -103,7 +103,8 @@ def _callers_open_reports(
     if caller.role == "flagger":
         scope = Report.flagger_org_id == caller.org_id
     elif caller.role == "platform":
-        users = {_reporter_ref(data, secret_key) for data in reports} - {None}
+        # The same user under every key of the ring: a report made before a rotation counts.
+        users = {ref for data in reports for ref in _reporter_refs(data, keyring)}
         if not users:
             return {}
         scope = and_(Report.submitted_by_id == caller.id, Report.reporter_ref.in_(users))
@@ -128,18 +129,18 @@ def submit(
     caller: Caller,
     data: ReportIn,
     policy: Policy,
-    secret_key: str,
+    keyring: Keyring,
     notifier: Notifier,
 ) -> Intake:
     """Accept a report: find its post, fix its deadline, put it on the post's case."""
     source_of(caller)  # a caller that cannot report learns it before anything is read
-    known = read_targets(session=session, caller=caller, reports=[data], secret_key=secret_key)
+    known = read_targets(session=session, caller=caller, reports=[data], keyring=keyring)
     intake = accept(
         session=session,
         caller=caller,
         data=data,
         policy=policy,
-        secret_key=secret_key,
+        keyring=keyring,
         known=known,
     )
     if not intake.duplicate:
@@ -153,7 +154,7 @@ def accept(
     caller: Caller,
     data: ReportIn,
     policy: Policy,
-    secret_key: str,
+    keyring: Keyring,
     known: Known,
     held: Held | None = None,
 ) -> Intake:
@@ -178,10 +179,10 @@ def accept(
             field="target",
             code="unknown_post",
         )
-    reporter_ref = _reporter_ref(data, secret_key)
+    reporter_ref = _reporter_ref(data, keyring)
     open_reports = known.open_reports.setdefault(post.id, [])
     for earlier in open_reports:
-        if _same(earlier, caller, data, reporter_ref):
+        if _same(earlier, caller, data, _reporter_refs(data, keyring)):
             return Intake(report=earlier, duplicate=True)
 
     received_at = utcnow()
@@ -220,6 +221,7 @@ def accept(
         note=data.note,
         flagger_org_id=caller.org_id if source == "flagger" else None,
         reporter_ref=reporter_ref,
+        key_id=keyring.current.key_id if reporter_ref is not None else None,
         submitted_by_id=caller.id,
         status=ReportStatus.RECEIVED,
         received_at=received_at,
@@ -262,14 +264,21 @@ def insert_held(session: Session, held: Held) -> None:
         )
 
 
-def _reporter_ref(data: ReportIn, secret_key: str) -> str | None:
-    """The pseudonym of the platform user a report forwards, if it forwards one."""
+def _reporter_refs(data: ReportIn, keyring: Keyring) -> set[str]:
+    """The pseudonyms under every key of the platform user a report forwards, if any."""
+    if data.reporter_id is None:
+        return set()
+    return set(keyring.refs(str(data.reporter_id)).values())
+
+
+def _reporter_ref(data: ReportIn, keyring: Keyring) -> str | None:
+    """The pseudonym of the platform user a report forwards (current key), if it forwards one."""
     if data.reporter_id is None:
         return None
-    return user_ref(secret_key=secret_key, platform_user_id=str(data.reporter_id))
+    return keyring.ref(str(data.reporter_id))
 
 
-def _same(earlier: Report, caller: Caller, data: ReportIn, reporter_ref: str | None) -> bool:
+def _same(earlier: Report, caller: Caller, data: ReportIn, reporter_refs: Collection[str]) -> bool:
     # The same reporter pressing "report" again on a post still under review adds nothing. A
     # removal order is a legal instrument with its own authority, basis and clock: only the
     # same order sent again is a duplicate, never an earlier notice (a notice after an order
@@ -284,9 +293,10 @@ def _same(earlier: Report, caller: Caller, data: ReportIn, reporter_ref: str | N
         return False
     if caller.role == "flagger":
         return earlier.flagger_org_id == caller.org_id
-    if reporter_ref is not None:
-        # The same user of the same platform principal: another principal's users are others.
-        return earlier.reporter_ref == reporter_ref and earlier.submitted_by_id == caller.id
+    if reporter_refs:
+        # The same user (under any key of the ring) of the same platform principal: another
+        # principal's users are others.
+        return earlier.reporter_ref in reporter_refs and earlier.submitted_by_id == caller.id
     return False
 
 

@@ -47,6 +47,8 @@ class Report(Base):
         ForeignKey("flagger_orgs.id"), index=True
     )
     reporter_ref: Mapped[str | None] = mapped_column(String(64))
+    # The id of the pseudonym key ``reporter_ref`` was made with (``pseudonyms.Keyring``).
+    key_id: Mapped[str | None] = mapped_column(String(32))
     submitted_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("principals.id"), index=True)
     status: Mapped[ReportStatus] = mapped_column(
         StrEnumType(ReportStatus, 16), default=ReportStatus.RECEIVED

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from tanggap.appeals.models import Appeal, AppealState
 from tanggap.cases.models import Case, Decision, DecisionState
+from tanggap.posts.authors import all_refs
 from tanggap.posts.models import Post
 
 # Outcomes that take the post down.
@@ -15,7 +16,8 @@ REMOVING_OUTCOMES = ("remove", "ban_member")
 
 
 def removed_posts(*, session: Session, author_ref: str, besides_post_id: int) -> int:
-    """Count the author's other posts whose removal stands (decided, not reversed on appeal)."""
+    """Count the author's other posts whose removal stands (decided, not reversed on appeal),
+    under every pseudonym the author is known by (``posts.authors``)."""
     reversed_on_appeal = exists().where(
         and_(Appeal.appealed_decision_id == Decision.id, Appeal.state == AppealState.REVERSED)
     )
@@ -23,7 +25,7 @@ def removed_posts(*, session: Session, author_ref: str, besides_post_id: int) ->
         select(func.count(func.distinct(Post.id)))
         .join(Case, Case.post_id == Post.id)
         .join(Decision, Decision.case_id == Case.id)
-        .where(Post.author_ref == author_ref)
+        .where(Post.author_ref.in_(all_refs(session=session, refs=[author_ref])))
         .where(Post.id != besides_post_id)
         .where(Decision.state == DecisionState.FINAL)
         .where(Decision.outcome.in_(REMOVING_OUTCOMES))

@@ -82,7 +82,7 @@ def store_batch(
         ingested = ingest_batch(
             session=session,
             posts=posts_in,
-            secret_key=runtime.settings.secret_key,
+            keyring=runtime.settings.keyring,
             actor=caller.audit_actor,
             inspector=runtime.pipeline,
             owner_id=caller.id,

@@ -25,6 +25,7 @@ from tanggap.notify import bot as notices
 from tanggap.notify.chat import BotReply, Button
 from tanggap.notify.port import Notifier
 from tanggap.policy.schemas import Category, Policy
+from tanggap.pseudonyms import Keyring
 from tanggap.reports import bulk, threads
 from tanggap.reports import service as reports
 from tanggap.reports.present import present
@@ -95,13 +96,14 @@ class FlaggerBot:
         *,
         factory: sessionmaker[Session],
         policy: Policy,
-        secret_key: str,
+        keyring: Keyring,
+        link_keys: LinkKeys,
         notifier: Notifier,
     ) -> None:
         self.factory = factory
         self.policy = policy
-        self.secret_key = secret_key
-        self.link_keys = LinkKeys.of(secret_key)
+        self.keyring = keyring
+        self.link_keys = link_keys
         self.notifier = notifier
 
     @classmethod
@@ -110,7 +112,8 @@ class FlaggerBot:
         return cls(
             factory=runtime.factory,
             policy=runtime.policy,
-            secret_key=runtime.settings.secret_key,
+            keyring=runtime.settings.keyring,
+            link_keys=LinkKeys.of(runtime.settings.secret_key),
             notifier=runtime.notifier,
         )
 
@@ -240,7 +243,7 @@ class FlaggerBot:
             caller=member.caller,
             lines=[{"target": link, "category": category.id} for link in links],
             policy=self.policy,
-            secret_key=self.secret_key,
+            keyring=self.keyring,
             notifier=self.notifier,
         )
         accepted = sum(1 for line in submitted.lines if line.status == "accepted")

@@ -29,7 +29,6 @@ from tanggap.platforms.sealing import MemberSeal
 from tanggap.platforms.telegram import TELEGRAM, member_seal, platform_of
 from tanggap.posts import service as posts
 from tanggap.posts.schemas import HashedMediaIn, MediaIn, PostIn
-from tanggap.pseudonyms import user_ref
 from tanggap.runtime import Runtime
 from tanggap.telegram.port import PrivateChats, PrivateMessage
 from tanggap.telegram.updates import ChatPost, Pressed, Skipped, read_update
@@ -198,7 +197,7 @@ class TelegramIntake:
                 result = posts.ingest(
                     session=session,
                     data=data,
-                    secret_key=runtime.settings.secret_key,
+                    keyring=runtime.settings.keyring,
                     actor=ACTOR,
                     inspector=runtime.pipeline,
                     owner_id=self.owner_id,
@@ -222,13 +221,13 @@ class TelegramIntake:
         if post.member_id is None or self.seal is None:
             return
         chat_ref = str(post.chat_id)
-        author_ref = user_ref(
-            secret_key=self.runtime.settings.secret_key, platform_user_id=post.author_id
-        )
+        keyring = self.runtime.settings.keyring
+        author_ref = keyring.ref(post.author_id)
         members.keep(
             session=session,
             chat_ref=chat_ref,
             author_ref=author_ref,
+            key_id=keyring.current.key_id,
             sealed_id=self.seal.seal(
                 chat_ref=chat_ref, author_ref=author_ref, user_id=post.member_id
             ),

@@ -1,0 +1,237 @@
+"""Erasure by author and rotation of the pseudonym key: an author is found under every key of
+the ring, new data goes under the new key, and an erasure keeps only what a decision needs."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from tanggap import logs
+from tanggap.audit import service as audit
+from tanggap.audit.chain import PURGED_TEXT
+from tanggap.audit.models import AuditEvent
+from tanggap.channels import members
+from tanggap.channels.models import TelegramMember
+from tanggap.config import Settings
+from tanggap.db.base import utcnow
+from tanggap.posts.models import Post, PseudonymLink
+from tanggap.pseudonyms import DEFAULT_KEY_ID, user_ref
+from tanggap.reports.models import Report
+from tanggap.review.authors import removed_posts
+from tanggap.runtime import Runtime, build_runtime
+from tanggap.server import create_app
+from tests.conftest import TEST_SECRET
+from tests.factories import Tokens, bearer, decision_body, make_token, post_body, report_body
+
+AUTHOR = "424242"  # post_body's author
+NEW_SECRET = "k2-secret-for-the-rotated-ring-0123456789"
+REPORTER = "555000"
+
+
+@pytest.fixture
+def rotated(settings: Settings) -> Iterator[Runtime]:
+    """The same database under a ring whose current key is new, the old one kept."""
+    keys = SecretStr(f"k2:{NEW_SECRET},{DEFAULT_KEY_ID}:{TEST_SECRET}")
+    runtime = build_runtime(settings.model_copy(update={"pseudonym_keys": keys}))
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def rotated_client(rotated: Runtime) -> Iterator[TestClient]:
+    app = create_app(runtime=rotated, run_dispatcher=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def removed_before_rotation(client: TestClient, tokens: Tokens) -> None:
+    """The author's post 1, reported and removed under the old key; a user's report on it."""
+    platform = bearer(tokens.platform)
+    assert client.post("/v1/posts", json=post_body(), headers=platform).status_code == 201
+    reported = client.post(
+        "/v1/reports",
+        json=report_body(reporter_id=REPORTER, note="Ini penipuan, saya Rina dari Medan"),
+        headers=platform,
+    )
+    assert reported.status_code == 202, reported.text
+    case_id = reported.json()["case_id"]
+    reviewer = bearer(tokens.reviewer)
+    assert client.post(f"/v1/cases/{case_id}/claim", headers=reviewer).status_code == 200
+    decided = client.post(f"/v1/cases/{case_id}/decision", json=decision_body(), headers=reviewer)
+    assert decided.status_code == 201, decided.text
+
+
+def posts(runtime: Runtime) -> dict[int, Post]:
+    with runtime.factory() as session:
+        return {p.message_id: p for p in session.execute(select(Post)).scalars()}
+
+
+def test_after_rotation_new_posts_use_the_new_key_and_the_author_is_still_known(
+    client: TestClient,
+    tokens: Tokens,
+    runtime: Runtime,
+    rotated: Runtime,
+    rotated_client: TestClient,
+) -> None:
+    removed_before_rotation(client, tokens)
+    sent = rotated_client.post(
+        "/v1/posts",
+        json=post_body(message_id=2, text="Promo lagi"),
+        headers=bearer(tokens.platform),
+    )
+    assert sent.status_code == 201, sent.text
+    stored = posts(runtime)
+    old, new = stored[1], stored[2]
+    assert (old.key_id, new.key_id) == (DEFAULT_KEY_ID, "k2")
+    assert old.author_ref == user_ref(secret_key=TEST_SECRET, platform_user_id=AUTHOR)
+    assert new.author_ref == user_ref(secret_key=NEW_SECRET, platform_user_id=AUTHOR)
+    with runtime.factory() as session:
+        # The removal under the old key counts against the author's post under the new one.
+        assert (
+            removed_posts(session=session, author_ref=new.author_ref, besides_post_id=new.id) == 1
+        )
+        link = session.get(PseudonymLink, old.author_ref)
+        assert link is not None and link.current_ref == new.author_ref
+        report = session.execute(select(Report)).scalar_one()
+        assert report.key_id == DEFAULT_KEY_ID
+    # A report on a settled case is new: made under the new key.
+    fresh = rotated_client.post(
+        "/v1/reports", json=report_body(reporter_id=REPORTER), headers=bearer(tokens.platform)
+    )
+    assert fresh.status_code == 202, fresh.text
+    with runtime.factory() as session:
+        made = session.get(Report, uuid.UUID(fresh.json()["report_id"]))
+    assert made is not None and made.key_id == "k2"
+    assert made.reporter_ref == user_ref(secret_key=NEW_SECRET, platform_user_id=REPORTER)
+
+
+def test_a_report_repeated_after_rotation_is_found_under_the_old_key(
+    client: TestClient, tokens: Tokens, rotated_client: TestClient
+) -> None:
+    platform = bearer(tokens.platform)
+    assert client.post("/v1/posts", json=post_body(), headers=platform).status_code == 201
+    first = client.post("/v1/reports", json=report_body(reporter_id=REPORTER), headers=platform)
+    assert first.status_code == 202
+    again = rotated_client.post(
+        "/v1/reports", json=report_body(reporter_id=REPORTER), headers=platform
+    )
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    assert again.json()["report_id"] == first.json()["report_id"]
+
+
+def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
+    client: TestClient,
+    tokens: Tokens,
+    runtime: Runtime,
+    rotated: Runtime,
+    rotated_client: TestClient,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    removed_before_rotation(client, tokens)
+    platform = bearer(tokens.platform)
+    for message_id in (2, 3):
+        body = post_body(message_id=message_id, text=f"Tulisan pribadi {message_id}")
+        assert rotated_client.post("/v1/posts", json=body, headers=platform).status_code == 201
+    stored = posts(runtime)
+    with runtime.factory() as session, session.begin():
+        members.keep(
+            session=session,
+            chat_ref="-100",
+            author_ref=stored[2].author_ref,
+            sealed_id="sealed",
+            seen_at=utcnow(),
+            key_id="k2",
+        )
+    logs.configure("INFO")
+    capfd.readouterr()
+
+    answer = rotated_client.post(
+        "/v1/erasures", json={"platform_user_id": AUTHOR}, headers=bearer(tokens.platform)
+    )
+    assert answer.status_code == 200, answer.text
+    erased = answer.json()
+    assert {k: v for k, v in erased.items() if k != "erasure_id"} == {
+        "posts_erased": 2,
+        "posts_kept_as_evidence": 1,
+        "appeal_reasons": 0,
+        "report_notes": 0,
+        "telegram_members": 1,
+        "pseudonym_links": 1,
+    }
+    assert AUTHOR not in capfd.readouterr().err
+    after = posts(runtime)
+    assert after[1].text == stored[1].text and after[1].author_ref == stored[1].author_ref
+    for message_id in (2, 3):
+        assert after[message_id].text == PURGED_TEXT
+        assert after[message_id].author_ref.startswith("erased:")
+    with runtime.factory() as session:
+        assert session.execute(select(TelegramMember)).first() is None
+        assert session.execute(select(PseudonymLink)).first() is None
+        logged = session.execute(
+            select(AuditEvent.data).where(AuditEvent.action == "erasure.done")
+        ).scalar_one()
+    assert AUTHOR not in logged and stored[2].author_ref not in logged
+    assert json.loads(logged)["posts_erased"] == 2
+
+    # The reporter asks too: their note and their link to the report go, the report stays.
+    reporter = rotated_client.post(
+        "/v1/erasures", json={"platform_user_id": REPORTER}, headers=bearer(tokens.admin)
+    )
+    assert reporter.status_code == 200 and reporter.json()["report_notes"] == 1
+    with runtime.factory() as session:
+        report = session.execute(select(Report)).scalar_one()
+    assert (report.note, report.reporter_ref, report.key_id) == (PURGED_TEXT, None, None)
+
+    # Asked again: nothing more to erase; the evidence is still kept.
+    again = rotated_client.post(
+        "/v1/erasures", json={"platform_user_id": AUTHOR}, headers=bearer(tokens.platform)
+    )
+    assert again.status_code == 200
+    assert again.json()["posts_erased"] == 0 and again.json()["posts_kept_as_evidence"] == 1
+    runtime.seal_audit()
+    with runtime.factory() as session:
+        assert audit.verify(session=session).intact
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "platform_user_id"),
+        ({"platform_user_id": ""}, "platform_user_id"),
+        ({"platform_user_id": "x" * 129}, "platform_user_id"),
+        ({"platform_user_id": 42}, "platform_user_id"),
+        ({"platform_user_id": "1", "name": "x"}, "name"),
+    ],
+)
+def test_a_bad_erasure_request_names_the_field_and_erases_nothing(
+    client: TestClient, tokens: Tokens, runtime: Runtime, body: dict[str, object], field: str
+) -> None:
+    assert (
+        client.post("/v1/posts", json=post_body(), headers=bearer(tokens.platform)).status_code
+        == 201
+    )
+    answer = client.post("/v1/erasures", json=body, headers=bearer(tokens.platform))
+    assert answer.status_code == 422
+    assert field in json.dumps(answer.json())
+    assert posts(runtime)[1].text == post_body()["text"]
+
+
+def test_only_a_platform_or_an_admin_may_erase(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    for token in (tokens.flagger, tokens.reviewer, make_token(runtime, "lead")):
+        answer = client.post(
+            "/v1/erasures", json={"platform_user_id": AUTHOR}, headers=bearer(token)
+        )
+        assert answer.status_code == 403
+
+
+def test_the_log_processor_redacts_a_raw_platform_user_id() -> None:
+    event = logs.redact(None, "info", {"event": "x", "platform_user_id": AUTHOR})
+    assert event["platform_user_id"] == logs.REDACTED
