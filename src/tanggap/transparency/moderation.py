@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, case, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -69,8 +71,8 @@ def own_initiative(*, session: Session, policy: Policy, period: Period) -> OwnIn
         .subquery()
     )
 
-    def grouped(column: ColumnElement[object]) -> list[tuple[object, int]]:
-        rows = session.execute(select(column, func.count()).group_by(column).order_by(column)).all()
+    def grouped(column: ColumnElement[Any]) -> list[tuple[Any, int]]:
+        rows = session.execute(select(column, func.count()).group_by(column).order_by(column))
         return [(key, count) for key, count in rows]
 
     by_category = grouped(opened.c.category)
@@ -81,18 +83,14 @@ def own_initiative(*, session: Session, policy: Policy, period: Period) -> OwnIn
             session.execute(select(func.coalesce(func.sum(opened.c.by_machine), 0))).scalar_one()
         ),
         by_category=[
-            CountByCategory(
-                category=str(category), dsa_category=dsa_category(policy, str(category)), count=n
-            )
+            CountByCategory(category=category, dsa_category=dsa_category(policy, category), count=n)
             for category, n in by_category
         ],
         by_restriction=[
-            CountByOutcome(outcome=str(outcome), count=n)
-            for outcome, n in grouped(opened.c.restriction)
+            CountByOutcome(outcome=outcome, count=n) for outcome, n in grouped(opened.c.restriction)
         ],
         by_detection_method=[
-            CountByMethod(method=names[int(str(place))], count=n)
-            for place, n in grouped(opened.c.method)
+            CountByMethod(method=names[place], count=n) for place, n in grouped(opened.c.method)
         ],
     )
 
