@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter
 
 from sqlalchemy import ColumnElement, case, exists, func, select
 from sqlalchemy.orm import Session
@@ -53,7 +53,7 @@ def own_initiative(*, session: Session, policy: Policy, period: Period) -> OwnIn
     method = (
         select(func.min(rank)).where(Signal.post_id == Case.post_id).correlate(Case)
     ).scalar_subquery()
-    by_machine = exists(
+    automated = exists(
         select(Decision.id)
         .where(Decision.case_id == Case.id)
         .where(first_instance())
@@ -64,33 +64,39 @@ def own_initiative(*, session: Session, policy: Policy, period: Period) -> OwnIn
             Case.category.label("category"),
             func.coalesce(standing, UNDECIDED).label("restriction"),
             func.coalesce(method, len(METHODS)).label("method"),
-            case((by_machine, 1), else_=0).label("by_machine"),
+            case((automated, 1), else_=0).label("by_machine"),
         )
         .where(within(Case.opened_at, period))
         .where(Case.automated.is_(True))
         .subquery()
     )
 
-    def grouped(column: ColumnElement[Any]) -> list[tuple[Any, int]]:
-        rows = session.execute(select(column, func.count()).group_by(column).order_by(column))
-        return [(key, count) for key, count in rows]
-
-    by_category = grouped(opened.c.category)
+    # One pass over the cases: every breakdown is a sum of these groups.
+    columns = (opened.c.category, opened.c.restriction, opened.c.method, opened.c.by_machine)
+    by_category: Counter[str] = Counter()
+    by_restriction: Counter[str] = Counter()
+    by_method: Counter[int] = Counter()
+    by_machine = 0
+    for category, restriction, method, machine, count in session.execute(
+        select(*columns, func.count()).group_by(*columns)
+    ):
+        by_category[category] += count
+        by_restriction[restriction] += count
+        by_method[method] += count
+        by_machine += count if machine else 0
     names = (*METHODS, OTHER_METHOD)
     return OwnInitiative(
-        cases=sum(count for _, count in by_category),
-        decided_automatically=int(
-            session.execute(select(func.coalesce(func.sum(opened.c.by_machine), 0))).scalar_one()
-        ),
+        cases=sum(by_category.values()),
+        decided_automatically=by_machine,
         by_category=[
-            CountByCategory(category=category, dsa_category=dsa_category(policy, category), count=n)
-            for category, n in by_category
+            CountByCategory(category=c, dsa_category=dsa_category(policy, c), count=n)
+            for c, n in sorted(by_category.items())
         ],
         by_restriction=[
-            CountByOutcome(outcome=outcome, count=n) for outcome, n in grouped(opened.c.restriction)
+            CountByOutcome(outcome=o, count=n) for o, n in sorted(by_restriction.items())
         ],
         by_detection_method=[
-            CountByMethod(method=names[place], count=n) for place, n in grouped(opened.c.method)
+            CountByMethod(method=names[m], count=n) for m, n in sorted(by_method.items())
         ],
     )
 

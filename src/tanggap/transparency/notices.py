@@ -90,29 +90,24 @@ def notices(*, session: Session, policy: Policy, period: Period) -> Notices:
     """Count the notices received in the period, by source and category, and what was done."""
     received = within(Report.received_at, period) & (Report.order_type == NOTICE)
     settled = Report.status.in_(SETTLED_STATUSES)
+    # One scan: by category, source and status; the breakdowns are sums of these groups.
     counts: dict[str, dict[str, int]] = {source: {} for source in SOURCES}
-    for source, status, count in session.execute(
-        select(Report.source, Report.status, func.count())
+    categories: dict[tuple[str, str], list[int]] = {}
+    for category, source, status, count in session.execute(
+        select(Report.category, Report.source, Report.status, func.count())
         .where(received)
-        .group_by(Report.source, Report.status)
+        .group_by(Report.category, Report.source, Report.status)
     ):
-        counts.setdefault(source, {})[status] = count
+        statuses = counts.setdefault(source, {})
+        statuses[status] = statuses.get(status, 0) + count
+        tally = categories.setdefault((category, source), [0, 0])
+        tally[0] += count
+        tally[1] += count if status == ReportStatus.ACTIONED else 0
     to_action = seconds_between(session, Report.decided_at, Report.received_at)
     by_source_median = medians(
         session, select(Report.source, to_action).where(received & settled), groups=1
     )
     overall = medians(session, select(to_action).where(received & settled)).get(())
-    by_category = session.execute(
-        select(
-            Report.category,
-            Report.source,
-            func.count(),
-            count_if(Report.status == ReportStatus.ACTIONED),
-        )
-        .where(received)
-        .group_by(Report.category, Report.source)
-        .order_by(Report.category, Report.source)
-    ).all()
     decided = (
         select(Decision.outcome, Decision.automated, func.count())
         .select_from(Report)
@@ -149,7 +144,7 @@ def notices(*, session: Session, policy: Policy, period: Period) -> Notices:
                 received=count,
                 actioned=done,
             )
-            for category, source, count, done in by_category
+            for (category, source), (count, done) in sorted(categories.items())
         ],
         actions=[CountByOutcome(outcome=o, count=n) for o, n in sorted(outcomes.items())],
     )
