@@ -40,6 +40,10 @@ def build(
     government_requests: GovernmentRequestFigures = not_available,
 ) -> TransparencyReport:
     """Compute every figure of the report over ``period``, reading only aggregates."""
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        # One snapshot for every section, so that the figures agree with each other while
+        # reviewers keep deciding (SQLite's transaction already reads one snapshot).
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     requests = government_requests(session=session, period=period)
     return TransparencyReport(
         since=period.since,
