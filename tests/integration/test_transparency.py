@@ -227,6 +227,7 @@ def test_the_page_shows_the_figures_and_its_charts(world: TestClient) -> None:
     indonesian = world.get("/transparency", params={**MONTH, "lang": "id"})
     assert indonesian.status_code == 200
     assert "Laporan transparansi" in indonesian.text and "Not available" not in indonesian.text
+    assert "<td>Hoaks <small" in indonesian.text and "<td>Disinformation <small" in text
 
 
 @pytest.mark.parametrize(

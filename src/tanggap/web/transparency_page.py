@@ -91,6 +91,7 @@ def transparency_page(
         "transparency.html",
         {
             "report": found,
+            "category_names": {c.id: c.display_name(language) for c in runtime.policy.categories},
             "lang": language,
             "duration": duration,
             "bars": charts.bars,
