@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from tanggap.reports.schemas import REPORT_STATUSES
@@ -35,6 +37,59 @@ WEBHOOK = (
 )
 
 
+def listed(name: str, fields: set[str]) -> set[str]:
+    """Return the paths of a list ``name`` of objects with ``fields``."""
+    return {name} | prefixed(f"{name}[]", fields)
+
+
+# The public transparency report: counts, shares and durations, by country, category, source,
+# outcome or method; never a person, an organisation or a post.
+CATEGORY = {"category", "dsa_category"}
+COUNTED = {"outcome", "count"}
+TRANSPARENCY = (
+    {"since", "until"}
+    | prefixed("orders_to_act", {
+        "received", "given_effect", "median_seconds_to_confirm", "median_seconds_to_effect",
+    } | listed("by_member_state", {
+        "country", "received", "given_effect", "median_seconds_to_effect",
+    }) | listed("by_category", CATEGORY | {"received", "given_effect"}))
+    | prefixed("government_requests", {"available"} | listed("countries", {
+        "country", "removal_requests_received", "removal_requests_actioned",
+        "removal_requests_objected", "data_requests_received", "data_requests_disclosed",
+        "data_requests_refused", "median_seconds_to_answer",
+    }))
+    | prefixed("notices", {
+        "received", "settled_by_automated_decision", "median_seconds_to_action",
+    } | listed("by_source", {
+        "source", "received", "actioned", "declined", "objected", "pending",
+        "median_seconds_to_action",
+    }) | listed("by_category", CATEGORY | {"source", "received", "actioned"})
+    | listed("actions", COUNTED))
+    | prefixed("own_initiative", {"cases", "decided_automatically"}
+    | listed("by_category", CATEGORY | {"count"}) | listed("by_restriction", COUNTED)
+    | listed("by_detection_method", {"method", "count"}))
+    | prefixed("complaints", {
+        "received", "upheld", "reversed", "pending", "median_seconds_to_decide",
+        "channel_bans", "member_bans",
+    })
+    | prefixed("automation", {
+        "decisions", "fully_automated", "fully_automated_share", "automated_detections",
+        "automated_reversed_on_appeal", "automated_reversal_rate",
+    })
+    | prefixed("terrorist_content", {
+        "removal_orders_received", "removal_orders_acted_within_deadline", "deadline_seconds",
+        "items_removed_or_disabled", "complaints", "complaints_upheld", "complaints_reversed",
+        "items_restored_after_complaint",
+    })
+    | listed("clocks", {
+        "clock", "source", "deadline_seconds", "decided", "within_deadline",
+        "within_deadline_share",
+    })
+)  # fmt: skip
+# The CSV's columns: one row per figure.
+TRANSPARENCY_CSV = {"section", "measure", "dimensions", "value"}
+
+
 # Response field paths per flagger-reachable route ("[]" marks list items).
 ALLOWED: dict[str, set[str]] = {
     "POST /v1/reports": {"report_id", "case_id", "status", "deadline", "duplicate"},
@@ -63,6 +118,8 @@ ALLOWED: dict[str, set[str]] = {
     "GET /healthz": {"status"},
     "GET /readyz": {"status", "database"},
     "GET /v1/audit/checkpoints": {f"[].{f}" for f in CHECKPOINT},
+    "GET /v1/transparency": TRANSPARENCY,
+    "GET /v1/transparency.csv": TRANSPARENCY_CSV,
 }
 
 
@@ -78,6 +135,11 @@ def paths(value: Any, prefix: str = "") -> set[str]:
         for inner in value:
             found |= paths(inner, f"{prefix}[]")
     return found
+
+
+def csv_columns(text: str) -> set[str]:
+    """Return the columns a CSV answer names in its first row."""
+    return set(next(csv.reader(io.StringIO(text)), []))
 
 
 def leaks(value: Any, secrets: set[str]) -> set[str]:

@@ -47,6 +47,7 @@ from tanggap.reports import service as reports
 from tanggap.reports.present import describe
 from tanggap.screening.media import MediaHasher
 from tanggap.screening.pipeline import DetectionPipeline
+from tanggap.transparency.requests import GovernmentRequestFigures, not_available
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +64,9 @@ class Runtime:
     notifier: Notifier
     # The flaggers' bot's way out to Telegram; bot notices wait in their outbox until one is set.
     bot: BotSender | None = None
+    # 1.2.2 of the transparency report: the legal register's counts of government requests,
+    # "not available" until one is wired here.
+    government_requests: GovernmentRequestFigures = not_available
     rules: LiveRules = field(init=False)
     pipeline: DetectionPipeline = field(init=False)
     media: MediaHasher = field(init=False)

@@ -30,6 +30,7 @@ from tanggap.api import (
     posts,
     reports,
     threads,
+    transparency,
 )
 from tanggap.config import Settings, get_settings
 from tanggap.console import CONSOLE, ConsoleLogin
@@ -40,7 +41,7 @@ from tanggap.portal.session import PORTAL, PortalLogin
 from tanggap.portal.telegram import router as portal_telegram_router
 from tanggap.portal.views import router as portal_router
 from tanggap.runtime import Runtime, build_runtime
-from tanggap.web import accounts, channel_pages
+from tanggap.web import accounts, channel_pages, transparency_page
 
 STATIC = Path(__file__).parent / "web" / "static"
 API_ROUTERS = (
@@ -60,6 +61,7 @@ API_ROUTERS = (
     eu_statements.router,
     audit.router,
     erasures.router,
+    transparency.router,
 )
 
 
@@ -111,6 +113,7 @@ def create_app(
     for router in console_routers:
         app.include_router(router)
     app.include_router(channel_pages.router)
+    app.include_router(transparency_page.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_middleware(
         BodyLimit,

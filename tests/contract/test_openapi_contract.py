@@ -55,6 +55,8 @@ BEYOND_THE_SCHEMA = {
     ("POST /v1/appeals", POSITIVE): "only a post a decision restricts can be appealed",
     ("GET /v1/flaggers/me/stats", POSITIVE): "since and until lie between 2000 and 2100",
     ("GET /v1/reports", POSITIVE): "since and until lie between 2000 and 2100",
+    ("GET /v1/transparency", POSITIVE): "since before until, at most 366 days apart, 2000-2100",
+    ("GET /v1/transparency.csv", POSITIVE): "the same",
     # The generator reads the e-mail pattern with Python's regular expressions, the server with
     # Rust's (pydantic-core); they differ on a few control characters.
     ("POST /v1/flaggers/{org_id}/members", POSITIVE): "regular-expression dialects",

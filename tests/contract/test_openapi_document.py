@@ -7,8 +7,15 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
-# Open to anyone, with no token: the health checks and the audit log's signed checkpoints.
-PUBLIC = ("/healthz", "/readyz", "/v1/audit/checkpoints")
+# Open to anyone, with no token: the health checks, the audit log's signed checkpoints and the
+# transparency report.
+PUBLIC = (
+    "/healthz",
+    "/readyz",
+    "/v1/audit/checkpoints",
+    "/v1/transparency",
+    "/v1/transparency.csv",
+)
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

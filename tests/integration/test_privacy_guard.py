@@ -9,11 +9,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tanggap.auth.models import Principal
+from tanggap.flaggers.models import FlaggerOrg
 from tanggap.posts.models import Post
+from tanggap.reports.models import Report
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, decision_body, post_body, report_body
 from tests.portal_helpers import signed_in
-from tests.privacy import ALLOWED, leaks, paths
+from tests.privacy import ALLOWED, TRANSPARENCY, csv_columns, leaks, paths
+from tests.transparency_world import (
+    SINCE,
+    UNTIL,
+    ruled,  # noqa: F401
+)
+from tests.transparency_world import build_world as build_month
 
 GHOST = "00000000-0000-4000-8000-000000000000"
 
@@ -109,9 +117,13 @@ def test_every_flagger_reachable_route_answers_only_allowed_fields(
             assert answer.status_code < 300, (name, answer.status_code, answer.text)
             reached.add(name)
             assert name in ALLOWED, f"{name} is reachable by flaggers but has no allow-list"
-            extra = paths(answer.json()) - ALLOWED[name]
+            if answer.headers["content-type"].startswith("text/csv"):
+                shown, body = csv_columns(answer.text), answer.text
+            else:
+                shown, body = paths(answer.json()), answer.json()
+            extra = shown - ALLOWED[name]
             assert not extra, f"{name} answers fields outside the allow-list: {sorted(extra)}"
-            assert not leaks(answer.json(), forbidden), (name, leaks(answer.json(), forbidden))
+            assert not leaks(body, forbidden), (name, leaks(body, forbidden))
     assert reached == set(ALLOWED), f"allow-listed but not reached: {set(ALLOWED) - reached}"
     objected = client.get(
         f"/v1/reports/{world['objected_report_id']}", headers=bearer(tokens.flagger)
@@ -144,3 +156,29 @@ def test_the_portal_and_its_export_leak_nothing(
         page = browser.get(path)
         assert page.status_code == 200, path
         assert not leaks(page.text, forbidden), (path, leaks(page.text, forbidden))
+
+
+def test_the_public_transparency_report_leaks_nothing(
+    ruled: tuple[Runtime, TestClient],  # noqa: F811
+    tokens: Tokens,
+) -> None:
+    runtime, client = ruled
+    build_month(runtime, client, tokens)
+    forbidden = never_for_flaggers(runtime)
+    with runtime.factory() as session:
+        forbidden |= set(session.execute(select(Report.reporter_ref)).scalars()) - {None}
+        forbidden |= {str(r) for r in session.execute(select(Report.id)).scalars()}
+        forbidden |= {str(p) for p in session.execute(select(Principal.id)).scalars()}
+        forbidden |= set(session.execute(select(FlaggerOrg.name)).scalars())
+        forbidden |= set(session.execute(select(Report.issuing_authority)).scalars()) - {None}
+        forbidden |= set(session.execute(select(Post.text)).scalars())
+    anonymous = TestClient(client.app)
+    month = {"since": SINCE.isoformat(), "until": UNTIL.isoformat()}
+    report = anonymous.get("/v1/transparency", params=month)
+    assert report.status_code == 200 and report.json()["notices"]["received"] == 7
+    assert paths(report.json()) <= TRANSPARENCY, paths(report.json()) - TRANSPARENCY
+    for path in ("/v1/transparency", "/v1/transparency.csv", "/transparency"):
+        for language in ("en", "id"):
+            answer = anonymous.get(path, params={**month, "lang": language})
+            assert answer.status_code == 200, path
+            assert not leaks(answer.text, forbidden), (path, leaks(answer.text, forbidden))

@@ -1,4 +1,5 @@
-"""Every string the portal and the console show has its Indonesian translation."""
+"""Every string the portal, the console and the transparency report show has its Indonesian
+translation."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ METHODS = [
     ("src/tanggap/web/templates/portal/**.html", "jinja2"),
     ("src/tanggap/web/templates/console/**.html", "jinja2"),
     ("src/tanggap/web/templates/account/**.html", "jinja2"),
+    ("src/tanggap/web/transparency_page.py", "python"),
+    ("src/tanggap/web/templates/transparency.html", "jinja2"),
 ]
 JINJA = {"extensions": "jinja2.ext.i18n"}
 
