@@ -24,6 +24,7 @@ from tanggap.api import (
     detection,
     flaggers,
     health,
+    legal,
     notifications,
     posts,
     reports,
@@ -56,6 +57,7 @@ API_ROUTERS = (
     flaggers.router,
     notifications.router,
     audit.router,
+    legal.router,
 )
 
 
@@ -114,6 +116,8 @@ def create_app(
         larger={
             "/v1/reports/bulk": runtime.settings.max_bulk_body_bytes,
             "/portal/submit": runtime.settings.max_bulk_body_bytes,
+            "/v1/legal/requests": runtime.settings.max_bulk_body_bytes,
+            "/console/legal/requests": runtime.settings.max_bulk_body_bytes,
         },
     )
     app.add_middleware(BodyTimeout, seconds=runtime.settings.body_timeout_seconds)

@@ -110,6 +110,14 @@ class DetectionPolicy(_Strict):
     near_duplicate_similarity: float = Field(default=0.6, gt=0, le=1)
 
 
+class LegalPolicy(_Strict):
+    """How requests from authorities are answered (docs/legal.md)."""
+
+    # no_disclosure: every request for user data is refused. court_order_suspect: granted only
+    # for a court order naming a criminal suspect, assessed and approved by two people.
+    data_requests: Literal["no_disclosure", "court_order_suspect"] = "no_disclosure"
+
+
 class Policy(_Strict):
     """The whole policy file."""
 
@@ -119,6 +127,7 @@ class Policy(_Strict):
     categories: list[Category] = Field(min_length=1)
     triage: Triage
     detection: DetectionPolicy = Field(default_factory=DetectionPolicy)
+    legal: LegalPolicy = Field(default_factory=LegalPolicy)
     # Explanations the console offers per outcome and language; {category} is filled in.
     explanations: dict[str, dict[str, str]] = Field(default_factory=dict)
 
