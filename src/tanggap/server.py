@@ -31,7 +31,7 @@ from tanggap.api import (
     threads,
 )
 from tanggap.config import Settings, get_settings
-from tanggap.console import CONSOLE, ConsoleLogin
+from tanggap.console import CONSOLE, ConsoleAccount
 from tanggap.console import routers as console_routers
 from tanggap.http import errors, openapi
 from tanggap.http.middleware import BodyLimit, BodyTimeout, RequestId, RequestTimer
@@ -105,7 +105,7 @@ def create_app(
     app.include_router(accounts.account_router(PORTAL, PortalLogin))
     app.include_router(portal_router)
     app.include_router(portal_telegram_router)
-    app.include_router(accounts.account_router(CONSOLE, ConsoleLogin))
+    app.include_router(accounts.account_router(CONSOLE, ConsoleAccount))
     for router in console_routers:
         app.include_router(router)
     app.include_router(channel_pages.router)

@@ -6,11 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from tanggap.audit.signing import CheckpointKeyError
 from tanggap.errors import Conflict, Forbidden, InvalidInput, Unavailable
 from tanggap.http import idempotent
 from tanggap.http.deps import Legal, RuntimeDep, SessionDep
@@ -27,7 +25,6 @@ from tanggap.legal.schemas import (
     RequestFilter,
 )
 from tanggap.legal.signed import instruction_of
-from tanggap.runtime import Runtime
 
 router = APIRouter(tags=["legal"])
 IdempotencyKey = Annotated[
@@ -35,14 +32,6 @@ IdempotencyKey = Annotated[
 ]
 FormText = Annotated[str, Form(max_length=1000)]
 FormList = Annotated[list[str], Form()]
-
-
-def checkpoint_key(runtime: Runtime) -> Ed25519PrivateKey:
-    """The key that signs instructions, or 503 naming the setting when it is missing."""
-    try:
-        return runtime.checkpoint_key
-    except CheckpointKeyError as exc:
-        raise Unavailable(str(exc), field="TANGGAP_AUDIT_KEY_FILE") from None
 
 
 @router.post(
@@ -186,7 +175,7 @@ def decide_request(
             request_id=request_id,
             outcome=data.outcome,
             policy=runtime.policy,
-            key=lambda: checkpoint_key(runtime),
+            key=lambda: runtime.checkpoint_key,
         )
         return 200, request_out(session=session, request=request).model_dump(mode="json")
 

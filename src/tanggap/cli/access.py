@@ -13,6 +13,8 @@ from tanggap.auth.schemas import ACCOUNT_ROLES, ROLES
 from tanggap.cli.common import CLI_ACTOR, fail, option_error, runtime_for, transaction
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn, MemberIn
+from tanggap.legal import accounts
+from tanggap.legal.accounts import OfficerIn
 from tanggap.review import team
 from tanggap.reviewers import service as reviewers
 from tanggap.reviewers.schemas import ReviewerIn
@@ -21,6 +23,7 @@ token_app = typer.Typer(help="API tokens.")
 flagger_app = typer.Typer(help="Trusted flagger organisations and their members.")
 member_app = typer.Typer(help="Members who log into the flagger portal.")
 reviewer_app = typer.Typer(help="Reviewers, leads and admins of the review console.")
+legal_app = typer.Typer(help="Legal officers: the register of authorities' requests.")
 flagger_app.add_typer(member_app, name="member")
 
 
@@ -186,4 +189,20 @@ def reviewer_create(
         created = team.add_reviewer(
             session=session, data=data, policy=runtime.policy, actor=CLI_ACTOR
         )
+    typer.echo(created.one_time_password)
+
+
+@legal_app.command("create")
+def legal_create(
+    email: Annotated[str, typer.Argument(help="The officer's e-mail address (their login).")],
+    name: Annotated[str | None, typer.Option(help="Their name.")] = None,
+) -> None:
+    """Create a legal officer's console account (the register of authorities' requests); print
+    the one-time password they must change at first login."""
+    try:
+        data = OfficerIn.model_validate({"email": email, "name": name})
+    except ValidationError as exc:
+        option_error(exc)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        created = accounts.create_officer(session=session, data=data, actor=CLI_ACTOR)
     typer.echo(created.one_time_password)

@@ -36,8 +36,12 @@ def read_form(form: FormIntake) -> tuple[LegalRequestIn, list[Document]]:
         data = LegalRequestIn.model_validate(raw)
     except ValidationError as exc:
         first = validation_details([dict(error) for error in exc.errors()])[0]
+        name, _, position = first["field"].partition(".")
         message = "this field is required" if first["message"] == "Field required" else None
-        raise InvalidInput(message or first["message"], field=first["field"]) from None
+        message = message or first["message"]
+        if position.isdigit():  # one value of a list field: the list is the field
+            message = f"value {int(position) + 1}: {message}"
+        raise InvalidInput(message, field=name) from None
     return data, digest_documents(form.files)
 
 

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
+from tanggap.audit.signing import CheckpointKeyError
 from tanggap.auth.schemas import Caller
 from tanggap.db.base import utcnow
-from tanggap.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tanggap.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from tanggap.legal import letters
 from tanggap.legal.links import link_outcomes
 from tanggap.legal.models import (
@@ -225,7 +226,11 @@ def decide(
     request.policy = rule
     data: dict[str, object] = {"outcome": outcome, "state": str(request.state), "policy": rule}
     if outcome == "grant":
-        signed = record_instruction(session=session, request=request, key=key())
+        try:
+            signing_key = key()
+        except CheckpointKeyError as exc:
+            raise Unavailable(str(exc), field="TANGGAP_AUDIT_KEY_FILE") from None
+        signed = record_instruction(session=session, request=request, key=signing_key)
         data |= {"instruction_sha256": signed.sha256, "key_id": signed.key_id}
     else:
         data["letters"] = _write_letters(session, request)
@@ -286,3 +291,11 @@ def letter(*, session: Session, request_id: uuid.UUID, language: str) -> LegalLe
     if found is None or found.body is None:
         raise NotFound(f"request {request_id} has no letter (yet)", field="request_id")
     return found
+
+
+def letters_of(*, session: Session, request_id: uuid.UUID) -> dict[str, LegalLetter]:
+    """Return the letters answering a request, by language."""
+    found = session.execute(
+        select(LegalLetter).where(LegalLetter.request_id == request_id)
+    ).scalars()
+    return {letter.language: letter for letter in found}
