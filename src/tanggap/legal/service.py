@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -153,13 +154,18 @@ def _locked(session: Session, request_id: uuid.UUID) -> LegalRequest:
 
 
 def assess(
-    *, session: Session, caller: Caller, request_id: uuid.UUID, data: AssessmentIn
+    *,
+    session: Session,
+    caller: Caller,
+    request_id: uuid.UUID,
+    data: AssessmentIn,
+    now: datetime | None = None,
 ) -> LegalRequest:
     """Record a legal reviewer's finding on a received request."""
     request = _locked(session, request_id)
     _move(request, RequestState.ASSESSED)
     request.assessed_by_id = caller.id
-    request.assessed_at = utcnow()
+    request.assessed_at = now or utcnow()
     request.court_order = data.court_order
     request.names_suspect = data.names_suspect
     request.finding = data.finding
@@ -209,6 +215,7 @@ def decide(
     outcome: Outcome,
     policy: Policy,
     key: KeySource,
+    now: datetime | None = None,
 ) -> LegalRequest:
     """Grant (four eyes, a signed instruction), refuse (letters) or answer (letters) an
     assessed request."""
@@ -222,7 +229,7 @@ def decide(
     _check_outcome(request, outcome, caller, rule)
     _move(request, OUTCOME_STATES[outcome])
     request.decided_by_id = caller.id
-    request.decided_at = utcnow()
+    request.decided_at = now or utcnow()
     request.policy = rule
     data: dict[str, object] = {"outcome": outcome, "state": str(request.state), "policy": rule}
     if outcome == "grant":
