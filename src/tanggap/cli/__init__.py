@@ -141,3 +141,8 @@ def demo_load() -> None:
         f"/ {result.portal_password}",
         err=True,
     )
+    typer.echo(
+        f"legal register: {base}/console/login  demo-legal@tanggap.invalid "
+        f"/ {result.portal_password}",
+        err=True,
+    )
