@@ -27,6 +27,7 @@ from tanggap.legal.schemas import (
 from tanggap.legal.signed import instruction_of
 
 router = APIRouter(tags=["legal"])
+COUNTRY_PATTERN = r"^\s*[A-Za-z]{2}\s*$"
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", json_schema_extra=KEY_SCHEMA)
 ]
@@ -100,7 +101,7 @@ def list_requests(
     session: SessionDep,
     caller: Legal,
     kind: RequestKind | None = None,
-    country: Annotated[str | None, Query(max_length=8)] = None,
+    country: Annotated[str | None, Query(pattern=COUNTRY_PATTERN)] = None,
     state: RequestState | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
