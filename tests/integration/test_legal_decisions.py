@@ -171,7 +171,11 @@ def test_steps_follow_the_states(
     request_id = register(client, first).json()["request_id"]
     early = step(client, first, request_id, "decision", {"outcome": "refuse"})
     assert early.status_code == 409
-    assert step(client, first, request_id, "assessment", FINDING).status_code == 200
+    keyed = {**bearer(first), "Idempotency-Key": "assessment-1"}
+    url = f"/v1/legal/requests/{request_id}/assessment"
+    assert client.post(url, json=FINDING, headers=keyed).status_code == 200
+    replayed = client.post(url, json=FINDING, headers=keyed)
+    assert replayed.status_code == 200 and replayed.headers["Idempotent-Replayed"] == "true"
     twice = step(client, first, request_id, "assessment", FINDING)
     assert twice.status_code == 409
     wrong = step(client, first, request_id, "decision", {"outcome": "answer"})

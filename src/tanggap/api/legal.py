@@ -143,9 +143,9 @@ def assess_request(
     status, body, fresh = idempotent.run(
         session=session,
         caller=caller,
-        endpoint=f"POST /v1/legal/requests/{request_id}/assessment",
+        endpoint="POST /v1/legal/requests/{request_id}/assessment",
         key=idempotency_key,
-        payload=data.model_dump(mode="json"),
+        payload={"request_id": str(request_id), **data.model_dump(mode="json")},
         secret_key=runtime.settings.secret_key,
         work=work,
     )
@@ -183,9 +183,9 @@ def decide_request(
     status, body, fresh = idempotent.run(
         session=session,
         caller=caller,
-        endpoint=f"POST /v1/legal/requests/{request_id}/decision",
+        endpoint="POST /v1/legal/requests/{request_id}/decision",
         key=idempotency_key,
-        payload=data.model_dump(mode="json"),
+        payload={"request_id": str(request_id), **data.model_dump(mode="json")},
         secret_key=runtime.settings.secret_key,
         work=work,
     )

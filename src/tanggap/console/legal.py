@@ -131,6 +131,16 @@ def intake(
     return RedirectResponse(f"/console/legal/requests/{created.id}", status_code=303)
 
 
+def _found(session: Session, request_id: str) -> uuid.UUID:
+    """The id of an existing request, or the not-found page."""
+    try:
+        return service.get(session=session, request_id=uuid.UUID(request_id)).id
+    except (ValueError, TanggapError) as exc:
+        raise NotFoundPage(
+            i18n.gettext("Request not found"), i18n.gettext("There is no such request.")
+        ) from exc
+
+
 def _request_page(
     request: Request,
     session: Session,
@@ -139,12 +149,7 @@ def _request_page(
     status_code: int = 200,
     error: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    try:
-        found = service.get(session=session, request_id=uuid.UUID(request_id))
-    except (ValueError, TanggapError) as exc:
-        raise NotFoundPage(
-            i18n.gettext("Request not found"), i18n.gettext("There is no such request.")
-        ) from exc
+    found = service.get(session=session, request_id=_found(session, request_id))
     shown = request_out(session=session, request=found)
     letters = service.letters_of(session=session, request_id=found.id)
     signed = instruction_of(session=session, request_id=found.id) if shown.instruction else None
@@ -181,7 +186,7 @@ def assess(
 ) -> Response:
     """Record the finding on a request; a wrong field shows the page again, naming it."""
     check_csrf(login, csrf_token)
-    _request_page(request, session, login, request_id)  # a request one may see, or 404
+    found = _found(session, request_id)
     try:
         data = AssessmentIn.model_validate(
             {
@@ -195,9 +200,7 @@ def assess(
         error = InvalidInput(first["message"], field=first["field"])
         return _request_page(request, session, login, request_id, 422, _error(error))
     try:
-        service.assess(
-            session=session, caller=login.caller, request_id=uuid.UUID(request_id), data=data
-        )
+        service.assess(session=session, caller=login.caller, request_id=found, data=data)
     except TanggapError as exc:
         session.rollback()
         return _request_page(request, session, login, request_id, exc.status_code, _error(exc))
@@ -217,7 +220,7 @@ def decide(
 ) -> Response:
     """Grant, refuse or answer a request; a refusal shows the page again with the reason."""
     check_csrf(login, csrf_token)
-    _request_page(request, session, login, request_id)
+    found = _found(session, request_id)
     try:
         chosen = DecisionIn.model_validate({"outcome": outcome})
     except ValidationError:
@@ -227,7 +230,7 @@ def decide(
         service.decide(
             session=session,
             caller=login.caller,
-            request_id=uuid.UUID(request_id),
+            request_id=found,
             outcome=chosen.outcome,
             policy=runtime.policy,
             key=lambda: runtime.checkpoint_key,
