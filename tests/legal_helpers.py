@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from tanggap.auth import service as auth
 from tanggap.legal import accounts
 from tanggap.legal.accounts import OfficerIn
+from tanggap.reviewers import service as reviewers
 from tanggap.runtime import Runtime
 from tests.factories import bearer
 from tests.portal_helpers import NEW_PASSWORD, form_value, log_in
@@ -30,8 +31,6 @@ def make_officer(runtime: Runtime, email: str) -> str:
     """Create a legal officer's account and return an API token of it."""
     new_officer(runtime, email)
     with runtime.factory() as session, session.begin():
-        from tanggap.reviewers import service as reviewers
-
         principal = reviewers.find_by_email(session=session, email=email)
         assert principal is not None
         return auth.issue_token(session=session, principal=principal).token

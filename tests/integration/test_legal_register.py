@@ -13,8 +13,8 @@ from sqlalchemy import select
 from tanggap.audit.models import AuditEvent
 from tanggap.legal.models import LegalDocument
 from tanggap.runtime import Runtime
-from tests.factories import Tokens, bearer, row_counts
-from tests.legal_helpers import PDF, PNG, PSEUDONYM, make_officer, register
+from tests.factories import Tokens, bearer, make_token, row_counts
+from tests.legal_helpers import PDF, PNG, PSEUDONYM, make_officer, register, request_fields
 
 
 @pytest.fixture
@@ -133,14 +133,14 @@ def test_a_retry_with_the_same_key_registers_once(
     headers = {**bearer(officer), "Idempotency-Key": "order-1234"}
     first = client.post(
         "/v1/legal/requests",
-        data={**register_fields()},
+        data=request_fields(),
         files=[("documents", ("order.pdf", PDF, "application/pdf"))],
         headers=headers,
     )
     assert first.status_code == 201, first.text
     again = client.post(
         "/v1/legal/requests",
-        data={**register_fields()},
+        data=request_fields(),
         files=[("documents", ("order.pdf", PDF, "application/pdf"))],
         headers=headers,
     )
@@ -148,7 +148,7 @@ def test_a_retry_with_the_same_key_registers_once(
     assert again.json() == first.json()
     other = client.post(
         "/v1/legal/requests",
-        data={**register_fields()},
+        data=request_fields(),
         files=[("documents", ("order.pdf", PDF + b"\n", "application/pdf"))],
         headers=headers,
     )
@@ -157,19 +157,10 @@ def test_a_retry_with_the_same_key_registers_once(
     assert [r["request_id"] for r in listed.json()] == [first.json()["request_id"]]
 
 
-def register_fields() -> dict[str, Any]:
-    """The fields of a valid request."""
-    from tests.legal_helpers import request_fields
-
-    return request_fields()
-
-
 @pytest.mark.parametrize("who", ["platform", "flagger", "reviewer", "lead"])
 def test_only_legal_officers_and_admins_use_the_register(
     client: TestClient, runtime: Runtime, tokens: Tokens, officer: str, who: str
 ) -> None:
-    from tests.factories import make_token
-
     token = make_token(runtime, "lead") if who == "lead" else getattr(tokens, who)
     created = register(client, officer)
     request_id = created.json()["request_id"]
