@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from tanggap.auth import service as auth
 from tanggap.legal import accounts
-from tanggap.legal.accounts import OfficerIn
+from tanggap.legal.schemas import OfficerIn
 from tanggap.reviewers import service as reviewers
 from tanggap.runtime import Runtime
 from tests.factories import bearer

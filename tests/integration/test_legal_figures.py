@@ -9,10 +9,9 @@ from fastapi.testclient import TestClient
 
 from tanggap.auth.schemas import Caller
 from tanggap.legal import accounts, service
-from tanggap.legal.accounts import OfficerIn
 from tanggap.legal.figures import CountryFigures, register_figures
 from tanggap.legal.models import RequestKind
-from tanggap.legal.schemas import AssessmentIn, LegalRequestIn, Outcome
+from tanggap.legal.schemas import AssessmentIn, LegalRequestIn, OfficerIn, Outcome
 from tanggap.policy.schemas import LegalPolicy
 from tanggap.runtime import Runtime
 from tests.factories import Tokens, bearer, decision_body, reported_case, run_triage

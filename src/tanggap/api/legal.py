@@ -19,8 +19,8 @@ from tanggap.legal.models import RequestKind, RequestState
 from tanggap.legal.present import request_out
 from tanggap.legal.schemas import (
     AssessmentIn,
-    DecisionIn,
     InstructionOut,
+    LegalDecisionIn,
     LegalRequestOut,
     RequestFilter,
 )
@@ -159,7 +159,7 @@ def assess_request(
 )
 def decide_request(
     request_id: uuid.UUID,
-    data: DecisionIn,
+    data: LegalDecisionIn,
     session: SessionDep,
     caller: Legal,
     runtime: RuntimeDep,

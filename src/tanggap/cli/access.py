@@ -14,7 +14,7 @@ from tanggap.cli.common import CLI_ACTOR, fail, option_error, runtime_for, trans
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn, MemberIn
 from tanggap.legal import accounts
-from tanggap.legal.accounts import OfficerIn
+from tanggap.legal.schemas import OfficerIn
 from tanggap.review import team
 from tanggap.reviewers import service as reviewers
 from tanggap.reviewers.schemas import ReviewerIn

@@ -20,7 +20,7 @@ from tanggap.legal import service
 from tanggap.legal.intake import FormIntake, read_form
 from tanggap.legal.models import RequestKind, RequestState
 from tanggap.legal.present import request_out
-from tanggap.legal.schemas import AssessmentIn, DecisionIn, RequestFilter
+from tanggap.legal.schemas import AssessmentIn, LegalDecisionIn, RequestFilter
 from tanggap.legal.signed import instruction_of
 from tanggap.validation import validation_details
 from tanggap.web import i18n
@@ -222,7 +222,7 @@ def decide(
     check_csrf(login, csrf_token)
     found = _found(session, request_id)
     try:
-        chosen = DecisionIn.model_validate({"outcome": outcome})
+        chosen = LegalDecisionIn.model_validate({"outcome": outcome})
     except ValidationError:
         error = InvalidInput("choose grant, refuse or answer", field="outcome")
         return _request_page(request, session, login, request_id, 422, _error(error))

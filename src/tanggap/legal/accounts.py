@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import Field
 from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
 from tanggap.auth import logins
 from tanggap.auth import service as auth
 from tanggap.auth.models import Principal
-from tanggap.validation import EMAIL_PATTERN, Input
-
-
-class OfficerIn(Input):
-    """A legal officer's account."""
-
-    email: str = Field(max_length=320, pattern=EMAIL_PATTERN)
-    name: str | None = Field(default=None, max_length=200)
+from tanggap.legal.schemas import OfficerIn
 
 
 @dataclass

@@ -9,9 +9,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from tanggap.errors import InvalidInput
 from tanggap.legal.models import RequestKind, RequestState
 from tanggap.reports.links import LinkError, parse_post_link
-from tanggap.validation import CountryCode, Input, bounded_time, normalise_handle
+from tanggap.validation import (
+    EMAIL_PATTERN,
+    CountryCode,
+    Input,
+    bounded_time,
+    normalise_handle,
+)
 
 MAX_SCOPE_ITEMS = 500
 PSEUDONYM_LENGTH = 64  # a keyed pseudonym: HMAC-SHA256, hex (tanggap.pseudonyms)
@@ -71,7 +78,10 @@ class LegalRequestIn(Input):
     @field_validator("received_at")
     @classmethod
     def _received_at(cls, value: datetime) -> datetime:
-        return bounded_time(value, "received_at")
+        try:
+            return bounded_time(value, "received_at")
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,7 @@ class AssessmentIn(Input):
 Outcome = Literal["grant", "refuse", "answer"]
 
 
-class DecisionIn(Input):
+class LegalDecisionIn(Input):
     """What becomes of an assessed request: a data request granted (four eyes) or refused;
     a removal or preservation request answered."""
 
@@ -163,3 +173,10 @@ class InstructionOut(BaseModel):
     signature: str
     key_id: str
     signed_at: datetime
+
+
+class OfficerIn(Input):
+    """A legal officer's account."""
+
+    email: str = Field(max_length=320, pattern=EMAIL_PATTERN)
+    name: str | None = Field(default=None, max_length=200)
