@@ -26,6 +26,7 @@ from tanggap.api import (
     eu_statements,
     flaggers,
     health,
+    legal,
     notifications,
     posts,
     reports,
@@ -33,7 +34,7 @@ from tanggap.api import (
     transparency,
 )
 from tanggap.config import Settings, get_settings
-from tanggap.console import CONSOLE, ConsoleLogin
+from tanggap.console import CONSOLE, ConsoleAccount
 from tanggap.console import routers as console_routers
 from tanggap.http import errors, openapi
 from tanggap.http.middleware import BodyLimit, BodyTimeout, RequestId, RequestTimer
@@ -62,6 +63,7 @@ API_ROUTERS = (
     audit.router,
     erasures.router,
     transparency.router,
+    legal.router,
 )
 
 
@@ -109,7 +111,7 @@ def create_app(
     app.include_router(accounts.account_router(PORTAL, PortalLogin))
     app.include_router(portal_router)
     app.include_router(portal_telegram_router)
-    app.include_router(accounts.account_router(CONSOLE, ConsoleLogin))
+    app.include_router(accounts.account_router(CONSOLE, ConsoleAccount))
     for router in console_routers:
         app.include_router(router)
     app.include_router(channel_pages.router)
@@ -121,6 +123,8 @@ def create_app(
         larger={
             "/v1/reports/bulk": runtime.settings.max_bulk_body_bytes,
             "/portal/submit": runtime.settings.max_bulk_body_bytes,
+            "/v1/legal/requests": runtime.settings.max_bulk_body_bytes,
+            "/console/legal/requests": runtime.settings.max_bulk_body_bytes,
         },
     )
     app.add_middleware(BodyTimeout, seconds=runtime.settings.body_timeout_seconds)

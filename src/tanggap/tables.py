@@ -23,6 +23,7 @@ from tanggap.eu_database.models import EuStatement
 from tanggap.flaggers.models import BotSubmission, FlaggerOrg, TelegramLink, TelegramLinkCode
 from tanggap.heartbeats.models import JobHeartbeat
 from tanggap.idempotency.models import IdempotencyRecord
+from tanggap.legal.models import LegalDocument, LegalInstruction, LegalLetter, LegalRequest
 from tanggap.notify.models import BotNotice, DeliveryAttempt, Notification
 from tanggap.posts.models import Post, PostMedia, PseudonymLink
 from tanggap.reports.models import Report, ReportMessage
@@ -49,6 +50,10 @@ __all__ = [
     "FlaggerOrg",
     "IdempotencyRecord",
     "JobHeartbeat",
+    "LegalDocument",
+    "LegalInstruction",
+    "LegalLetter",
+    "LegalRequest",
     "NearDuplicate",
     "Notification",
     "Post",

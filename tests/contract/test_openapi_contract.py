@@ -57,6 +57,12 @@ BEYOND_THE_SCHEMA = {
     ("GET /v1/reports", POSITIVE): "since and until lie between 2000 and 2100",
     ("GET /v1/transparency", POSITIVE): "since before until, at most 366 days apart, 2000-2100",
     ("GET /v1/transparency.csv", POSITIVE): "the same",
+    ("GET /v1/legal/requests", POSITIVE): "since and until lie between 2000 and 2100, in order",
+    (
+        "POST /v1/legal/requests",
+        POSITIVE,
+    ): "the form's fields are read as the console sends them: each required one present, a time "
+    "with a zone, links, pseudonyms and documents (PDF or images, by their bytes) of their kinds",
     # The generator reads the e-mail pattern with Python's regular expressions, the server with
     # Rust's (pydantic-core); they differ on a few control characters.
     ("POST /v1/flaggers/{org_id}/members", POSITIVE): "regular-expression dialects",

@@ -31,6 +31,7 @@ from fastapi.testclient import TestClient
 from tanggap.auth import service as auth
 from tanggap.auth.schemas import ROLES as PRINCIPAL_ROLES
 from tanggap.eu_database import service as eu_statements
+from tanggap.policy.schemas import LegalPolicy
 from tanggap.reviewers import service as reviewers
 from tanggap.runtime import Runtime
 from tests.factories import (
@@ -43,6 +44,15 @@ from tests.factories import (
     post_body,
     report_body,
     run_triage,
+)
+from tests.legal_helpers import (
+    FINDING,
+    PDF,
+    PSEUDONYM,
+    officer_signed_in,
+    register,
+    request_fields,
+    step,
 )
 from tests.portal_helpers import console_signed_in, form_value, signed_in
 
@@ -57,9 +67,10 @@ ROLES = (
     "reviewer_uncleared",
     "lead",
     "admin",
+    "legal",
 )
 # Roles a later issue adds: their column stays empty until the role exists.
-LATER_ROLES = ("legal",)
+LATER_ROLES: tuple[str, ...] = ()
 COLUMNS = ("method", "path", *ROLES, *LATER_ROLES, "note")
 # Another platform principal comes after the first: it finds the first one's posts sent.
 RUN_ORDER = (
@@ -67,6 +78,7 @@ RUN_ORDER = (
     "platform",
     "platform_other",
     "flagger",
+    "legal",
     "reviewer_uncleared",
     "reviewer",
     "lead",
@@ -77,6 +89,7 @@ LANGUAGES = ("id", "en", "ms")
 CSAM = "child_sexual_abuse"
 SCAM = "Selamat! Anda memenangkan hadiah undian, kirim kode OTP anda sekarang juga"
 PDQ_LINE = "pdq " + "f" * 64 + "\n"
+PDF_TYPE = "application/pdf"
 # The posts of the decided cases, each with a near-copy elsewhere, for the cascade's rows.
 CASCADE = (
     "Selamat! Nomor anda memenangkan hadiah undian mobil dari bank. Kirim kode OTP dan PIN anda "
@@ -103,6 +116,16 @@ DECIDED_CASE = (
     "POST /console/cases/{case_id}/cascade",
 )
 OWN_CASE = (*OPEN_CASE, *HELD_CASE, *AWAITING_APPROVAL, *DECIDED_CASE)
+# Routes that move a legal request on: each gets a request of its own, in the state it needs.
+RECEIVED_REQUEST = (
+    "POST /v1/legal/requests/{request_id}/assessment",
+    "POST /console/legal/requests/{request_id}/assessment",
+)
+ASSESSED_REQUEST = (
+    "POST /v1/legal/requests/{request_id}/decision",
+    "POST /console/legal/requests/{request_id}/decision",
+)
+ANSWERED_REQUEST = ("GET /v1/legal/requests/{request_id}/letters/{language}",)
 
 
 def answer_matches(expected: str, status: int) -> bool:
@@ -143,6 +166,7 @@ class Person:
     token: str | None = None
     area: str | None = None  # "portal" or "console" when the browser is signed in
     session_csrf: str | None = None  # read once per session
+    csrf_page: str = "/console/queues"  # a console page this role may open
 
     def headers(self) -> dict[str, str]:
         """The role's Authorization header (none for the anonymous caller)."""
@@ -155,7 +179,7 @@ class Person:
             return ""
         if self.session_csrf is None:
             page = self.browser.get(
-                "/portal/submit" if self.area == "portal" else "/console/queues",
+                "/portal/submit" if self.area == "portal" else self.csrf_page,
                 follow_redirects=False,
             )
             found = page.status_code == 200
@@ -215,6 +239,10 @@ def people(app: FastAPI, runtime: Runtime, stack: ExitStack) -> dict[str, Person
         console_signed_in(person.browser, runtime, email, LANGUAGES, clearances, role)
         person.token = token_of(runtime, email)
         found[name] = person
+    legal = Person(browser(), area="console", csrf_page="/console/legal/new")
+    officer_signed_in(legal.browser, runtime, "hukum@platform.example")
+    legal.token = token_of(runtime, "hukum@platform.example")
+    found["legal"] = legal
     return found
 
 
@@ -292,6 +320,7 @@ def seed(client: TestClient, runtime: Runtime, found: dict[str, Person]) -> Worl
             "position": "0",
         },
     )
+    world.values |= legal_requests(client, runtime, found, world)
     for key, receipt in own_reports.items():
         case_id = str(receipt["case_id"])
         world.own[key] = {"case_id": case_id, "report_id": str(receipt["report_id"])}
@@ -305,6 +334,41 @@ def seed(client: TestClient, runtime: Runtime, found: dict[str, Person]) -> Worl
             assert copies.status_code == 200 and len(copies.json()) == 1, copies.text
             world.own[key]["link_id"] = str(copies.json()[0]["link_id"])
     return world
+
+
+def legal_requests(
+    client: TestClient, runtime: Runtime, found: dict[str, Person], world: World
+) -> dict[str, str]:
+    """A granted data request (its signed instruction) for the register's reads, and a request
+    of its own for each route that moves one on; return the shared values."""
+    officer, admin = found["legal"].token or "", found["admin"].headers()
+
+    def made(outcome: str | None = None, assessed: bool = False) -> str:
+        request_id = str(must(register(client, officer), 201)["request_id"])
+        if assessed or outcome:
+            must(step(client, officer, request_id, "assessment", FINDING), 200)
+        if outcome:
+            answer = client.post(
+                f"/v1/legal/requests/{request_id}/decision",
+                json={"outcome": outcome},
+                headers=admin,
+            )
+            must(answer, 200)
+        return request_id
+
+    kept = runtime.policy
+    runtime.policy = kept.model_copy(
+        update={"legal": LegalPolicy(data_requests="court_order_suspect")}
+    )
+    granted = made("grant")
+    runtime.policy = kept
+    for key in RECEIVED_REQUEST:
+        world.own[key] = {"request_id": made()}
+    for key in ASSESSED_REQUEST:
+        world.own[key] = {"request_id": made(assessed=True)}
+    for key in ANSWERED_REQUEST:
+        world.own[key] = {"request_id": made("refuse")}
+    return {"request_id": granted, "language": "en"}
 
 
 def body_of(key: str, person: Person, values: dict[str, str]) -> dict[str, Any]:
@@ -332,9 +396,13 @@ def body_of(key: str, person: Person, values: dict[str, str]) -> dict[str, Any]:
         "POST /v1/flaggers": {"name": "Hotline B", "country": "MY"},
         "POST /v1/flaggers/{org_id}/members": {"email": "anggota@desk-a.example"},
         "POST /v1/flaggers/{org_id}/tokens": {},
+        "POST /v1/legal/requests/{request_id}/assessment": FINDING,
+        "POST /v1/legal/requests/{request_id}/decision": {"outcome": "refuse"},
     }
     if key in json_bodies:
         return {"json": json_bodies[key]}
+    if key == "POST /v1/legal/requests":
+        return {"data": request_fields(), "files": [("documents", ("order.pdf", PDF, PDF_TYPE))]}
     if key == "POST /v1/banks/{name}/import":
         return {"content": PDQ_LINE, "headers": {"Content-Type": "text/plain"}}
     forms: dict[str, dict[str, Any]] = {
@@ -362,6 +430,12 @@ def body_of(key: str, person: Person, values: dict[str, str]) -> dict[str, Any]:
         "POST /console/cases/{case_id}/approval": {"approve": "true"},
         "POST /console/cases/{case_id}/escalate": {"reason": "Needs a lead's eyes."},
         "POST /console/cases/{case_id}/reports/{report_id}/messages": {"body": "Sedang dicek."},
+        "POST /console/legal/requests": {**request_fields(), "pseudonyms": PSEUDONYM},
+        "POST /console/legal/requests/{request_id}/assessment": {
+            "court_order": "true",
+            "finding": "A court order that names no suspect.",
+        },
+        "POST /console/legal/requests/{request_id}/decision": {"outcome": "refuse"},
     }
     if key.startswith(("POST /portal", "POST /console")):
         form = {**forms.get(key, {}), "csrf_token": person.csrf()}

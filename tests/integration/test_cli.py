@@ -146,6 +146,7 @@ def test_the_demo_loads_once_and_prints_the_same_tokens(
         "TANGGAP_DEMO_REVIEWER_TOKEN",
         "TANGGAP_DEMO_LEAD_TOKEN",
         "TANGGAP_DEMO_ADMIN_TOKEN",
+        "TANGGAP_DEMO_LEGAL_TOKEN",
     }
     with runtime.factory() as session:
         roles = {
@@ -153,6 +154,8 @@ def test_the_demo_loads_once_and_prints_the_same_tokens(
             for name, token in names.items()
         }
     assert roles["TANGGAP_DEMO_FLAGGER_TOKEN"] == "flagger"
+    assert roles["TANGGAP_DEMO_LEGAL_TOKEN"] == "legal"
+    assert "legal register: " in first.stderr and "demo-legal@tanggap.invalid" in first.stderr
     with runtime.engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM posts")).scalar_one() == 50
         assert conn.execute(text("SELECT COUNT(*) FROM cases")).scalar_one() >= 5

@@ -15,6 +15,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tanggap.policy.schemas import LegalPolicy
 from tanggap.runtime import Runtime
 from tanggap.tables import Base
 from tests.factories import (
@@ -27,6 +28,7 @@ from tests.factories import (
     report_body,
     run_triage,
 )
+from tests.legal_helpers import FINDING, make_officer, officer_signed_in, register, step
 from tests.portal_helpers import console_signed_in, signed_in
 
 SCAM = "Selamat! Anda memenangkan hadiah undian, kirim kode OTP anda sekarang juga"
@@ -118,7 +120,10 @@ def populate(client: TestClient, tokens: Tokens, runtime: Runtime) -> list[dict[
     orgs = client.get("/v1/flaggers", headers=admin)
     assert orgs.status_code == 200, orgs.text
     org_id = next(o["org_id"] for o in orgs.json() if o["name"] == "Cyber Desk A")
+    granted, refused = legal_requests(client, tokens, runtime)
     first = {
+        "request_id": granted,
+        "language": "en",
         "report_id": report_id,
         "case_id": case_id,
         "appeal_id": str(appeal_id),
@@ -130,11 +135,30 @@ def populate(client: TestClient, tokens: Tokens, runtime: Runtime) -> list[dict[
         "message_id": "1",
     }
     others = {
+        "request_id": refused,
         "report_id": str(from_a_user["report_id"]),
         "case_id": str(from_a_user["case_id"]),
         "message_id": "2",
     }
     return [first, {**first, **others}]
+
+
+def legal_requests(client: TestClient, tokens: Tokens, runtime: Runtime) -> tuple[str, str]:
+    """Two requests in the legal register: one granted (a signed instruction, under the
+    ``court_order_suspect`` policy), one refused (its letters); their ids."""
+    officer = make_officer(runtime, "hukum@platform.example")
+    kept = runtime.policy
+    runtime.policy = kept.model_copy(
+        update={"legal": LegalPolicy(data_requests="court_order_suspect")}
+    )
+    ids = []
+    for outcome in ("grant", "refuse"):
+        request_id = must(register(client, officer), 201)["request_id"]
+        must(step(client, officer, request_id, "assessment", FINDING), 200)
+        must(step(client, tokens.admin, request_id, "decision", {"outcome": outcome}), 200)
+        ids.append(str(request_id))
+    runtime.policy = kept
+    return ids[0], ids[1]
 
 
 def paths_for(route: str, values: list[dict[str, str]]) -> list[str]:
@@ -172,8 +196,14 @@ def test_no_get_route_writes(
     assert {"/portal/reports/{report_id}", "/console/cases/{case_id}"} <= set(routes)
     writes: dict[str, set[str]] = {}
     answered: dict[str, list[int]] = {route: [] for route in routes}
-    with browser(app) as portal, browser(app) as console, browser(app) as signed_out:
+    with (
+        browser(app) as portal,
+        browser(app) as console,
+        browser(app) as register_pages,
+        browser(app) as signed_out,
+    ):
         signed_in(portal, runtime, "Cyber Desk A", "analis@desk-a.example")
+        officer_signed_in(register_pages, runtime, "hukum.konsol@platform.example")
         console_signed_in(
             console, runtime, "ketua.konsol@platform.example", ("id", "en", "ms"), CLEARED, "lead"
         )
@@ -185,6 +215,8 @@ def test_no_get_route_writes(
                 callers = [(role, client, bearer(token), True) for role, token in roles.items()]
             elif route.startswith(("/portal", "/console")):
                 area = portal if route.startswith("/portal") else console
+                if route.startswith("/console/legal"):
+                    area = register_pages
                 callers = [("signed in", area, {}, True), ("signed out", signed_out, {}, False)]
             else:
                 callers = [("anyone", signed_out, {}, True)]

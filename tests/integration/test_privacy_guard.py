@@ -108,6 +108,8 @@ def test_every_flagger_reachable_route_answers_only_allowed_fields(
                 message_id=1,
                 name="no-such-bank",
                 scan_id=GHOST,
+                request_id=GHOST,
+                language="en",
             )
             answer = client.request(
                 method, path, json=BODIES.get(name), headers=bearer(tokens.flagger)

@@ -73,6 +73,15 @@ VALID: dict[str, dict[str, Any]] = {
                     "reason": "satire, not a threat"},
     "ReviewerIn": {"email": "r@platform.example", "languages": ["ID", "en"],
                    "clearances": ["csam"]},
+    "LegalRequestIn": {"kind": "user_data", "authority": "Bareskrim Polri", "country": "id",
+                       "legal_basis": "UU ITE Pasal 43", "reference": "B/1234/XII/2026",
+                       "received_at": "2026-12-01T09:00:00+07:00",
+                       "links": ["t.me/BeritaKita/42"], "channels": ["@BeritaKita"],
+                       "pseudonyms": ["AB" * 32],
+                       "report_ids": ["00000000-0000-4000-8000-000000000001"]},
+    "AssessmentIn": {"court_order": True, "names_suspect": False, "finding": "not a court order"},
+    "LegalDecisionIn": {"outcome": "refuse"},
+    "OfficerIn": {"email": "hukum@platform.example", "name": "Hukum"},
 }  # fmt: skip
 ODD_TEXT = ["", " ", "\x00", "١٢٣", "²", "1_0", "http://[x/", "9" * 200]
 PYTHON_TEXT = ("invalid literal", "Exceeds the limit", "Invalid IPv6", "Traceback", "int()")

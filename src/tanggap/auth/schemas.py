@@ -6,10 +6,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-Role = Literal["platform", "flagger", "reviewer", "lead", "admin"]
-ROLES: tuple[Role, ...] = ("platform", "flagger", "reviewer", "lead", "admin")
+Role = Literal["platform", "flagger", "reviewer", "lead", "admin", "legal"]
+ROLES: tuple[Role, ...] = ("platform", "flagger", "reviewer", "lead", "admin", "legal")
 STAFF_ROLES: frozenset[str] = frozenset({"reviewer", "lead", "admin"})
 LEAD_ROLES: frozenset[str] = frozenset({"lead", "admin"})
+# Who answers authorities' requests (the legal register): legal officers, and admins.
+LEGAL_ROLES: frozenset[str] = frozenset({"legal", "admin"})
+# The roles whose principals are people with a console login (and may hold a token of it).
+ACCOUNT_ROLES: frozenset[str] = STAFF_ROLES | {"legal"}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(access.token_app, name="token")
 app.add_typer(access.flagger_app, name="flagger")
 app.add_typer(access.reviewer_app, name="reviewer")
+app.add_typer(access.legal_app, name="legal")
 app.add_typer(operations.audit_app, name="audit")
 app.add_typer(operations.actions_app, name="actions")
 app.add_typer(operations.retention_app, name="retention")
@@ -142,6 +143,11 @@ def demo_load() -> None:
     )
     typer.echo(
         f"review console: {base}/console/login  demo-reviewer@tanggap.invalid (or demo-lead@…) "
+        f"/ {result.portal_password}",
+        err=True,
+    )
+    typer.echo(
+        f"legal register: {base}/console/login  demo-legal@tanggap.invalid "
         f"/ {result.portal_password}",
         err=True,
     )

@@ -9,10 +9,12 @@ import typer
 from pydantic import ValidationError
 
 from tanggap.auth import service as auth
-from tanggap.auth.schemas import ROLES, STAFF_ROLES
+from tanggap.auth.schemas import ACCOUNT_ROLES, ROLES
 from tanggap.cli.common import CLI_ACTOR, fail, option_error, runtime_for, transaction
 from tanggap.flaggers import service as flaggers
 from tanggap.flaggers.schemas import FlaggerOrgIn, MemberIn
+from tanggap.legal import accounts
+from tanggap.legal.schemas import OfficerIn
 from tanggap.review import team
 from tanggap.reviewers import service as reviewers
 from tanggap.reviewers.schemas import ReviewerIn
@@ -21,15 +23,17 @@ token_app = typer.Typer(help="API tokens.")
 flagger_app = typer.Typer(help="Trusted flagger organisations and their members.")
 member_app = typer.Typer(help="Members who log into the flagger portal.")
 reviewer_app = typer.Typer(help="Reviewers, leads and admins of the review console.")
+legal_app = typer.Typer(help="Legal officers: the register of authorities' requests.")
 flagger_app.add_typer(member_app, name="member")
 
 
 @token_app.command("create")
 def token_create(
-    role: Annotated[str, typer.Option(help="platform, flagger, reviewer, lead or admin.")],
+    role: Annotated[str, typer.Option(help="platform, flagger, reviewer, lead, admin or legal.")],
     org: Annotated[str | None, typer.Option(help="Flagger organisation (flagger tokens).")] = None,
     user: Annotated[
-        str | None, typer.Option(help="E-mail of an existing reviewer, lead or admin account.")
+        str | None,
+        typer.Option(help="E-mail of an existing reviewer, lead, admin or legal account."),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Who the token is for.")] = None,
 ) -> None:
@@ -41,19 +45,23 @@ def token_create(
         fail("--org: a flagger token needs the organisation's name", code=2)
     if role != "flagger" and org:
         fail("--org: only flagger tokens belong to an organisation", code=2)
-    if role in ("reviewer", "lead") and not user:
+    if role in ("reviewer", "lead", "legal") and not user:
         fail(
             f"--user: a {role} token belongs to a {role}'s account (their languages and "
             "clearances decide what they see); create one with `tanggap reviewer create`",
             code=2,
         )
-    if user and role not in STAFF_ROLES:
-        fail("--user: only reviewer, lead and admin tokens belong to a person's account", code=2)
+    if user and role not in ACCOUNT_ROLES:
+        fail(
+            "--user: only reviewer, lead, admin and legal tokens belong to a person's account",
+            code=2,
+        )
     with runtime_for() as runtime, transaction(runtime) as session:
         if user:
+            creator = "legal create" if role == "legal" else "reviewer create"
             account = reviewers.find_by_email(session=session, email=user)
             if account is None or account.role != role:
-                fail(f"--user: no {role} account {user!r} (see `tanggap reviewer create`)", code=2)
+                fail(f"--user: no {role} account {user!r} (see `tanggap {creator}`)", code=2)
             issued = auth.issue_token(session=session, principal=account, actor=CLI_ACTOR)
         elif org:
             found = flaggers.get_by_name(session=session, name=org)
@@ -181,4 +189,20 @@ def reviewer_create(
         created = team.add_reviewer(
             session=session, data=data, policy=runtime.policy, actor=CLI_ACTOR
         )
+    typer.echo(created.one_time_password)
+
+
+@legal_app.command("create")
+def legal_create(
+    email: Annotated[str, typer.Argument(help="The officer's e-mail address (their login).")],
+    name: Annotated[str | None, typer.Option(help="Their name.")] = None,
+) -> None:
+    """Create a legal officer's console account (the register of authorities' requests); print
+    the one-time password they must change at first login."""
+    try:
+        data = OfficerIn.model_validate({"email": email, "name": name})
+    except ValidationError as exc:
+        option_error(exc)
+    with runtime_for() as runtime, transaction(runtime) as session:
+        created = accounts.create_officer(session=session, data=data, actor=CLI_ACTOR)
     typer.echo(created.one_time_password)

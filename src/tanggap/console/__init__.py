@@ -1,8 +1,9 @@
-"""The review console: the queue overview, the next case, the case page and its forms."""
+"""The console: the queue overview, the next case, the case page and its forms; the legal
+register's pages."""
 
-from tanggap.console import case_forms, case_page, queues
-from tanggap.console.session import CONSOLE, ConsoleLogin
+from tanggap.console import case_forms, case_page, legal, queues
+from tanggap.console.session import CONSOLE, ConsoleAccount, ConsoleLogin
 
-routers = (queues.router, case_page.router, case_forms.router)
+routers = (queues.router, case_page.router, case_forms.router, legal.router)
 
-__all__ = ["CONSOLE", "ConsoleLogin", "routers"]
+__all__ = ["CONSOLE", "ConsoleAccount", "ConsoleLogin", "routers"]

@@ -41,6 +41,7 @@ PRINCIPALS: dict[str, tuple[Role, str]] = {
     "reviewer": ("reviewer", "Demo reviewer"),
     "lead": ("lead", "Demo lead"),
     "admin": ("admin", "Demo admin"),
+    "legal": ("legal", "Demo legal officer"),
 }
 # The demo team reads the demo's languages; the lead and the admin are cleared for the
 # restricted category, the reviewer is not (so the console shows both sides).
@@ -49,8 +50,9 @@ STAFF_SKILLS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "lead": (("id", "ms", "en"), ("child_sexual_abuse",)),
     "admin": (("id", "ms", "en"), ("child_sexual_abuse",)),
 }
-# Who logs into a web page with the demo password: the portal and the review console.
-WEB_LOGINS = ("flagger", "reviewer", "lead")
+# Who logs into a web page with the demo password: the portal, the review console, the legal
+# register.
+WEB_LOGINS = ("flagger", "reviewer", "lead", "legal")
 
 
 @dataclass

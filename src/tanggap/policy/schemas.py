@@ -142,6 +142,14 @@ class Retention(_Strict):
     )
 
 
+class LegalPolicy(_Strict):
+    """How requests from authorities are answered (docs/legal.md)."""
+
+    # no_disclosure: every request for user data is refused. court_order_suspect: granted only
+    # for a court order naming a criminal suspect, assessed and approved by two people.
+    data_requests: Literal["no_disclosure", "court_order_suspect"] = "no_disclosure"
+
+
 class Policy(_Strict):
     """The whole policy file."""
 
@@ -152,6 +160,7 @@ class Policy(_Strict):
     triage: Triage
     detection: DetectionPolicy = Field(default_factory=DetectionPolicy)
     retention: Retention = Field(default_factory=Retention)
+    legal: LegalPolicy = Field(default_factory=LegalPolicy)
     # Explanations the console offers per outcome and language; {category} is filled in.
     explanations: dict[str, dict[str, str]] = Field(default_factory=dict)
 

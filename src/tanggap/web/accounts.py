@@ -33,6 +33,12 @@ class Area:
     roles: tuple[str, ...]
     cookie: str
     home: str
+    # Roles that land elsewhere than ``home`` (a legal officer: the legal register).
+    role_homes: tuple[tuple[str, str], ...] = ()
+
+    def home_of(self, role: str) -> str:
+        """Return the first page of ``role`` in this area."""
+        return dict(self.role_homes).get(role, self.home)
 
     @property
     def always_allowed(self) -> tuple[str, ...]:
@@ -171,7 +177,8 @@ def account_router(area: Area, login_type: Any) -> APIRouter:
             response.status_code = 401
             return response
         cookie, login = outcome
-        target = f"{area.prefix}/password" if login.must_change_password else area.home
+        home = area.home_of(login.caller.role)
+        target = f"{area.prefix}/password" if login.must_change_password else home
         redirect = RedirectResponse(target, status_code=303)
         redirect.set_cookie(
             area.cookie, cookie, httponly=True, samesite="lax", secure=_secure(request)
@@ -207,7 +214,7 @@ def account_router(area: Area, login_type: Any) -> APIRouter:
         chosen = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
         with runtime.factory() as session, session.begin():
             logins.set_language(session=session, caller=login.caller, language=chosen)
-        target = back if back.startswith(f"{area.prefix}/") else area.home
+        target = back if back.startswith(f"{area.prefix}/") else area.home_of(login.caller.role)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(LANGUAGE_COOKIE, chosen, samesite="lax")
         return response
@@ -236,7 +243,7 @@ def account_router(area: Area, login_type: Any) -> APIRouter:
                 )
         except InvalidInput as exc:
             return page(request, "password.html", login, 422, error=exc.message, field=exc.field)
-        redirect = RedirectResponse(area.home, status_code=303)
+        redirect = RedirectResponse(area.home_of(login.caller.role), status_code=303)
         redirect.set_cookie(
             area.cookie, cookie, httponly=True, samesite="lax", secure=_secure(request)
         )
@@ -245,7 +252,7 @@ def account_router(area: Area, login_type: Any) -> APIRouter:
     @router.get("", response_class=HTMLResponse)
     def home(login: login_type) -> Response:
         """Go to the area's first page."""
-        return RedirectResponse(area.home, status_code=303)
+        return RedirectResponse(area.home_of(login.caller.role), status_code=303)
 
     return router
 
