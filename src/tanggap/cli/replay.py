@@ -38,7 +38,8 @@ def run_replay(since_text: str | None, until_text: str | None) -> None:
             history = read_history(session=session, since=since, until=until)
         if not history.cases:
             fail(
-                f"--since: no case arrived and was triaged between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M}"
+                f"--since: no case arrived and was triaged between {since:%Y-%m-%d %H:%M} "
+                f"and {until:%Y-%m-%d %H:%M}"
             )
         if not any(case.handling_seconds is not None for case in history.cases):
             fail("--since: no case of the period was claimed and decided: nothing to compare")
