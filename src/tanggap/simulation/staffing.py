@@ -39,7 +39,7 @@ SHIFT_LENGTH = "8h"
 HORIZON = "1d"
 DRAIN = "12h"
 MAX_COUNT = 12
-MAX_CASES_A_DAY = 3000
+MAX_CASES_A_DAY = 1000
 # The handling time assumed for a category no reviewer decided in the look-back.
 ASSUMED_HANDLING = ("5m", "15m")
 _SOURCES = ("removal_order", "flagger", "user", "automated")
