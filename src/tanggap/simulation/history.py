@@ -141,7 +141,7 @@ def _claims(
     return claims
 
 
-def _taken_at(
+def taken_at(
     claims: list[tuple[datetime, uuid.UUID]], decider: uuid.UUID, decided_at: datetime
 ) -> datetime | None:
     """Return when the decider took the case: the first of their claims (a renewal is a claim
@@ -155,7 +155,10 @@ def _taken_at(
     return taken
 
 
-def _stretches(moments: list[datetime], gap: timedelta) -> tuple[tuple[datetime, datetime], ...]:
+def active_stretches(
+    moments: list[datetime], gap: timedelta
+) -> tuple[tuple[datetime, datetime], ...]:
+    """Split a reviewer's activity into stretches on duty at every pause longer than ``gap``."""
     ordered = sorted(moments)
     stretches: list[tuple[datetime, datetime]] = []
     begins = ends = ordered[0]
@@ -200,7 +203,7 @@ def _reviewers(
             role=roles.get(who, "reviewer"),
             languages=tuple(languages[who]),
             clearances=tuple(sorted(clearances[who])),
-            active=_stretches(activity[who], gap),
+            active=active_stretches(activity[who], gap),
         )
         for who in sorted(ids)
         if roles.get(who) in {"reviewer", "lead", "admin"}
@@ -253,7 +256,7 @@ def read_history(
             continue  # decided automatically: it never waited for a reviewer
         handling = None
         if decision is not None and decision[0] is not None:
-            taken = _taken_at(claims_of.get(str(row.id), []), decision[0], decision[1])
+            taken = taken_at(claims_of.get(str(row.id), []), decision[0], decision[1])
             if taken is not None:
                 handling = (decision[1] - taken).total_seconds()
         cases.append(
