@@ -111,6 +111,8 @@ def _handling(cases: list[RecordedCase]) -> dict[str, float]:
 
 
 def _scenario(history: History, policy_name: str, lease: float) -> Scenario:
+    """Return the frame of the run: its start, length, lease. The streams and roster groups only
+    describe the period; the run takes its arrivals and team from the history itself."""
     hours = max((history.until - history.since).total_seconds() / 3600, 1 / 3600)
     counts: dict[tuple[str, str, str], int] = defaultdict(int)
     for case in history.cases:
