@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tanggap.cli.common import fail
+from tanggap.cli.replay import run_replay
 from tanggap.simulation.charts import NAMES
 from tanggap.simulation.loading import LoadedScenario, ScenarioError, load_scenario
 from tanggap.simulation.loading import packaged_scenario as packaged
@@ -23,9 +24,9 @@ PACKAGED = ("indonesia", "platform")
 
 def simulate(
     scenario: Annotated[
-        str,
+        str | None,
         typer.Argument(help="A scenario file, or the name of a packaged one: indonesia, platform."),
-    ],
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Write figures.json, report.html and the charts (PNG) here."),
@@ -34,8 +35,29 @@ def simulate(
         bool,
         typer.Option("--plan", help="Search the smallest roster per group that meets every clock."),
     ] = False,
+    replaying: Annotated[
+        bool,
+        typer.Option(
+            "--replay",
+            help="Replay a recorded period from the database (with --since, --until) and "
+            "compare the predicted times to action with the recorded ones.",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="With --replay: the period's start (ISO 8601).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="With --replay: the period's end (ISO 8601).")
+    ] = None,
 ) -> None:
     """Simulate a scenario under FIFO, FIFO per language and Tanggap's order; print the figures."""
+    if replaying:
+        if scenario is not None or planning:
+            fail("--replay: takes no scenario and no --plan; it reads the database", code=2)
+        run_replay(since, until)
+        return
+    if scenario is None:
+        fail("scenario: name a scenario file or a packaged one (or use --replay)", code=2)
     path = packaged(scenario) if scenario in PACKAGED else Path(scenario)
     try:
         loaded = load_scenario(path)

@@ -6,12 +6,25 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from datetime import datetime
 
 from tanggap.simulation.scenario import Scenario, Source, Spread, Stream
 
 # The 90th percentile of a standard normal: a lognormal's p90 is median * exp(1.2816 * sigma).
 Z90 = 1.2815515655446004
 HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the real triage gave a case of a recorded period: its queue, deadline and the two
+    times that order it (a replay uses these instead of scoring the case again)."""
+
+    queue: str
+    deadline: datetime
+    near_at: datetime
+    rank_at: datetime
+    head_start_minutes: float
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,7 @@ class Arrival:
     signal: float
     handling: float
     abandoned: bool
+    recorded: Recorded | None = None
 
 
 def lognormal(rng: random.Random, median: float, p90: float) -> float:

@@ -51,8 +51,23 @@ class RunResult:
 
 def triage(arrival: Arrival, scenario: Scenario, policy: Policy, read: frozenset[str]) -> SimCase:
     """Open a case for ``arrival`` the way triage does: its deadline from the policy, its queue
-    by language, its priority from the real formula."""
+    by language, its priority from the real formula (a recorded case keeps what the real triage
+    gave it)."""
     opened_at = scenario.at(arrival.at)
+    if arrival.recorded is not None:
+        kept = arrival.recorded
+        return SimCase(
+            arrival=arrival,
+            opened_at=opened_at,
+            deadline=kept.deadline,
+            scored=priority.Priority(
+                head_start_minutes=kept.head_start_minutes,
+                factors=(),
+                near_at=kept.near_at,
+                rank_at=kept.rank_at,
+            ),
+            queue=kept.queue,
+        )
     # A removal order is a flagger's (an authority's) report of the order type removal_order.
     report_source: ReportSource = "flagger" if arrival.source == "removal_order" else arrival.source
     order_type: OrderType = "removal_order" if arrival.source == "removal_order" else "notice"

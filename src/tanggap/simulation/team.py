@@ -6,6 +6,7 @@ import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from tanggap.cases import visibility
 from tanggap.policy.schemas import Policy
@@ -13,6 +14,22 @@ from tanggap.reviewers.schemas import Skills
 from tanggap.simulation.scenario import RosterGroup, Scenario, Shift, Stream
 
 DAY = 86400.0
+
+
+class OnDuty(Protocol):
+    """When a reviewer works, in seconds after the scenario's start."""
+
+    def on(self, now: float) -> bool:
+        """Tell whether the reviewer is on duty ``now``."""
+
+    def until_on(self, now: float) -> float:
+        """Return how long until the reviewer is next on duty (zero when on duty)."""
+
+    def until_off(self, now: float) -> float:
+        """Return how long the stretch on duty under way lasts."""
+
+    def seconds_on(self, start: float, end: float) -> float:
+        """Return the seconds on duty between ``start`` and ``end``."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,7 @@ class Reviewer:
     skills: Skills
     seen: visibility.Visibility
     primary_language: str
-    duty: Duty
+    duty: OnDuty
 
     def may_take(self, *, language: str, category: str, queue: str) -> bool:
         """Tell whether the real visibility rules let this reviewer take such a case."""
