@@ -205,7 +205,7 @@ def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
         ({}, "platform_user_id"),
         ({"platform_user_id": ""}, "platform_user_id"),
         ({"platform_user_id": "x" * 129}, "platform_user_id"),
-        ({"platform_user_id": 42}, "platform_user_id"),
+        ({"platform_user_id": 4.2}, "platform_user_id"),
         ({"platform_user_id": "1", "name": "x"}, "name"),
     ],
 )

@@ -109,6 +109,7 @@ def test_every_flagger_reachable_route_answers_only_allowed_fields(
                 name="no-such-bank",
                 scan_id=GHOST,
                 request_id=GHOST,
+                statement_id=GHOST,
                 language="en",
             )
             answer = client.request(

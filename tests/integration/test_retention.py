@@ -19,6 +19,7 @@ from tanggap.auth.models import Principal, WebSession
 from tanggap.cases.models import Decision
 from tanggap.heartbeats import service as heartbeats
 from tanggap.idempotency.models import IdempotencyRecord
+from tanggap.legal.models import LegalLetter
 from tanggap.metrics import REGISTRY
 from tanggap.notify.models import DeliveryAttempt, Notification
 from tanggap.outbox import DeliveryState
@@ -27,6 +28,7 @@ from tanggap.retention.kinds import KINDS
 from tanggap.retention.service import purge_round
 from tests.factories import Tokens, bearer, decision_body, reported_case
 from tests.integration.test_cli import tanggap
+from tests.legal_helpers import FINDING, make_officer, register, step
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -41,7 +43,7 @@ EXPECTED = {
     "delivery_attempts": 4,
     "web_sessions": 1,
     "job_heartbeats": 1,
-    "letters": 0,
+    "letters": 2,  # a refused data request's answer, in Bahasa Indonesia and in English
 }
 
 
@@ -60,6 +62,11 @@ def settled_report(client: TestClient, tokens: Tokens, runtime: Any) -> str:
         headers=bearer(tokens.flagger),
     )
     assert written.status_code == 201, written.text
+    officer = make_officer(runtime, "hukum@platform.example")
+    request_id = register(client, officer).json()["request_id"]
+    assert step(client, officer, request_id, "assessment", FINDING).status_code == 200
+    refused = step(client, officer, request_id, "decision", {"outcome": "refuse"})
+    assert refused.status_code == 200, refused.text
     return report_id
 
 
@@ -113,6 +120,7 @@ def set_in_the_past(runtime: Any) -> None:
             IdempotencyRecord.created_at,
             DeliveryAttempt.attempted_at,
             Action.created_at,
+            LegalLetter.rendered_at,
         ):
             session.execute(update(column.class_).values({column.key: T0}))
         session.execute(update(Notification).values(created_at=T0 + timedelta(days=3650)))
@@ -160,6 +168,9 @@ def test_each_kind_is_purged_at_its_age_and_not_a_minute_before(
         assert {m.body for m in session.execute(select(ReportMessage)).scalars()} == {PURGED_TEXT}
         assert session.execute(select(Decision.explanation)).scalar_one() == PURGED_TEXT
         assert session.execute(select(Action.last_error)).scalar_one() is None
+        letters = session.execute(select(LegalLetter.body, LegalLetter.sha256)).all()
+        assert [body for body, _ in letters] == [None, None]
+        assert all(len(digest) == 64 for _, digest in letters)  # the digests stay
         bodies = session.execute(
             select(Notification.body).where(Notification.state == DeliveryState.DELIVERED)
         ).scalars()

@@ -82,6 +82,7 @@ VALID: dict[str, dict[str, Any]] = {
     "AssessmentIn": {"court_order": True, "names_suspect": False, "finding": "not a court order"},
     "LegalDecisionIn": {"outcome": "refuse"},
     "OfficerIn": {"email": "hukum@platform.example", "name": "Hukum"},
+    "ErasureIn": {"platform_user_id": "777001"},
 }  # fmt: skip
 ODD_TEXT = ["", " ", "\x00", "١٢٣", "²", "1_0", "http://[x/", "9" * 200]
 PYTHON_TEXT = ("invalid literal", "Exceeds the limit", "Invalid IPv6", "Traceback", "int()")

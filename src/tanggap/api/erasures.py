@@ -37,7 +37,7 @@ def erase(
         erased = erase_author(
             session=session,
             keyring=runtime.settings.keyring,
-            platform_user_id=data.platform_user_id,
+            platform_user_id=str(data.platform_user_id),
             actor=caller.audit_actor,
         )
         return 200, ErasureOut(**asdict(erased)).model_dump(mode="json")

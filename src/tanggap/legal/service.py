@@ -295,8 +295,14 @@ def letter(*, session: Session, request_id: uuid.UUID, language: str) -> LegalLe
         .where(LegalLetter.request_id == request_id)
         .where(LegalLetter.language == language)
     ).scalar_one_or_none()
-    if found is None or found.body is None:
+    if found is None:
         raise NotFound(f"request {request_id} has no letter (yet)", field="request_id")
+    if found.body is None:
+        raise NotFound(
+            f"the letter's text was purged under the retention policy; it had the SHA-256 "
+            f"{found.sha256}",
+            field="language",
+        )
     return found
 
 

@@ -22,6 +22,7 @@ from tanggap.auth.models import WebSession
 from tanggap.cases.models import Decision
 from tanggap.heartbeats.models import JobHeartbeat
 from tanggap.idempotency.models import IdempotencyRecord
+from tanggap.legal.models import LegalLetter
 from tanggap.notify.models import BotNotice, DeliveryAttempt, Notification
 from tanggap.outbox import DeliveryState
 from tanggap.reports.models import Report, ReportMessage, ReportStatus
@@ -161,8 +162,14 @@ def job_heartbeats(batch: Batch) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-# Every kind the policy's ``retention`` section names, in the order a round purges them. A kind
-# without a purge yet (``letters``: the legal letters register fills it) is counted as 0.
+def letters(batch: Batch) -> int:
+    """Empty the text of the legal register's letters rendered before the cutoff (the digest
+    stays: what was sent can still be proven against a copy)."""
+    where = [LegalLetter.rendered_at < batch.cutoff]
+    return _blank(batch, LegalLetter.id, LegalLetter.body, where, marker=None)
+
+
+# Every kind the policy's ``retention`` section names, in the order a round purges them.
 KINDS: dict[str, Purge | None] = {
     "report_notes": report_notes,
     "thread_messages": thread_messages,
@@ -171,5 +178,5 @@ KINDS: dict[str, Purge | None] = {
     "delivery_attempts": delivery_attempts,
     "web_sessions": web_sessions,
     "job_heartbeats": job_heartbeats,
-    "letters": None,
+    "letters": letters,
 }

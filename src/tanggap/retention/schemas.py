@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
 
-from tanggap.validation import Input
+from pydantic import BaseModel, Field, StrictInt, StrictStr, WithJsonSchema, field_validator
+
+from tanggap.validation import Input, short_id
 
 
 class ErasureIn(Input):
@@ -12,7 +14,24 @@ class ErasureIn(Input):
 
     # The platform's own id of the user, as it sends ``author_id`` with posts; turned into the
     # user's pseudonyms at once and never stored.
-    platform_user_id: str = Field(min_length=1, max_length=128)
+    # Written as the platform writes it in a post's ``author_id`` (text or a number), and read
+    # the same way, so that it finds the same pseudonyms.
+    platform_user_id: Annotated[
+        StrictStr | StrictInt,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},
+                    {"type": "integer"},
+                ]
+            }
+        ),
+    ] = Field(union_mode="left_to_right")
+
+    @field_validator("platform_user_id")
+    @classmethod
+    def _platform_user_id_text(cls, value: str | int) -> str:
+        return short_id(value, "platform_user_id")
 
 
 class ErasureOut(BaseModel):

@@ -2,7 +2,7 @@
 them, and the signed instructions a granted data request produces
 
 Revision ID: 0016
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-03 16:00:00
 """
 

@@ -1,7 +1,7 @@
 """Retention: audit events whose free text can be purged, and pseudonyms with their key's id
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0019
 Create Date: 2026-12-03 16:00:00
 """
 
@@ -22,25 +22,23 @@ DEFAULT_KEY_ID = "default"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("audit_events") as batch:
-        # Events before this migration keep both empty: their data stays hashed whole.
-        batch.add_column(sa.Column("free_text", sa.Text(), nullable=True))
-        batch.add_column(
-            sa.Column("purged_at", tanggap.db.base.UTCDateTime(timezone=True), nullable=True)
-        )
+    # Columns are added in place (ALTER TABLE ... ADD COLUMN): a batch would copy and drop
+    # "posts" on SQLite, which other tables' foreign keys point at.
+    # Events before this migration keep both empty: their data stays hashed whole.
+    op.add_column("audit_events", sa.Column("free_text", sa.Text(), nullable=True))
+    op.add_column(
+        "audit_events",
+        sa.Column("purged_at", tanggap.db.base.UTCDateTime(timezone=True), nullable=True),
+    )
     # Every pseudonym so far was made with the secret key: the default ring's only key.
     for table in ("posts", "telegram_members"):
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(
-                sa.Column(
-                    "key_id",
-                    sa.String(length=32),
-                    nullable=False,
-                    server_default=DEFAULT_KEY_ID,
-                )
-            )
-    with op.batch_alter_table("reports") as batch:
-        batch.add_column(sa.Column("key_id", sa.String(length=32), nullable=True))
+        op.add_column(
+            table,
+            sa.Column(
+                "key_id", sa.String(length=32), nullable=False, server_default=DEFAULT_KEY_ID
+            ),
+        )
+    op.add_column("reports", sa.Column("key_id", sa.String(length=32), nullable=True))
     op.execute(
         sa.text("UPDATE reports SET key_id = :key WHERE reporter_ref IS NOT NULL").bindparams(
             key=DEFAULT_KEY_ID
@@ -62,9 +60,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_pseudonym_links_current_ref"), table_name="pseudonym_links")
     op.drop_table("pseudonym_links")
-    for table in ("reports", "telegram_members", "posts"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("key_id")
-    with op.batch_alter_table("audit_events") as batch:
-        batch.drop_column("purged_at")
-        batch.drop_column("free_text")
+    # Dropped in place (ALTER TABLE ... DROP COLUMN, SQLite 3.35 and later), for the reason the
+    # upgrade adds them in place.
+    for table, column in (
+        ("reports", "key_id"),
+        ("telegram_members", "key_id"),
+        ("posts", "key_id"),
+        ("audit_events", "purged_at"),
+        ("audit_events", "free_text"),
+    ):
+        op.drop_column(table, column)

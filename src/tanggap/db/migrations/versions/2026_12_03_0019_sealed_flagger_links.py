@@ -7,7 +7,7 @@ reads it (``TANGGAP_SECRET_KEY``). A database without links needs no key. Downgr
 give back the raw ids: it deletes the links, and members link again from the portal.
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-03 16:00:00
 """
 
