@@ -99,6 +99,17 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
     return event
 
 
+class _Stderr:
+    """The process's standard error as it is at each write, not as it was when logging was set
+    up: a command run in-process (a test's runner) swaps ``sys.stderr`` and closes its own."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 class Scrubbing(logging.Filter):
     """Scrub every standard-library log line the way ``redact`` scrubs structured ones."""
 
@@ -132,6 +143,6 @@ def configure(level: str = "INFO") -> None:
             else structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )

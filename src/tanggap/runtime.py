@@ -47,7 +47,7 @@ from tanggap.reports import service as reports
 from tanggap.reports.present import describe
 from tanggap.screening.media import MediaHasher
 from tanggap.screening.pipeline import DetectionPipeline
-from tanggap.transparency.requests import GovernmentRequestFigures, not_available
+from tanggap.transparency.requests import GovernmentRequestFigures, from_register
 
 log = structlog.get_logger(__name__)
 
@@ -66,7 +66,7 @@ class Runtime:
     bot: BotSender | None = None
     # 1.2.2 of the transparency report: the legal register's counts of government requests,
     # "not available" until one is wired here.
-    government_requests: GovernmentRequestFigures = not_available
+    government_requests: GovernmentRequestFigures = from_register
     rules: LiveRules = field(init=False)
     pipeline: DetectionPipeline = field(init=False)
     media: MediaHasher = field(init=False)

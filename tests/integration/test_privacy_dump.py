@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,12 +16,14 @@ from fastapi.testclient import TestClient
 from tanggap.auth import service as auth
 from tanggap.config import Settings
 from tanggap.platforms.botapi import BotApi
+from tanggap.pseudonyms import user_ref
 from tanggap.runtime import Runtime
 from tanggap.telegram.conversation import FlaggerBot
 from tanggap.telegram.intake import TelegramIntake
 from tests.bot_helpers import linked_member
 from tests.conftest import TEST_SECRET
 from tests.factories import Tokens
+from tests.legal_helpers import FINDING, PDF
 from tests.portal_helpers import log_in
 from tests.privacy_dump import dump, found
 from tests.serving import cli, serving
@@ -110,12 +113,45 @@ def the_tour(http: httpx.Client, tokens: dict[str, str], password: str) -> None:
     assert decided.status_code == 201, decided.text
     appeal = {"channel": "jakartainfo", "message_id": 9001, "reason": "Ini undian resmi."}
     assert http.post("/v1/appeals", json=appeal, headers=auth_("platform")).status_code == 201
+    the_accountability_flows(http, auth_)
     for email, area in (
         ("demo-flagger@tanggap.invalid", "/portal"),
         ("demo-reviewer@tanggap.invalid", "/console"),
     ):
         status, _ = log_in(http, email, password, area=area)  # type: ignore[arg-type]
         assert status == 303
+
+
+def the_accountability_flows(http: httpx.Client, auth_: Callable[..., dict[str, str]]) -> None:
+    """A police request for the author's data, refused with its letters; the platform asking
+    that the author's data be erased; the public transparency report."""
+    author_ref = user_ref(secret_key=TEST_SECRET, platform_user_id=AUTHOR)
+    request = {
+        "kind": "user_data",
+        "authority": "Direktorat Tindak Pidana Siber",
+        "country": "ID",
+        "legal_basis": "UU ITE Pasal 43",
+        "reference": "B/1/XII/2026",
+        "received_at": "2026-12-01T09:00:00+07:00",
+        "pseudonyms": [author_ref],
+    }
+    files = [("documents", ("order.pdf", PDF, "application/pdf"))]
+    made = http.post("/v1/legal/requests", data=request, files=files, headers=auth_("legal"))
+    assert made.status_code == 201, made.text
+    request_id = made.json()["request_id"]
+    steps = (("assessment", FINDING), ("decision", {"outcome": "refuse"}))
+    for name, body in steps:
+        path = f"/v1/legal/requests/{request_id}/{name}"
+        done = http.post(path, json=body, headers=auth_("legal"))
+        assert done.status_code == 200, done.text
+    letter = http.get(f"/v1/legal/requests/{request_id}/letters/id", headers=auth_("legal"))
+    assert letter.status_code == 200 and AUTHOR not in letter.text
+    erased = http.post(
+        "/v1/erasures", json={"platform_user_id": int(AUTHOR)}, headers=auth_("platform")
+    )
+    assert erased.status_code == 200, erased.text
+    assert http.get("/v1/transparency").status_code == 200
+    assert http.get("/transparency").status_code == 200
 
 
 def telegram_flows(runtime: Runtime, client: TestClient, standin: BotApiStandin) -> None:

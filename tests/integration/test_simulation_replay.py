@@ -105,7 +105,7 @@ def _report(
                 posted_at=_Clock.moment - timedelta(hours=1),
                 author_id=4242,
             ),
-            secret_key=runtime.settings.secret_key,
+            keyring=runtime.settings.keyring,
             actor=platform.audit_actor,
             inspector=runtime.pipeline,
             owner_id=platform.id,
@@ -118,7 +118,7 @@ def _report(
             caller=callers["platform" if source == "user" else "flagger"],
             data=ReportIn.model_validate(fields),
             policy=runtime.policy,
-            secret_key=runtime.settings.secret_key,
+            keyring=runtime.settings.keyring,
             notifier=runtime.notifier,
         )
     run_triage(runtime)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from tanggap.runtime import Runtime
 from tanggap.transparency.period import Period
 from tanggap.transparency.schemas import CountryRequests
-from tests.factories import Tokens
+from tests.factories import Tokens, bearer
+from tests.legal_helpers import FINDING, make_officer, register, step
 from tests.transparency_world import SINCE, UNTIL, build_world, ruled  # noqa: F401
 
 MONTH = {"since": SINCE.isoformat(), "until": UNTIL.isoformat()}
@@ -54,7 +55,8 @@ EXPECTED: dict[str, Any] = {
             {"category": "terrorism", "dsa_category": SECURITY, "received": 2, "given_effect": 2},
         ],
     },
-    "government_requests": {"available": False, "countries": []},
+    # The legal register is wired, and held no request that month.
+    "government_requests": {"available": True, "countries": []},
     # N1-N7; N8 came before the month, N9 at its end (excluded). Settled in 3 h (N1), 30 h
     # (N2), 1 h (N7), 10 h (N3) and at once (N6, on a post already removed by detection).
     "notices": {
@@ -197,7 +199,7 @@ def test_the_csv_has_one_row_per_figure_with_the_json_values(world: TestClient) 
     assert len(found) == len(rows) - 1  # no figure twice
     assert found[("1.2.1", "by_member_state.median_seconds_to_effect", "country=MY")] == "7200"
     assert found[("1.2.1", "received", "")] == "3"
-    assert found[("1.2.2", "available", "")] == "false"
+    assert found[("1.2.2", "available", "")] == "true"
     assert found[("1.3", "by_category.actioned", "category=fraud;dsa_category="
                   "STATEMENT_CATEGORY_SCAMS_AND_FRAUD;source=user")] == "1"  # fmt: skip
     assert found[("1.5", "median_seconds_to_decide", "")] == "9000"
@@ -223,10 +225,12 @@ def test_the_page_shows_the_figures_and_its_charts(world: TestClient) -> None:
     text = page.text
     assert "1.2.1" in text and "<svg" in text and "<script" not in text
     assert "<td>MY</td><td>1</td><td>1</td><td>2 h</td>" in text
-    assert "Not available" in text
+    assert "Not available" not in text and "None in this period." in text
     indonesian = world.get("/transparency", params={**MONTH, "lang": "id"})
     assert indonesian.status_code == 200
-    assert "Laporan transparansi" in indonesian.text and "Not available" not in indonesian.text
+    assert (
+        "Laporan transparansi" in indonesian.text and "None in this period." not in indonesian.text
+    )
     assert "<td>Hoaks <small" in indonesian.text and "<td>Disinformation <small" in text
 
 
@@ -295,3 +299,31 @@ def test_the_government_requests_come_from_the_function_the_runtime_holds(
     assert ["1.2.2", "countries.median_seconds_to_answer", "country=ID", "5400"] in rows
     page = client.get("/transparency", params=MONTH).text
     assert "<td>ID</td><td>4</td><td>3</td><td>1</td><td>2</td><td>0</td><td>2</td>" in page
+
+
+def test_the_legal_registers_requests_are_counted_per_country(
+    runtime: Runtime, client: TestClient
+) -> None:
+    officer = make_officer(runtime, "hukum@platform.example")
+    for country, at in (
+        ("ID", "2026-03-02T09:00:00+07:00"),
+        ("ID", "2026-03-03T09:00:00+07:00"),
+        ("MY", "2026-03-04T09:00:00+08:00"),
+        ("MY", "2026-04-02T09:00:00+08:00"),
+    ):
+        registered = register(client, officer, country=country, received_at=at)
+        assert registered.status_code == 201, registered.text
+    listed = client.get("/v1/legal/requests", params={"country": "ID"}, headers=bearer(officer))
+    first = listed.json()[0]["request_id"]
+    assert step(client, officer, first, "assessment", FINDING).status_code == 200
+    assert step(client, officer, first, "decision", {"outcome": "refuse"}).status_code == 200
+
+    body = client.get("/v1/transparency", params=MONTH).json()["government_requests"]
+    assert body["available"] is True
+    by_country = {row["country"]: row for row in body["countries"]}
+    assert set(by_country) == {"ID", "MY"}  # the April request is outside the month
+    assert by_country["ID"]["data_requests_received"] == 2
+    assert by_country["ID"]["data_requests_refused"] == 1
+    assert by_country["ID"]["data_requests_disclosed"] == 0
+    assert by_country["MY"]["data_requests_received"] == 1
+    assert by_country["MY"]["median_seconds_to_answer"] is None  # not answered yet
