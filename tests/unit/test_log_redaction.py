@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 
 import pytest
+import structlog
 
 from tanggap import logs
 
@@ -57,3 +60,20 @@ def test_standard_library_lines_are_scrubbed_too() -> None:
 def test_the_access_log_names_no_client() -> None:
     access = logs.UVICORN_LOG_CONFIG["formatters"]["access"]["fmt"]
     assert "client_addr" not in access and "request_line" in access
+
+
+def test_logs_go_to_standard_error_as_it_is_when_they_are_written() -> None:
+    # A command run in-process (a test's runner) swaps sys.stderr and closes its own afterwards:
+    # a log line written later must reach the stream in place then, not the closed one.
+    before = sys.stderr
+    first, second = io.StringIO(), io.StringIO()
+    try:
+        sys.stderr = first
+        logs.configure("INFO")
+        first.close()
+        sys.stderr = second
+        structlog.get_logger("test").info("after.the.swap")
+    finally:
+        sys.stderr = before
+        logs.configure("INFO")
+    assert "after.the.swap" in second.getvalue()
