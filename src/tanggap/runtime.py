@@ -47,6 +47,7 @@ from tanggap.reports import service as reports
 from tanggap.reports.present import describe
 from tanggap.screening.media import MediaHasher
 from tanggap.screening.pipeline import DetectionPipeline
+from tanggap.transparency.builds import Builds
 from tanggap.transparency.requests import GovernmentRequestFigures, from_register
 
 log = structlog.get_logger(__name__)
@@ -64,9 +65,10 @@ class Runtime:
     notifier: Notifier
     # The flaggers' bot's way out to Telegram; bot notices wait in their outbox until one is set.
     bot: BotSender | None = None
-    # 1.2.2 of the transparency report: the legal register's counts of government requests,
-    # "not available" until one is wired here.
+    # 1.2.2 of the transparency report: the legal register's counts of government requests.
     government_requests: GovernmentRequestFigures = from_register
+    # The public transparency reports this process builds at once.
+    transparency_builds: Builds = field(default_factory=Builds)
     rules: LiveRules = field(init=False)
     pipeline: DetectionPipeline = field(init=False)
     media: MediaHasher = field(init=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import ExitStack
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tanggap.runtime import Runtime
+from tanggap.transparency.builds import BUILDS_AT_ONCE
 from tanggap.transparency.period import Period
 from tanggap.transparency.schemas import CountryRequests
 from tests.factories import Tokens, bearer
@@ -327,3 +329,18 @@ def test_the_legal_registers_requests_are_counted_per_country(
     assert by_country["ID"]["data_requests_disclosed"] == 0
     assert by_country["MY"]["data_requests_received"] == 1
     assert by_country["MY"]["median_seconds_to_answer"] is None  # not answered yet
+
+
+def test_a_reader_past_the_builds_at_once_is_refused_at_once_not_queued(
+    runtime: Runtime, client: TestClient
+) -> None:
+    with ExitStack() as held:
+        for _ in range(BUILDS_AT_ONCE):  # other readers' reports, being built
+            held.enter_context(runtime.transparency_builds.slot())
+        for path in ("/v1/transparency", "/v1/transparency.csv"):
+            refused = client.get(path, params=MONTH)
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["error"]["code"] == "unavailable"
+        page = client.get("/transparency", params=MONTH)
+        assert page.status_code == 503 and page.headers["retry-after"] == "5"
+    assert client.get("/v1/transparency", params=MONTH).status_code == 200  # slots given back

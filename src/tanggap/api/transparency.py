@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from tanggap.db.base import utcnow
-from tanggap.errors import InvalidInput
+from tanggap.errors import InvalidInput, Unavailable
 from tanggap.http.deps import RuntimeDep, SessionDep
 from tanggap.http.openapi import answers
 from tanggap.transparency import report
@@ -30,15 +30,19 @@ Until = Annotated[
 def _report(
     session: SessionDep, runtime: RuntimeDep, since: datetime | None, until: datetime | None
 ) -> TransparencyReport:
-    return report.build(
-        session=session,
-        policy=runtime.policy,
-        period=period(since=since, until=until, now=utcnow()),
-        government_requests=runtime.government_requests,
-    )
+    asked = period(since=since, until=until, now=utcnow())
+    with runtime.transparency_builds.slot():
+        return report.build(
+            session=session,
+            policy=runtime.policy,
+            period=asked,
+            government_requests=runtime.government_requests,
+        )
 
 
-@router.get("/transparency", response_model=TransparencyReport, responses=answers(InvalidInput))
+@router.get(
+    "/transparency", response_model=TransparencyReport, responses=answers(InvalidInput, Unavailable)
+)
 def transparency(
     session: SessionDep, runtime: RuntimeDep, since: Since = None, until: Until = None
 ) -> TransparencyReport:
@@ -53,7 +57,7 @@ def transparency(
     response_class=Response,
     responses={
         200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
-        **answers(InvalidInput),
+        **answers(InvalidInput, Unavailable),
     },
 )
 def transparency_csv(

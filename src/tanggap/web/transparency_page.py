@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from tanggap.db.base import utcnow
-from tanggap.errors import InvalidInput
+from tanggap.errors import InvalidInput, Unavailable
 from tanggap.http.deps import RuntimeDep, SessionDep
 from tanggap.transparency import report
 from tanggap.transparency.period import period
@@ -80,12 +80,22 @@ def transparency_page(
             {"title": i18n.gettext("Bad request"), "message": f"{exc.field}: {exc.message}"},
             status_code=422,
         )
-    found = report.build(
-        session=session,
-        policy=runtime.policy,
-        period=asked,
-        government_requests=runtime.government_requests,
-    )
+    try:
+        with runtime.transparency_builds.slot():
+            found = report.build(
+                session=session,
+                policy=runtime.policy,
+                period=asked,
+                government_requests=runtime.government_requests,
+            )
+    except Unavailable as exc:
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": i18n.gettext("Try again shortly"), "message": exc.message},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     return templates.TemplateResponse(
         request,
         "transparency.html",
