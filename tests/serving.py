@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.commands import run
+
 TANGGAP = str(Path(sys.executable).parent / "tanggap")
 
 
@@ -22,9 +24,8 @@ def free_port() -> int:
 
 
 def cli(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TANGGAP, *args], env=environment, capture_output=True, text=True, timeout=120, check=False
-    )
+    """Run ``tanggap ARGS`` beside the server (in this process: see ``tests.commands``)."""
+    return run(environment, *args)
 
 
 @dataclass

@@ -50,3 +50,12 @@ class Unavailable(TanggapError):
 
     status_code = 503
     code = "unavailable"
+
+
+class RoundCutShort(Exception):
+    """A background round that failed after committing part of its work: ``done`` things are
+    done and stay done; the next round takes the rest."""
+
+    def __init__(self, done: int) -> None:
+        super().__init__(f"the round failed after {done} committed")
+        self.done = done

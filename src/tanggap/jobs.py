@@ -18,6 +18,7 @@ from tanggap.db import wake
 from tanggap.db.session import normalise_url
 from tanggap.db.wake import EVERY_JOB, WakeListener
 from tanggap.detection import scans
+from tanggap.errors import RoundCutShort
 from tanggap.heartbeats.service import Heartbeats
 from tanggap.retention.service import purge_round
 from tanggap.review import deadlines, triage
@@ -75,9 +76,14 @@ class Dispatcher:
             self.failures = 0
             if done:
                 log.info("dispatcher.round", dispatcher=self.name, done=done)
-        except Exception:  # the loop must outlive a bad round (database restart…)
+        except Exception as error:  # the loop must outlive a bad round (database restart…)
             self.failures += 1
-            log.exception("dispatcher.round_failed", dispatcher=self.name, failures=self.failures)
+            log.exception(
+                "dispatcher.round_failed",
+                dispatcher=self.name,
+                failures=self.failures,
+                done=error.done if isinstance(error, RoundCutShort) else 0,
+            )
 
     def _loop(self) -> None:
         while not self._stop.is_set():

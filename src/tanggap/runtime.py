@@ -37,7 +37,7 @@ from tanggap.notify.port import Notifier
 from tanggap.notify.webhooks import OutboxNotifier, WebhookDelivery, lead_webhook_from
 from tanggap.outbox import deliver_due, deliver_due_in_batches
 from tanggap.platforms.http import http_adapter_from
-from tanggap.platforms.routing import RoutingAdapter
+from tanggap.platforms.routing import RoutingAdapter, close_if_closable
 from tanggap.platforms.telegram import bot_api, telegram_adapter
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import load_policy
@@ -186,9 +186,12 @@ class Runtime:
         )
 
     def close(self) -> None:
-        """Send the last wake-ups and release the database connections."""
+        """Send the last wake-ups, release the database connections and those the platform
+        adapters and the bot hold."""
         close_session_factory(self.factory)
         self.engine.dispose()
+        close_if_closable(self.adapter)
+        close_if_closable(self.bot)
 
 
 def platform_adapter(settings: Settings, factory: sessionmaker[Session]) -> PlatformAdapter:

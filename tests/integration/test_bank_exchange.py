@@ -21,9 +21,9 @@ from threatexchange.signal_type.signal_base import SignalType
 from threatexchange.signal_type.url import URLSignal
 
 from tanggap.runtime import Runtime
+from tests.commands import tanggap
 from tests.factories import Tokens, bearer, row_counts
 from tests.integration.test_banks import ingest_image, make_bank, tanggap_free_dihedral
-from tests.integration.test_cli import tanggap
 
 TEXT = "Bergabunglah dengan saudara kita di front timur, kirim donasi ke rekening perjuangan"
 MD5 = "0123456789abcdef0123456789abcdef"

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from tanggap.jobs import scan_round
 from tanggap.runtime import Runtime
 from tanggap.screening.scans import run_batch
+from tests.commands import tanggap
 from tests.factories import Tokens, bearer, post_body, row_counts
-from tests.integration.test_cli import tanggap
 from tests.shared_data import PDQ_REFERENCE as REFERENCE
 
 

@@ -1,11 +1,12 @@
-"""The ``tanggap`` command, run as a user runs it: a real process against a real database."""
+"""The ``tanggap`` command, run as a user runs it against a real database: its commands through
+its entry point in this process, and as a real process where the process itself is checked
+(start-up refusals, a new database file)."""
 
 from __future__ import annotations
 
 import os
 import re
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -14,24 +15,7 @@ from sqlalchemy import text
 
 from tanggap.auth import service as auth
 from tanggap.runtime import Runtime
-from tests.conftest import TEST_SECRET
-
-TANGGAP = str(Path(sys.executable).parent / "tanggap")
-
-
-def tanggap(
-    *args: str, database_url: str, env: str = "test", **extra: str
-) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **os.environ,
-        "TANGGAP_DATABASE_URL": database_url,
-        "TANGGAP_SECRET_KEY": TEST_SECRET,
-        "TANGGAP_ENV": env,
-        **extra,
-    }
-    return subprocess.run(
-        [TANGGAP, *args], env=environment, capture_output=True, text=True, timeout=120, check=False
-    )
+from tests.commands import TANGGAP, tanggap
 
 
 def test_token_create_prints_only_a_working_token(database_url: str, runtime: Runtime) -> None:
@@ -180,7 +164,7 @@ def test_the_default_secret_key_is_refused_in_production(tmp_path: Path) -> None
 
 def test_db_upgrade_creates_and_migrates_a_new_sqlite_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/nested/dir/tanggap.db"
-    done = tanggap("db", "upgrade", database_url=url)
+    done = tanggap("db", "upgrade", database_url=url, process=True)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "nested/dir/tanggap.db").exists()
     assert tanggap("audit", "verify", database_url=url).returncode == 0
@@ -199,10 +183,8 @@ def test_a_broken_policy_file_stops_the_command_with_its_reason(
 
 
 def test_an_auditor_checks_an_export_with_the_public_key_alone(
-    database_url: str, database_backend: tuple[str, str], tmp_path: Path
+    database_url: str, tmp_path: Path
 ) -> None:
-    if database_backend[0] != "sqlite":
-        pytest.skip("the commands' database work is checked in-process on both databases")
     args = ("flagger", "create", "--name", "Desk", "--country", "ID")
     assert tanggap(*args, database_url=database_url).returncode == 0
     assert tanggap("audit", "seal", database_url=database_url).returncode == 0
@@ -236,6 +218,6 @@ def test_an_auditor_checks_an_export_with_the_public_key_alone(
 def test_a_missing_checkpoint_key_stops_the_start_outside_development(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/x.db"
     for command in (("audit", "seal"), ("serve", "--port", "0")):
-        done = tanggap(*command, database_url=url, env="production")
+        done = tanggap(*command, database_url=url, env="production", process=True)
         assert done.returncode == 1, done.stderr
         assert "TANGGAP_AUDIT_KEY_FILE" in done.stderr and "Traceback" not in done.stderr

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from tanggap.auth import service as auth
 from tanggap.auth.models import Principal
 from tanggap.runtime import Runtime
-from tests.integration.test_cli import tanggap
+from tests.commands import tanggap
 
 
 def test_a_legal_officer_gets_an_account_then_a_token_of_it(

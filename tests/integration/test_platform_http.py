@@ -17,7 +17,7 @@ from sqlalchemy import text
 from tanggap.config import Settings
 from tanggap.db.base import utcnow
 from tanggap.policy.service import find_category
-from tanggap.runtime import Runtime
+from tanggap.runtime import Runtime, build_runtime
 from tests.factories import Tokens, bearer, decision_body, post_body, report_body, run_triage
 from tests.platform_server import Answer, Platform, serve
 from tests.portal_helpers import console_signed_in
@@ -312,3 +312,15 @@ def test_a_reversed_appeal_restores_the_post_on_the_platform(
     assert restoring["idempotency_key"] == restore["action_id"] != removal["idempotency_key"]
     assert restoring["message_id"] == 1 and restoring["policy"]["ref"] == "terms/fraud"
     assert restoring["statement_url"] == removal["statement_url"]
+
+
+def test_closing_the_runtime_releases_the_platforms_and_the_bots_connections(
+    settings: Settings,
+) -> None:
+    with_bot = Settings(**{**settings.model_dump(), "telegram_token": "123:abc"})
+    runtime = build_runtime(with_bot)
+    adapters = runtime.adapter.adapters  # type: ignore[attr-defined]
+    clients = [adapters["http"].client, adapters["telegram"].api._client, runtime.bot._client]  # type: ignore[union-attr]
+    assert not any(client.is_closed for client in clients)
+    runtime.close()
+    assert all(client.is_closed for client in clients)

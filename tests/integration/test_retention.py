@@ -26,8 +26,8 @@ from tanggap.outbox import DeliveryState
 from tanggap.reports.models import Report, ReportMessage
 from tanggap.retention.kinds import KINDS
 from tanggap.retention.service import purge_round
+from tests.commands import tanggap
 from tests.factories import Tokens, bearer, decision_body, reported_case
-from tests.integration.test_cli import tanggap
 from tests.legal_helpers import FINDING, make_officer, register, step
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from tanggap.config import Settings
 from tanggap.runtime import Runtime, build_runtime
 from tanggap.server import create_app
+from tests.commands import tanggap
 from tests.factories import Tokens, bearer, post_body, row_counts, run_triage
-from tests.integration.test_cli import tanggap
 
 RULES = """version: 1
 rules:

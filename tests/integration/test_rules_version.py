@@ -17,8 +17,8 @@ from tanggap.detection.rule_set import VersionStore
 from tanggap.detection.rules_live import CHECK_EVERY_SECONDS, LiveRules
 from tanggap.runtime import Runtime, build_runtime
 from tanggap.server import create_app
+from tests.commands import tanggap
 from tests.factories import bearer, make_tokens, post_body
-from tests.integration.test_cli import tanggap
 
 RULE = (
     "version: 1\nrules:\n  - id: {id}\n    category: fraud\n    keywords: [otp]\n"

@@ -6,12 +6,15 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import Case
+from tanggap.errors import RoundCutShort
 from tanggap.review.deadlines import watch_deadlines
+from tanggap.review.triage import triage_due
 from tanggap.runtime import Runtime
 from tests.factories import (
     REMOVAL_ORDER,
@@ -223,3 +226,36 @@ def test_expired_claims_return_escalations_and_breaches_are_recorded(
     assert len(events(runtime, "case.deadline_breached")) == 1
     shown = client.get(f"/v1/cases/{receipt['case_id']}", headers=bearer(tokens.reviewer2)).json()
     assert shown["escalated_at"] and shown["breached_at"]
+
+
+class FailingOnSecondCase:
+    """The runtime's notifier, but queuing the second case's news fails (a lost connection)."""
+
+    def __init__(self, notifier: Any) -> None:
+        self.notifier = notifier
+        self.cases: set[uuid.UUID] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.notifier, name)
+
+    def report_changed(self, *, session: Any, change: Any) -> None:
+        self.cases.add(change.report_id)  # one report per case here
+        if len(self.cases) == 2:
+            raise ConnectionError("server closed the connection unexpectedly")
+        self.notifier.report_changed(session=session, change=change)
+
+
+def test_a_round_cut_short_says_how_many_cases_it_committed(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    for message_id in (1, 2, 3):
+        ingest(client, tokens, message_id)
+        report(client, tokens.flagger, message_id)
+    failing = FailingOnSecondCase(runtime.notifier)
+    with pytest.raises(RoundCutShort) as cut:
+        triage_due(factory=runtime.factory, policy=runtime.policy, notifier=failing)
+    assert cut.value.done == 1 and isinstance(cut.value.__cause__, ConnectionError)
+    with runtime.factory() as session:
+        waiting = session.execute(select(Case.id).where(Case.triage_due.is_(True))).all()
+    assert len(waiting) == 2  # the first case stays triaged; the failed one was rolled back
+    assert run_triage(runtime) == 2

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import threading
 
+import structlog.testing
+
+from tanggap.errors import RoundCutShort
 from tanggap.jobs import MAX_BACKOFF_SECONDS, Dispatcher
 
 
@@ -51,3 +54,17 @@ def test_a_wake_up_cuts_the_wait_short_and_a_stop_waits_for_the_round() -> None:
     release.set()
     stopping.join(10)
     assert not stopping.is_alive() and rounds == [0, 1]
+
+
+def test_a_round_cut_short_logs_what_it_committed() -> None:
+    def job() -> int:
+        try:
+            raise OSError("database away")
+        except OSError as error:
+            raise RoundCutShort(3) from error
+
+    with structlog.testing.capture_logs() as logs:
+        Dispatcher("triage", job, 1.5).attempt()
+        Dispatcher("deadlines", lambda: 1 // 0, 1.5).attempt()
+    failed = [(e["dispatcher"], e["done"]) for e in logs if e["event"] == "dispatcher.round_failed"]
+    assert failed == [("triage", 3), ("deadlines", 0)]

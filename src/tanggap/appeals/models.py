@@ -33,7 +33,7 @@ class Appeal(Base):
     state: Mapped[AppealState] = mapped_column(
         StrEnumType(AppealState, 16), default=AppealState.OPEN
     )
-    filed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    filed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # reports' periods
     deadline: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decisions.id"))

@@ -74,7 +74,7 @@ class Case(Base):
     # An open appeal, and the reviewer who may not decide it (the one who decided before).
     appeal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appeals.id", use_alter=True))
     excluded_reviewer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principals.id"))
-    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # reports' periods
     decided_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -100,7 +100,7 @@ class Decision(Base):
     explanation: Mapped[str] = mapped_column(Text)
     automated: Mapped[bool] = mapped_column(default=False)
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principals.id"))
-    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # reports' periods
     state: Mapped[DecisionState] = mapped_column(
         StrEnumType(DecisionState, 20), default=DecisionState.FINAL
     )

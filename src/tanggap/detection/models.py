@@ -53,7 +53,7 @@ class Signal(Base):
     source: Mapped[str] = mapped_column(String(120))
     score: Mapped[float] = mapped_column(Float)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # reports' periods
 
 
 class ScanJob(Base):

@@ -65,6 +65,10 @@ class HttpPlatformAdapter:
             raise DeliveryFailed(f"platform not reached: {type(exc).__name__}: {exc}") from exc
         judge(response, action)
 
+    def close(self) -> None:
+        """Release the connections to the platform."""
+        self.client.close()
+
 
 def request_body(action: PlatformAction, public_url: str) -> dict[str, Any]:
     """Return the JSON a platform receives for ``action``."""

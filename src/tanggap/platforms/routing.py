@@ -27,3 +27,15 @@ class RoutingAdapter:
                 f"configured (configured: {', '.join(sorted(self.adapters))})"
             )
         adapter.apply(action)
+
+    def close(self) -> None:
+        """Release what each adapter holds (the HTTP ones, their connections)."""
+        for adapter in self.adapters.values():
+            close_if_closable(adapter)
+
+
+def close_if_closable(thing: object) -> None:
+    """Call ``thing.close()`` where it has one (an adapter or a sender holding connections)."""
+    close = getattr(thing, "close", None)
+    if callable(close):
+        close()

@@ -83,6 +83,10 @@ class TelegramAdapter:
                 raise
             log.info("telegram.message_already_gone", action_id=action.idempotency_key)
 
+    def close(self) -> None:
+        """Release the connections to the Bot API."""
+        self.api.close()
+
     def _member(self, action: PlatformAction) -> None:
         """Ban (or unban) the post's author from the group, by the id the connector sealed."""
         chat_ref, author_ref = action.channel_ref, action.member_ref

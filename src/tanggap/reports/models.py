@@ -53,7 +53,7 @@ class Report(Base):
     status: Mapped[ReportStatus] = mapped_column(
         StrEnumType(ReportStatus, 16), default=ReportStatus.RECEIVED
     )
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # reports' periods
     deadline: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     # The decision that settled this report (a case may be decided again after reopening).

@@ -16,6 +16,7 @@ from tanggap.cases.models import Case
 from tanggap.channels.models import Channel
 from tanggap.db.base import utcnow
 from tanggap.detection import service as detection
+from tanggap.errors import RoundCutShort
 from tanggap.notify.port import Notifier
 from tanggap.policy.schemas import Policy
 from tanggap.policy.service import find_category
@@ -132,16 +133,21 @@ def triage_due(
         languages = reviewers.languages_read(session=session)
     done = 0
     while done < limit:
-        with factory() as session, session.begin():
-            case_id = claim_due(session=session)
-            if case_id is None:
-                break
-            triage_case(
-                session=session,
-                case_id=case_id,
-                policy=policy,
-                languages_read=languages,
-                notifier=notifier,
-            )
+        try:
+            with factory() as session, session.begin():
+                case_id = claim_due(session=session)
+                if case_id is None:
+                    break
+                triage_case(
+                    session=session,
+                    case_id=case_id,
+                    policy=policy,
+                    languages_read=languages,
+                    notifier=notifier,
+                )
+        except Exception as error:
+            if done:
+                raise RoundCutShort(done) from error  # what is committed stays counted
+            raise
         done += 1
     return done

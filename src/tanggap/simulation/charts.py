@@ -1,19 +1,24 @@
-"""The report's charts as PNG bytes (matplotlib's Agg canvas: no display, no pyplot state)."""
+"""The report's charts as PNG bytes (matplotlib's Agg canvas: no display, no pyplot state).
+matplotlib is imported when a chart is drawn: it would add half a second to every command's
+start."""
 
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 NAMES = {"fifo": "FIFO", "fifo_per_language": "FIFO per language", "tanggap": "Tanggap"}
 COLOURS = {"fifo": "#999999", "fifo_per_language": "#e69f00", "tanggap": "#0072b2"}
 
 
 def _canvas(width: float, height: float) -> tuple[Figure, Axes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height))
     FigureCanvasAgg(figure)
     return figure, figure.subplots()
