@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
 
@@ -77,3 +78,31 @@ def test_logs_go_to_standard_error_as_it_is_when_they_are_written() -> None:
         sys.stderr = before
         logs.configure("INFO")
     assert "after.the.swap" in second.getvalue()
+
+
+class Writes(io.StringIO):
+    """Standard error that keeps each ``write`` call apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return super().write(text)
+
+
+def test_a_structured_line_reaches_standard_error_in_one_write() -> None:
+    # Another thread's standard-library line (httpx's request log, say) would otherwise land
+    # between a JSON line and its newline, and neither line would read back.
+    before = sys.stderr
+    stream = Writes()
+    try:
+        sys.stderr = stream
+        logs.configure("INFO")
+        structlog.get_logger("test").info("dispatcher.round", done=3)
+    finally:
+        sys.stderr = before
+        logs.configure("INFO")
+    assert len(stream.calls) == 1 and stream.calls[0].endswith("\n")
+    assert json.loads(stream.calls[0])["done"] == 3
