@@ -17,12 +17,14 @@ from tanggap.audit.chain import PURGED_TEXT
 from tanggap.audit.models import AuditEvent
 from tanggap.auth.models import Principal, WebSession
 from tanggap.cases.models import Decision
+from tanggap.channels.models import Channel, TelegramMember
 from tanggap.heartbeats import service as heartbeats
 from tanggap.idempotency.models import IdempotencyRecord
 from tanggap.legal.models import LegalLetter
 from tanggap.metrics import REGISTRY
 from tanggap.notify.models import DeliveryAttempt, Notification
 from tanggap.outbox import DeliveryState
+from tanggap.posts.models import Post
 from tanggap.reports.models import Report, ReportMessage
 from tanggap.retention.kinds import KINDS
 from tanggap.retention.service import purge_round
@@ -44,7 +46,9 @@ EXPECTED = {
     "web_sessions": 1,
     "job_heartbeats": 1,
     "letters": 2,  # a refused data request's answer, in Bahasa Indonesia and in English
+    "telegram_members": 1,  # the one no case concerns; the reported post's author stays
 }
+CHAT = "-1001234567890"
 
 
 def settled_report(client: TestClient, tokens: Tokens, runtime: Any) -> str:
@@ -113,6 +117,18 @@ def set_in_the_past(runtime: Any) -> None:
             WebSession(id_hash="a" * 64, principal_id=principal, csrf_token="c", expires_at=T0)
         )
         heartbeats.record(session=session, job="gone", process="host:1", ok=True, at=T0)
+        reported = session.execute(select(Post)).scalar_one()
+        session.execute(update(Channel).values(platform_ref=CHAT))
+        for author_ref in (reported.author_ref, "u_no_case_concerns"):
+            session.add(
+                TelegramMember(
+                    chat_ref=CHAT,
+                    author_ref=author_ref,
+                    sealed_id="sealed",
+                    first_seen_at=T0,
+                    last_seen_at=T0,
+                )
+            )
         for column in (
             Report.received_at,
             ReportMessage.created_at,
@@ -171,6 +187,8 @@ def test_each_kind_is_purged_at_its_age_and_not_a_minute_before(
         letters = session.execute(select(LegalLetter.body, LegalLetter.sha256)).all()
         assert [body for body, _ in letters] == [None, None]
         assert all(len(digest) == 64 for _, digest in letters)  # the digests stay
+        members = session.execute(select(TelegramMember.author_ref)).scalars()
+        assert list(members) == [session.execute(select(Post.author_ref)).scalar_one()]
         bodies = session.execute(
             select(Notification.body).where(Notification.state == DeliveryState.DELIVERED)
         ).scalars()

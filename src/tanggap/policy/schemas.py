@@ -140,6 +140,10 @@ class Retention(_Strict):
     letters: Duration = Field(
         default=timedelta(days=730), description="a rendered letter's text, after it was made"
     )
+    telegram_members: Duration = Field(
+        default=timedelta(days=180),
+        description="a Telegram member's sealed id after their last post, if no case concerns them",
+    )
 
 
 class LegalPolicy(_Strict):

@@ -19,12 +19,14 @@ from tanggap.actions.models import Action
 from tanggap.audit.chain import PURGED_TEXT
 from tanggap.audit.purge import purge_texts
 from tanggap.auth.models import WebSession
-from tanggap.cases.models import Decision
+from tanggap.cases.models import Case, Decision
+from tanggap.channels.models import Channel, TelegramMember
 from tanggap.heartbeats.models import JobHeartbeat
 from tanggap.idempotency.models import IdempotencyRecord
 from tanggap.legal.models import LegalLetter
 from tanggap.notify.models import BotNotice, DeliveryAttempt, Notification
 from tanggap.outbox import DeliveryState
+from tanggap.posts.models import Post
 from tanggap.reports.models import Report, ReportMessage, ReportStatus
 
 SETTLED = (ReportStatus.ACTIONED, ReportStatus.DECLINED, ReportStatus.OBJECTED)
@@ -169,6 +171,21 @@ def letters(batch: Batch) -> int:
     return _blank(batch, LegalLetter.id, LegalLetter.body, where, marker=None)
 
 
+def telegram_members(batch: Batch) -> int:
+    """Delete the sealed Telegram ids of members last seen posting before the cutoff whose posts
+    in that chat no case concerns: the bot can ban no one for a post nobody reported. A member
+    with a case keeps theirs (a ban to apply, or to lift after an appeal) until an erasure."""
+    concerned = (
+        select(Case.id)
+        .join(Post, Post.id == Case.post_id)
+        .join(Channel, Channel.id == Post.channel_id)
+        .where(Post.author_ref == TelegramMember.author_ref)
+        .where(Channel.platform_ref == TelegramMember.chat_ref)
+    )
+    where = [TelegramMember.last_seen_at < batch.cutoff, ~concerned.exists()]
+    return _delete(batch, TelegramMember.id, where)
+
+
 # Every kind the policy's ``retention`` section names, in the order a round purges them.
 KINDS: dict[str, Purge | None] = {
     "report_notes": report_notes,
@@ -179,4 +196,5 @@ KINDS: dict[str, Purge | None] = {
     "web_sessions": web_sessions,
     "job_heartbeats": job_heartbeats,
     "letters": letters,
+    "telegram_members": telegram_members,
 }
