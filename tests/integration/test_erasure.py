@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tanggap import logs
 from tanggap.audit import service as audit
@@ -20,14 +22,23 @@ from tanggap.channels import members
 from tanggap.channels.models import TelegramMember
 from tanggap.config import Settings
 from tanggap.db.base import utcnow
-from tanggap.posts.models import Post, PseudonymLink
+from tanggap.detection.models import FingerprintBand, PostFingerprint, Signal
+from tanggap.posts.models import Post, PostMedia, PseudonymLink
 from tanggap.pseudonyms import DEFAULT_KEY_ID, user_ref
 from tanggap.reports.models import Report
 from tanggap.review.authors import removed_posts
 from tanggap.runtime import Runtime, build_runtime
 from tanggap.server import create_app
 from tests.conftest import TEST_SECRET
-from tests.factories import Tokens, bearer, decision_body, make_token, post_body, report_body
+from tests.factories import (
+    FRAUD_TEXT,
+    Tokens,
+    bearer,
+    decision_body,
+    make_token,
+    post_body,
+    report_body,
+)
 
 AUTHOR = "424242"  # post_body's author
 NEW_SECRET = "k2-secret-for-the-rotated-ring-0123456789"
@@ -125,6 +136,23 @@ def test_a_report_repeated_after_rotation_is_found_under_the_old_key(
     assert again.json()["report_id"] == first.json()["report_id"]
 
 
+def derived_from(session: Session, post_ids: list[int]) -> dict[str, Any]:
+    """What detection and ingest derived from these posts' text and images."""
+
+    def count(model: Any) -> int:
+        query = select(func.count()).select_from(model).where(model.post_id.in_(post_ids))
+        return int(session.execute(query).scalar_one())
+
+    signals = select(Signal.detail).where(Signal.post_id.in_(post_ids), Signal.kind == "rule")
+    media = select(PostMedia.sha256, PostMedia.md5).where(PostMedia.post_id.in_(post_ids))
+    return {
+        "fingerprints": count(PostFingerprint),
+        "bands": count(FingerprintBand),
+        "matched": [detail["matched"] for detail in session.execute(signals).scalars()],
+        "media": [tuple(row) for row in session.execute(media)],
+    }
+
+
 def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
     client: TestClient,
     tokens: Tokens,
@@ -135,10 +163,19 @@ def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
 ) -> None:
     removed_before_rotation(client, tokens)
     platform = bearer(tokens.platform)
-    for message_id in (2, 3):
-        body = post_body(message_id=message_id, text=f"Tulisan pribadi {message_id}")
-        assert rotated_client.post("/v1/posts", json=body, headers=platform).status_code == 201
+    body = post_body(
+        message_id=2, text="Tulisan pribadi 2, ini cerita saya tentang liburan ke Bali"
+    )
+    assert rotated_client.post("/v1/posts", json=body, headers=platform).status_code == 201
+    # A rule flags the third (the words it matched are kept with its signal); it has an image.
+    photo = {"sha256": "ab" * 32, "md5": "cd" * 16, "url": "https://cdn.example/p/3.jpg"}
+    body = post_body(message_id=3, text=f"{FRAUD_TEXT} ke 0812", media=[photo])
+    assert rotated_client.post("/v1/posts", json=body, headers=platform).status_code == 201
     stored = posts(runtime)
+    with runtime.factory() as session:
+        derived = derived_from(session, [stored[2].id, stored[3].id])
+    assert derived["fingerprints"] == 2 and derived["bands"] > 0
+    assert derived["matched"] == ["kirim kode otp"] and derived["media"] == [("ab" * 32, "cd" * 16)]
     with runtime.factory() as session, session.begin():
         members.keep(
             session=session,
@@ -171,6 +208,15 @@ def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
         assert after[message_id].text == PURGED_TEXT
         assert after[message_id].author_ref.startswith("erased:")
     with runtime.factory() as session:
+        derived = derived_from(session, [stored[2].id, stored[3].id])
+        assert derived == {
+            "fingerprints": 0,
+            "bands": 0,
+            "matched": [PURGED_TEXT],
+            "media": [(None, None)],
+        }
+        kept = derived_from(session, [stored[1].id])  # the evidence keeps its fingerprint
+        assert kept["fingerprints"] == 1
         assert session.execute(select(TelegramMember)).first() is None
         assert session.execute(select(PseudonymLink)).first() is None
         logged = session.execute(

@@ -3,11 +3,13 @@
 The platform sends the raw user id; Tanggap turns it into the author's pseudonym under every key
 of the ring (never storing the id) and erases what it holds of that person:
 
-- their posts' text and media links, and the posts' link to them (a fresh, unlinkable
-  pseudonym) — except a post that is **evidence**: its case is still being handled, or a
-  decision restricting it (remove, geo-restrict, ban) stands, on its own case or on a case it
-  was attached to as a copy. Those are kept as they are: the decision, its statement of reasons
-  and the appeal that may still come need them (GDPR Art. 17(3)(b), DSA Art. 17 and 20);
+- their posts' text, media links and media hashes, what detection derived from the text (the
+  MinHash fingerprint and its bands, the words a rule matched), and the posts' link to them (a
+  fresh, unlinkable pseudonym) — except a post that is **evidence**: its case is still being
+  handled, or a decision restricting it (remove, geo-restrict, ban) stands, on its own case or
+  on a case it was attached to as a copy. Those are kept as they are: the decision, its
+  statement of reasons and the appeal that may still come need them (GDPR Art. 17(3)(b), DSA
+  Art. 17 and 20);
 - the free text of appeals against decisions on the posts erased;
 - the notes of the reports they sent as a platform user, and those reports' link to them;
 - their sealed Telegram ids (``telegram_members``) and the links between their pseudonyms.
@@ -30,6 +32,7 @@ from tanggap.cases.models import Case, Decision, DecisionState, NearDuplicate
 from tanggap.cases.states import CaseState
 from tanggap.channels.models import TelegramMember
 from tanggap.db.base import new_id, rowcount, utcnow
+from tanggap.detection.models import FingerprintBand, PostFingerprint, Signal
 from tanggap.posts.authors import all_refs
 from tanggap.posts.models import Post, PostMedia, PseudonymLink
 from tanggap.pseudonyms import Keyring
@@ -76,6 +79,30 @@ def _evidence() -> ColumnElement[bool]:
     return or_(own, copy)
 
 
+def _erase_derived(session: Session, erased: list[int]) -> None:
+    """Erase what was derived from the erased posts' text and images: media links and hashes,
+    fingerprints and their bands, the words rules matched (the signal, its rule and score stay
+    for the counts)."""
+    session.execute(
+        update(PostMedia)
+        .where(PostMedia.post_id.in_(erased))
+        .values(url=None, sha256=None, md5=None, pdq=None, pdq_quality=None),
+        execution_options={"synchronize_session": False},
+    )
+    for model in (FingerprintBand, PostFingerprint):
+        session.execute(
+            delete(model).where(model.post_id.in_(erased)),
+            execution_options={"synchronize_session": False},
+        )
+    matched = session.execute(
+        select(Signal).where(Signal.post_id.in_(erased), Signal.kind == "rule")
+    ).scalars()
+    for signal in matched:
+        if "matched" in signal.detail:
+            signal.detail = {**signal.detail, "matched": PURGED_TEXT}
+    session.flush()
+
+
 def erase_author(
     *, session: Session, keyring: Keyring, platform_user_id: str, actor: str
 ) -> Erased:
@@ -95,10 +122,7 @@ def erase_author(
             execution_options={"synchronize_session": False},
         )
     if erased:
-        session.execute(
-            update(PostMedia).where(PostMedia.post_id.in_(erased)).values(url=None),
-            execution_options={"synchronize_session": False},
-        )
+        _erase_derived(session, erased)
     appeals = 0
     if erased:
         appeals = rowcount(
