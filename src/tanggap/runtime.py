@@ -188,10 +188,12 @@ class Runtime:
     def close(self) -> None:
         """Send the last wake-ups, release the database connections and those the platform
         adapters and the bot hold."""
-        close_session_factory(self.factory)
-        self.engine.dispose()
-        close_if_closable(self.adapter)
-        close_if_closable(self.bot)
+        try:
+            close_session_factory(self.factory)
+            self.engine.dispose()
+        finally:
+            close_if_closable(self.adapter)
+            close_if_closable(self.bot)
 
 
 def platform_adapter(settings: Settings, factory: sessionmaker[Session]) -> PlatformAdapter:

@@ -18,6 +18,7 @@ from tanggap import logs
 from tanggap.audit import service as audit
 from tanggap.audit.chain import PURGED_TEXT
 from tanggap.audit.models import AuditEvent
+from tanggap.cases.models import Case, Decision
 from tanggap.channels import members
 from tanggap.channels.models import TelegramMember
 from tanggap.config import Settings
@@ -39,6 +40,7 @@ from tests.factories import (
     post_body,
     report_body,
 )
+from tests.integration.test_banks import image
 
 AUTHOR = "424242"  # post_body's author
 NEW_SECRET = "k2-secret-for-the-rotated-ring-0123456789"
@@ -144,7 +146,11 @@ def derived_from(session: Session, post_ids: list[int]) -> dict[str, Any]:
         return int(session.execute(query).scalar_one())
 
     signals = select(Signal.detail).where(Signal.post_id.in_(post_ids), Signal.kind == "rule")
-    media = select(PostMedia.sha256, PostMedia.md5).where(PostMedia.post_id.in_(post_ids))
+    media = (
+        select(PostMedia.sha256, PostMedia.md5, PostMedia.pdq)
+        .where(PostMedia.post_id.in_(post_ids))
+        .order_by(PostMedia.post_id, PostMedia.position)
+    )
     return {
         "fingerprints": count(PostFingerprint),
         "bands": count(FingerprintBand),
@@ -167,15 +173,28 @@ def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
         message_id=2, text="Tulisan pribadi 2, ini cerita saya tentang liburan ke Bali"
     )
     assert rotated_client.post("/v1/posts", json=body, headers=platform).status_code == 201
+    # Reported and found fine: a decision whose explanation quotes the post; no evidence.
+    reported = rotated_client.post(
+        "/v1/reports", json=report_body("https://t.me/beritakita/2"), headers=bearer(tokens.flagger)
+    )
+    case_id = reported.json()["case_id"]
+    reviewer = bearer(tokens.reviewer)
+    assert rotated_client.post(f"/v1/cases/{case_id}/claim", headers=reviewer).status_code == 200
+    fine = decision_body("no_violation", explanation="A holiday in Bali, nothing more.")
+    decided = rotated_client.post(f"/v1/cases/{case_id}/decision", json=fine, headers=reviewer)
+    assert decided.status_code == 201, decided.text
     # A rule flags the third (the words it matched are kept with its signal); it has an image.
     photo = {"sha256": "ab" * 32, "md5": "cd" * 16, "url": "https://cdn.example/p/3.jpg"}
-    body = post_body(message_id=3, text=f"{FRAUD_TEXT} ke 0812", media=[photo])
+    sent = {"data": image("bridge-1-original.jpg")}  # waits in memory for its PDQ hash
+    body = post_body(message_id=3, text=f"{FRAUD_TEXT} ke 0812", media=[photo, sent])
     assert rotated_client.post("/v1/posts", json=body, headers=platform).status_code == 201
     stored = posts(runtime)
     with runtime.factory() as session:
         derived = derived_from(session, [stored[2].id, stored[3].id])
     assert derived["fingerprints"] == 2 and derived["bands"] > 0
-    assert derived["matched"] == ["kirim kode otp"] and derived["media"] == [("ab" * 32, "cd" * 16)]
+    assert derived["matched"] == ["kirim kode otp"]
+    assert derived["media"][0] == ("ab" * 32, "cd" * 16, None)
+    assert derived["media"][1][2] is None and rotated.media.waiting_bytes > 0
     with runtime.factory() as session, session.begin():
         members.keep(
             session=session,
@@ -202,6 +221,7 @@ def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
         "pseudonym_links": 1,
     }
     assert AUTHOR not in capfd.readouterr().err
+    rotated.media.run_once()  # the image that waited is not hashed for an erased post
     after = posts(runtime)
     assert after[1].text == stored[1].text and after[1].author_ref == stored[1].author_ref
     for message_id in (2, 3):
@@ -213,10 +233,14 @@ def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
             "fingerprints": 0,
             "bands": 0,
             "matched": [PURGED_TEXT],
-            "media": [(None, None)],
+            "media": [(None, None, None), (None, None, None)],
         }
         kept = derived_from(session, [stored[1].id])  # the evidence keeps its fingerprint
         assert kept["fingerprints"] == 1
+        explanations = session.execute(
+            select(Decision.explanation).join(Case).order_by(Case.post_id)
+        ).scalars()
+        assert list(explanations) == [decision_body()["explanation"], PURGED_TEXT]
         assert session.execute(select(TelegramMember)).first() is None
         assert session.execute(select(PseudonymLink)).first() is None
         logged = session.execute(
@@ -231,7 +255,8 @@ def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
     )
     assert reporter.status_code == 200 and reporter.json()["report_notes"] == 1
     with runtime.factory() as session:
-        report = session.execute(select(Report)).scalar_one()
+        on_first = select(Report).join(Case).where(Case.post_id == stored[1].id)
+        report = session.execute(on_first).scalar_one()
     assert (report.note, report.reporter_ref, report.key_id) == (PURGED_TEXT, None, None)
 
     # Asked again: nothing more to erase; the evidence is still kept.

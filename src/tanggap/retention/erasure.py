@@ -80,13 +80,21 @@ def _evidence() -> ColumnElement[bool]:
 
 
 def _erase_derived(session: Session, erased: list[int]) -> None:
-    """Erase what was derived from the erased posts' text and images: media links and hashes,
-    fingerprints and their bands, the words rules matched (the signal, its rule and score stay
-    for the counts)."""
+    """Erase what was derived from the erased posts' text and images: media links and hashes
+    (an image still waiting to be hashed no longer is), fingerprints and their bands, the words
+    rules matched (the signal, its rule and score stay for the counts), and the explanations of
+    the decisions on their cases, which may quote them (outcome and ground stay)."""
     session.execute(
         update(PostMedia)
         .where(PostMedia.post_id.in_(erased))
-        .values(url=None, sha256=None, md5=None, pdq=None, pdq_quality=None),
+        .values(url=None, sha256=None, md5=None, pdq=None, pdq_quality=None, pdq_pending=False),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        update(Decision)
+        .where(Decision.case_id.in_(select(Case.id).where(Case.post_id.in_(erased))))
+        .where(Decision.explanation != PURGED_TEXT)
+        .values(explanation=PURGED_TEXT),
         execution_options={"synchronize_session": False},
     )
     for model in (FingerprintBand, PostFingerprint):
