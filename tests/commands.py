@@ -4,19 +4,17 @@ per call), or as a real process where the process itself is what a test checks."
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
-import structlog
 from typer.testing import CliRunner
 
 from tanggap.cli import app
 from tests.conftest import TEST_SECRET
+from tests.logging_state import kept_logging
 
 TANGGAP = str(Path(sys.executable).parent / "tanggap")
 
@@ -64,19 +62,3 @@ def run(
     return subprocess.CompletedProcess(
         ["tanggap", *args], result.exit_code, result.stdout, result.stderr
     )
-
-
-@contextmanager
-def kept_logging() -> Iterator[None]:
-    """Undo what a command sets up for its process's logs (handlers, levels, structlog)."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    alembic = logging.getLogger("alembic").level
-    config = structlog.get_config()
-    try:
-        yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        logging.getLogger("alembic").setLevel(alembic)
-        structlog.configure(**config)

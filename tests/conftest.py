@@ -22,6 +22,7 @@ from tanggap.runtime import Runtime, build_runtime
 from tanggap.server import create_app
 from tanggap.tables import Base
 from tests.factories import Tokens, make_tokens
+from tests.logging_state import kept_logging
 from tests.telegram_standin import BotApiStandin
 from tests.telegram_standin import serve as serve_standin
 
@@ -205,3 +206,11 @@ def telegram_standin() -> Iterator[BotApiStandin]:
     standin.close()
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def restored_logs() -> Iterator[None]:
+    """Logging as a Tanggap process has it during the test (``logs.configure`` in the test),
+    the tests' own afterwards."""
+    with kept_logging():
+        yield

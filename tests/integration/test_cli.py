@@ -4,6 +4,7 @@ its entry point in this process, and as a real process where the process itself 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
@@ -221,3 +222,13 @@ def test_a_missing_checkpoint_key_stops_the_start_outside_development(tmp_path: 
         done = tanggap(*command, database_url=url, env="production", process=True)
         assert done.returncode == 1, done.stderr
         assert "TANGGAP_AUDIT_KEY_FILE" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_command_run_in_process_leaves_the_tests_logging_as_it_was(tmp_path: Path) -> None:
+    root = logging.getLogger()
+    before = [(handler, list(handler.filters)) for handler in root.handlers]
+    levels = {name: logging.getLogger(name).level for name in ("alembic", "httpx", "")}
+    done = tanggap("db", "upgrade", database_url=f"sqlite:///{tmp_path}/x.db")
+    assert done.returncode == 0, done.stderr
+    assert [(handler, list(handler.filters)) for handler in root.handlers] == before
+    assert {name: logging.getLogger(name).level for name in levels} == levels

@@ -159,6 +159,7 @@ def derived_from(session: Session, post_ids: list[int]) -> dict[str, Any]:
     }
 
 
+@pytest.mark.usefixtures("restored_logs")
 def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
     client: TestClient,
     tokens: Tokens,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 from fastapi.testclient import TestClient
 
 from tanggap import logs
@@ -76,18 +74,6 @@ def refusing_organisations(runtime: Runtime, tokens: Tokens) -> Iterator[None]:
         )
         if conn.dialect.name != "sqlite":
             conn.exec_driver_sql("DROP FUNCTION refuse()")
-
-
-@pytest.fixture
-def restored_logs() -> Iterator[None]:
-    """Undo, after the test, the logging set up by ``logs.configure`` inside it."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    # The captured stderr the loggers were given closes with the test.
-    structlog.reset_defaults()
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.mark.usefixtures("refusing_organisations", "restored_logs")

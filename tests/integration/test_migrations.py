@@ -136,3 +136,25 @@ def test_posts_stored_before_owners_belong_to_the_only_platform_principal(
     with engine.connect() as conn:
         assert conn.execute(sa.select(posts.c.ingested_by_id)).scalar_one() is None
     engine.dispose()
+
+
+def test_indexes_built_beforehand_are_kept_by_the_upgrade(database_url: str) -> None:
+    """docs/deployment.md: on a large PostgreSQL, 0020's indexes are built CONCURRENTLY before
+    the upgrade; the migration finds them and goes on."""
+    command.downgrade(alembic_config(database_url), "0016")
+    engine = make_engine(database_url)
+    try:
+        concurrently = "CONCURRENTLY " if engine.dialect.name == "postgresql" else ""
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(
+                f"CREATE INDEX {concurrently}ix_reports_received_at ON reports (received_at)"
+            )
+        upgrade(database_url)
+        indexes = {index["name"] for index in sa.inspect(engine).get_indexes("reports")}
+        assert "ix_reports_received_at" in indexes
+        with engine.connect() as conn:
+            version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+        assert version == "0020"
+    finally:
+        upgrade(database_url)  # the database other tests share stays at the head
+        engine.dispose()

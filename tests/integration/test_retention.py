@@ -16,7 +16,7 @@ from tanggap.audit import service as audit
 from tanggap.audit.chain import PURGED_TEXT
 from tanggap.audit.models import AuditEvent
 from tanggap.auth.models import Principal, WebSession
-from tanggap.cases.models import Decision
+from tanggap.cases.models import Case, Decision
 from tanggap.channels.models import Channel, TelegramMember
 from tanggap.heartbeats import service as heartbeats
 from tanggap.idempotency.models import IdempotencyRecord
@@ -29,7 +29,7 @@ from tanggap.reports.models import Report, ReportMessage
 from tanggap.retention.kinds import KINDS
 from tanggap.retention.service import purge_round
 from tests.commands import tanggap
-from tests.factories import Tokens, bearer, decision_body, reported_case
+from tests.factories import Tokens, bearer, decision_body, post_body, reported_case
 from tests.legal_helpers import FINDING, make_officer, register, step
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -46,9 +46,10 @@ EXPECTED = {
     "web_sessions": 1,
     "job_heartbeats": 1,
     "letters": 2,  # a refused data request's answer, in Bahasa Indonesia and in English
-    "telegram_members": 1,  # the one no case concerns; the reported post's author stays
+    "telegram_members": 3,  # those no case concerns; the reported post's author stays
 }
 CHAT = "-1001234567890"
+OTHER_CHAT = "-1009876543210"
 
 
 def settled_report(client: TestClient, tokens: Tokens, runtime: Any) -> str:
@@ -117,12 +118,21 @@ def set_in_the_past(runtime: Any) -> None:
             WebSession(id_hash="a" * 64, principal_id=principal, csrf_token="c", expires_at=T0)
         )
         heartbeats.record(session=session, job="gone", process="host:1", ok=True, at=T0)
-        reported = session.execute(select(Post)).scalar_one()
+        reported = session.execute(select(Post.author_ref).join(Case)).scalar_one()
+        unreported = session.execute(
+            select(Post.author_ref).where(Post.author_ref != reported)
+        ).scalar_one()
         session.execute(update(Channel).values(platform_ref=CHAT))
-        for author_ref in (reported.author_ref, "u_no_case_concerns"):
+        # Only the first is kept: their post in that chat has a case.
+        for chat_ref, author_ref in (
+            (CHAT, reported),
+            (OTHER_CHAT, reported),  # their case is in another chat
+            (CHAT, unreported),  # a post, but no case
+            (CHAT, "u_never_posted_here"),
+        ):
             session.add(
                 TelegramMember(
-                    chat_ref=CHAT,
+                    chat_ref=chat_ref,
                     author_ref=author_ref,
                     sealed_id="sealed",
                     first_seen_at=T0,
@@ -155,6 +165,11 @@ def test_each_kind_is_purged_at_its_age_and_not_a_minute_before(
     client: TestClient, tokens: Tokens, runtime: Any
 ) -> None:
     report_id = settled_report(client, tokens, runtime)
+    unreported = post_body(message_id=2, text="Siapa ikut arisan?", author_id=777)
+    assert (
+        client.post("/v1/posts", json=unreported, headers=bearer(tokens.platform)).status_code
+        == 201
+    )
     set_in_the_past(runtime)
     retention = runtime.policy.retention
     ages = sorted({getattr(retention, kind) for kind in KINDS})
@@ -187,8 +202,9 @@ def test_each_kind_is_purged_at_its_age_and_not_a_minute_before(
         letters = session.execute(select(LegalLetter.body, LegalLetter.sha256)).all()
         assert [body for body, _ in letters] == [None, None]
         assert all(len(digest) == 64 for _, digest in letters)  # the digests stay
-        members = session.execute(select(TelegramMember.author_ref)).scalars()
-        assert list(members) == [session.execute(select(Post.author_ref)).scalar_one()]
+        members = session.execute(select(TelegramMember.chat_ref, TelegramMember.author_ref)).all()
+        reported = session.execute(select(Post.author_ref).join(Case)).scalar_one()
+        assert [tuple(member) for member in members] == [(CHAT, reported)]
         bodies = session.execute(
             select(Notification.body).where(Notification.state == DeliveryState.DELIVERED)
         ).scalars()

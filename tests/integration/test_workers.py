@@ -159,10 +159,12 @@ def test_two_workers_do_every_unit_of_work_exactly_once(
         for e in w.events(name)
         if e["dispatcher"] == "triage"
     ]
-    # Each case through triage once; a round that failed midway counts what it committed.
-    assert sum(e["done"] for e in rounds) == count(runtime), [
-        e for e in rounds if e["event"] == "dispatcher.round_failed"
-    ]
+    # Each case through triage once; a round that failed midway counts what it committed. Two
+    # workers may only fail a round the way a busy database may (a deadlock, a serialisation
+    # failure: an OperationalError the next round gets past), never on a bug.
+    failed = [e for e in rounds if e["event"] == "dispatcher.round_failed"]
+    assert all("OperationalError" in e.get("exception", "") for e in failed), failed
+    assert sum(e["done"] for e in rounds) == count(runtime), failed
     with runtime.factory() as session:
         scan = session.execute(select(ScanJob)).scalar_one()
         matched_posts = Counter(

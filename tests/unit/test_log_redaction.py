@@ -11,6 +11,7 @@ import pytest
 import structlog
 
 from tanggap import logs
+from tests.logging_state import kept_logging
 
 
 @pytest.mark.parametrize(
@@ -68,15 +69,15 @@ def test_logs_go_to_standard_error_as_it_is_when_they_are_written() -> None:
     # a log line written later must reach the stream in place then, not the closed one.
     before = sys.stderr
     first, second = io.StringIO(), io.StringIO()
-    try:
-        sys.stderr = first
-        logs.configure("INFO")
-        first.close()
-        sys.stderr = second
-        structlog.get_logger("test").info("after.the.swap")
-    finally:
-        sys.stderr = before
-        logs.configure("INFO")
+    with kept_logging():
+        try:
+            sys.stderr = first
+            logs.configure("INFO")
+            first.close()
+            sys.stderr = second
+            structlog.get_logger("test").info("after.the.swap")
+        finally:
+            sys.stderr = before
     assert "after.the.swap" in second.getvalue()
 
 
@@ -97,12 +98,12 @@ def test_a_structured_line_reaches_standard_error_in_one_write() -> None:
     # between a JSON line and its newline, and neither line would read back.
     before = sys.stderr
     stream = Writes()
-    try:
-        sys.stderr = stream
-        logs.configure("INFO")
-        structlog.get_logger("test").info("dispatcher.round", done=3)
-    finally:
-        sys.stderr = before
-        logs.configure("INFO")
+    with kept_logging():
+        try:
+            sys.stderr = stream
+            logs.configure("INFO")
+            structlog.get_logger("test").info("dispatcher.round", done=3)
+        finally:
+            sys.stderr = before
     assert len(stream.calls) == 1 and stream.calls[0].endswith("\n")
     assert json.loads(stream.calls[0])["done"] == 3

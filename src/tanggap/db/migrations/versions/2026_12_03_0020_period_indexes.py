@@ -26,7 +26,8 @@ INDEXED = [
 
 def upgrade() -> None:
     for table, column in INDEXED:
-        op.create_index(f"ix_{table}_{column}", table, [column], unique=False)
+        # Built beforehand (CONCURRENTLY, docs/deployment.md): found and kept.
+        op.create_index(f"ix_{table}_{column}", table, [column], unique=False, if_not_exists=True)
 
 
 def downgrade() -> None:
