@@ -18,7 +18,7 @@ from tanggap import logs
 from tanggap.audit import service as audit
 from tanggap.audit.chain import PURGED_TEXT
 from tanggap.audit.models import AuditEvent
-from tanggap.cases.models import Case, Decision
+from tanggap.cases.models import Case, Decision, NearDuplicate
 from tanggap.channels import members
 from tanggap.channels.models import TelegramMember
 from tanggap.config import Settings
@@ -146,6 +146,9 @@ def derived_from(session: Session, post_ids: list[int]) -> dict[str, Any]:
         return int(session.execute(query).scalar_one())
 
     signals = select(Signal.detail).where(Signal.post_id.in_(post_ids), Signal.kind == "rule")
+    copies = select(Signal.detail).where(
+        Signal.post_id.in_(post_ids), Signal.kind == "near_duplicate"
+    )
     media = (
         select(PostMedia.sha256, PostMedia.md5, PostMedia.pdq)
         .where(PostMedia.post_id.in_(post_ids))
@@ -155,6 +158,8 @@ def derived_from(session: Session, post_ids: list[int]) -> dict[str, Any]:
         "fingerprints": count(PostFingerprint),
         "bands": count(FingerprintBand),
         "matched": [detail["matched"] for detail in session.execute(signals).scalars()],
+        "copy_of": [detail["of"] for detail in session.execute(copies).scalars()],
+        "links": count(NearDuplicate),
         "media": [tuple(row) for row in session.execute(media)],
     }
 
@@ -197,6 +202,22 @@ def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
     assert derived["media"][0] == ("ab" * 32, "cd" * 16, None)
     assert derived["media"][1][2] is None and rotated.media.waiting_bytes > 0
     with runtime.factory() as session, session.begin():
+        # Post 3 was found a near copy of post 2 (whose case restricts nothing): a link to the
+        # case and a signal pointing at the post it copied.
+        fine_case = session.execute(select(Case.id).where(Case.post_id == stored[2].id))
+        session.add(
+            NearDuplicate(case_id=fine_case.scalar_one(), post_id=stored[3].id, similarity=0.8)
+        )
+        of = {"of": "https://t.me/beritakita/2", "category": "fraud"}
+        session.add(
+            Signal(
+                post_id=stored[3].id,
+                kind="near_duplicate",
+                source="removed_content",
+                score=0.8,
+                detail=of,
+            )
+        )
         members.keep(
             session=session,
             chat_ref="-100",
@@ -234,6 +255,8 @@ def test_an_erasure_keeps_the_evidence_and_erases_the_rest(
             "fingerprints": 0,
             "bands": 0,
             "matched": [PURGED_TEXT],
+            "copy_of": [PURGED_TEXT],
+            "links": 0,
             "media": [(None, None, None), (None, None, None)],
         }
         kept = derived_from(session, [stored[1].id])  # the evidence keeps its fingerprint

@@ -38,6 +38,8 @@ from tanggap.posts.models import Post, PostMedia, PseudonymLink
 from tanggap.pseudonyms import Keyring
 from tanggap.reports.models import Report
 
+# The fields of a signal's detail that quote the post or point at the content it copied.
+QUOTING_SIGNALS = {"rule": ("matched",), "near_duplicate": ("of",)}
 # Outcomes that restrict a post: while one stands, the post is evidence.
 RESTRICTING = ("remove", "geo_restrict", "ban_channel", "ban_member")
 
@@ -82,8 +84,9 @@ def _evidence() -> ColumnElement[bool]:
 def _erase_derived(session: Session, erased: list[int]) -> None:
     """Erase what was derived from the erased posts' text and images: media links and hashes
     (an image still waiting to be hashed no longer is), fingerprints and their bands, the words
-    rules matched (the signal, its rule and score stay for the counts), and the explanations of
-    the decisions on their cases, which may quote them (outcome and ground stay)."""
+    rules matched and the links to removed content they copied (the signal, its rule and score
+    stay for the counts), and the explanations of the decisions on their cases, which may quote
+    them (outcome and ground stay)."""
     session.execute(
         update(PostMedia)
         .where(PostMedia.post_id.in_(erased))
@@ -102,12 +105,19 @@ def _erase_derived(session: Session, erased: list[int]) -> None:
             delete(model).where(model.post_id.in_(erased)),
             execution_options={"synchronize_session": False},
         )
-    matched = session.execute(
-        select(Signal).where(Signal.post_id.in_(erased), Signal.kind == "rule")
+    # The post's links to removed content it copied (none is applied: it would be evidence).
+    session.execute(
+        delete(NearDuplicate).where(NearDuplicate.post_id.in_(erased)),
+        execution_options={"synchronize_session": False},
+    )
+    quoting = session.execute(
+        select(Signal).where(Signal.post_id.in_(erased), Signal.kind.in_(QUOTING_SIGNALS))
     ).scalars()
-    for signal in matched:
-        if "matched" in signal.detail:
-            signal.detail = {**signal.detail, "matched": PURGED_TEXT}
+    for signal in quoting:
+        signal.detail = {
+            key: PURGED_TEXT if key in QUOTING_SIGNALS[signal.kind] else value
+            for key, value in signal.detail.items()
+        }
     session.flush()
 
 
