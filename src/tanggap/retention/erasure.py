@@ -18,10 +18,11 @@ of the ring (never storing the id) and erases what it holds of that person:
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from tanggap.appeals.models import Appeal, AppealState
@@ -81,34 +82,43 @@ def _evidence() -> ColumnElement[bool]:
     return or_(own, copy)
 
 
+def _cases_of(posts: list[int]) -> Select[uuid.UUID]:
+    return select(Case.id).where(Case.post_id.in_(posts))
+
+
+def _write(session: Session, statement: Any) -> int:
+    """Run a bulk ``UPDATE`` or ``DELETE`` (no ORM object kept in step); return its row count."""
+    return rowcount(session.execute(statement, execution_options={"synchronize_session": False}))
+
+
 def _erase_derived(session: Session, erased: list[int]) -> None:
     """Erase what was derived from the erased posts' text and images: media links and hashes
     (an image still waiting to be hashed no longer is), fingerprints and their bands, the words
     rules matched and the links to removed content they copied (the signal, its rule and score
     stay for the counts), and the explanations of the decisions on their cases, which may quote
     them (outcome and ground stay)."""
-    session.execute(
+    _write(
+        session,
         update(PostMedia)
         .where(PostMedia.post_id.in_(erased))
         .values(url=None, sha256=None, md5=None, pdq=None, pdq_quality=None, pdq_pending=False),
-        execution_options={"synchronize_session": False},
     )
-    session.execute(
+    _write(
+        session,
         update(Decision)
-        .where(Decision.case_id.in_(select(Case.id).where(Case.post_id.in_(erased))))
+        .where(Decision.case_id.in_(_cases_of(erased)))
         .where(Decision.explanation != PURGED_TEXT)
         .values(explanation=PURGED_TEXT),
-        execution_options={"synchronize_session": False},
     )
     for model in (FingerprintBand, PostFingerprint):
-        session.execute(
+        _write(
+            session,
             delete(model).where(model.post_id.in_(erased)),
-            execution_options={"synchronize_session": False},
         )
     # The post's links to removed content it copied (none is applied: it would be evidence).
-    session.execute(
+    _write(
+        session,
         delete(NearDuplicate).where(NearDuplicate.post_id.in_(erased)),
-        execution_options={"synchronize_session": False},
     )
     quoting = session.execute(
         select(Signal).where(Signal.post_id.in_(erased), Signal.kind.in_(QUOTING_SIGNALS))
@@ -133,49 +143,42 @@ def erase_author(
     kept = list(session.execute(select(Post.id).where(theirs, evidence)).scalars())
     erased = list(session.execute(select(Post.id).where(theirs, ~evidence)).scalars())
     for post_id in erased:
-        session.execute(
+        _write(
+            session,
             update(Post)
             .where(Post.id == post_id)
             .values(text=PURGED_TEXT, author_ref=f"erased:{secrets.token_hex(16)}"),
-            execution_options={"synchronize_session": False},
         )
-    if erased:
-        _erase_derived(session, erased)
     appeals = 0
     if erased:
-        appeals = rowcount(
-            session.execute(
-                update(Appeal)
-                .where(Appeal.case_id.in_(select(Case.id).where(Case.post_id.in_(erased))))
-                .where(Appeal.reason != PURGED_TEXT)
-                .values(reason=PURGED_TEXT),
-                execution_options={"synchronize_session": False},
-            )
+        _erase_derived(session, erased)
+        appeals = _write(
+            session,
+            update(Appeal)
+            .where(Appeal.case_id.in_(_cases_of(erased)))
+            .where(Appeal.reason != PURGED_TEXT)
+            .values(reason=PURGED_TEXT),
         )
     reported = list(
         session.execute(select(Report.id).where(Report.reporter_ref.in_(refs))).scalars()
     )
     if reported:
-        session.execute(
+        _write(
+            session,
             update(Report)
             .where(Report.id.in_(reported))
             .values(note=PURGED_TEXT, reporter_ref=None, key_id=None),
-            execution_options={"synchronize_session": False},
         )
         purge_texts(session=session, now=utcnow(), subject_ids=[str(r) for r in reported])
-    members = rowcount(
-        session.execute(
-            delete(TelegramMember).where(TelegramMember.author_ref.in_(refs)),
-            execution_options={"synchronize_session": False},
-        )
+    members = _write(
+        session,
+        delete(TelegramMember).where(TelegramMember.author_ref.in_(refs)),
     )
-    links = rowcount(
-        session.execute(
-            delete(PseudonymLink).where(
-                or_(PseudonymLink.ref.in_(refs), PseudonymLink.current_ref.in_(refs))
-            ),
-            execution_options={"synchronize_session": False},
-        )
+    links = _write(
+        session,
+        delete(PseudonymLink).where(
+            or_(PseudonymLink.ref.in_(refs), PseudonymLink.current_ref.in_(refs))
+        ),
     )
     result = Erased(
         erasure_id=str(new_id()),
