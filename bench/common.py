@@ -64,8 +64,11 @@ def databases(
             server.cleanup()
 
 
-def serve(url: str, port: int, workers: int, secret: str, **env: str) -> subprocess.Popen[bytes]:
-    """Start ``tanggap serve`` in its own process on ``url`` and return it once it is ready."""
+def serve(
+    url: str, port: int, workers: int, secret: str, *, cpus: str | None = None, **env: str
+) -> subprocess.Popen[bytes]:
+    """Start ``tanggap serve`` in its own process on ``url`` (on the cores ``cpus`` names, as
+    ``taskset -c`` reads them, when given) and return it once it is ready."""
     environment = {
         **os.environ,
         "TANGGAP_DATABASE_URL": url,
@@ -75,6 +78,8 @@ def serve(url: str, port: int, workers: int, secret: str, **env: str) -> subproc
         **env,
     }
     command = [TANGGAP, "serve", "--port", str(port), "--workers", str(workers)]
+    if cpus is not None:
+        command = ["taskset", "-c", cpus, *command]
     process = subprocess.Popen(command, env=environment)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

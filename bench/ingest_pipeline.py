@@ -1,7 +1,7 @@
 """Benchmark: ingest of text posts with the detection pipeline and the database, on one core.
 
 Usage: PYTHONPATH=. .venv/bin/python bench/ingest_pipeline.py [--posts 5000] [--block 500]
-       [--postgres | --database-url URL] [--profile]
+       [--postgres | --database-url URL] [--profile single|batch]
 
 Each post goes through what ``POST /v1/posts`` does minus HTTP: the router's function
 (``api.posts.ingest_post``: the post validated into ``PostIn``, ``posts.service.ingest`` with
@@ -206,7 +206,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--postgres", action="store_true", help="use a pgserver PostgreSQL")
     parser.add_argument("--database-url", help="a PostgreSQL server to create two databases on")
-    parser.add_argument("--profile", action="store_true", help="profile ingest with detection")
+    parser.add_argument(
+        "--profile",
+        choices=("single", "batch"),
+        help="profile ingest with detection, one post or BATCH posts a transaction",
+    )
     args = parser.parse_args()
     logs.configure("WARNING")
     corpus = texts(args.seed)
@@ -254,7 +258,8 @@ def main() -> None:
                     seconds[name].append(time.perf_counter() - started)
             if args.profile:
                 extra = bodies_of(corpus[WARMUP + args.posts :][:PROFILED], 500_000, [])
-                profile(lambda b: ingest(full, full_caller, b), extra)
+                side = sides[3 if args.profile == "batch" else 2][1]
+                profile(side, extra)
 
         with full.factory() as session:
             signals = session.execute(select(func.count()).select_from(Signal)).scalar_one()

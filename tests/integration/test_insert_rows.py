@@ -53,3 +53,13 @@ def test_rows_in_bulk_take_their_defaults_and_conversions(runtime: Runtime) -> N
     assert (event.occurred_at, event.data, event.seq) == (posted, '{"a":1}', None)
     # PostgreSQL fills the appending transaction's id from the column's server default.
     assert (event.xid is not None) == (dialect == "postgresql")
+
+
+def test_rows_added_through_the_orm_are_written_before_the_bulk_rows(runtime: Runtime) -> None:
+    """As an INSERT statement's autoflush would: what the session holds goes first."""
+    with runtime.factory() as session, session.begin():
+        session.add(Channel(handle="lewat_orm"))
+        insert_rows(session, Channel, [{"handle": "sekaligus"}])
+    with runtime.factory() as session:
+        ids = dict(session.execute(select(Channel.handle, Channel.id)).tuples().all())
+    assert ids["lewat_orm"] < ids["sekaligus"]

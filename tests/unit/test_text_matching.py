@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 
+from tanggap.detectors import minhash
 from tanggap.detectors.minhash import Signature, SignatureIndex, jaccard, signature
 from tanggap.detectors.normalise import fold, normalise, slang
 
@@ -55,6 +57,31 @@ def edited(text: str, rng: random.Random) -> str:
         else:
             words = [slangy.get(w, w) for w in words]
     return " ".join(words)
+
+
+def test_signatures_are_the_stored_ones_whatever_the_arithmetic() -> None:
+    """Signatures are stored and compared across releases: the fast arithmetic (no division, the
+    shingle hashes kept) must give what (a·x + b) mod p, worked out on plain integers, gives."""
+    prime = (1 << 61) - 1
+    texts = ["transfer dulu ke rekening ini gan", "halo", "abcde", "sama sama sama sama"]
+    for text in texts * 2:  # the second time from the kept shingle hashes
+        normalised = normalise(text)
+        hashes = [
+            int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") >> 3
+            for s in minhash.shingles(normalised)
+        ]
+        expected = tuple(
+            min(((int(a) * x + int(b)) % (1 << 64)) % prime for x in hashes) & 0xFFFFFFFF
+            for a, b in zip(minhash._A, minhash._B, strict=True)
+        )
+        found = signature(normalised)
+        assert found is not None
+        assert found.slots == expected
+        assert found.bands() == [
+            hashlib.blake2b(repr(expected[at : at + 4]).encode(), digest_size=8).hexdigest()
+            for at in range(0, 64, 4)
+        ]
+        assert Signature.from_hex(found.hex()) == found
 
 
 def test_planted_edited_copies_are_found_and_unrelated_posts_are_not() -> None:

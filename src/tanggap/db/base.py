@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -20,11 +21,14 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     Uuid,
-    insert,
+    func,
+    select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.sql.dml import Insert
 
@@ -131,30 +135,85 @@ def table_of(model: type[Base]) -> Table:
 
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     """Insert plain rows in the session's transaction, as ``session.execute(insert(table),
-    rows)`` would (the columns' Python defaults for keys no row names, their types' conversions),
-    but with ``COPY`` on PostgreSQL, whose driver sends one statement a row otherwise."""
+    rows)`` would (the columns' Python defaults for keys no row names, their types'
+    conversions), but straight through the driver: ``COPY`` on PostgreSQL, whose driver sends
+    one statement a row otherwise, and one ``executemany`` of tuples on SQLite (the ORM's
+    per-row parameter handling was most of a bulk insert's time)."""
     if not rows:
         return
     table = table_of(model)
+    session.flush()  # rows added through the ORM first, as a statement's autoflush would
     connection = session.connection()
     names = list(dict.fromkeys(key for row in rows for key in row))
-    if connection.dialect.name != "postgresql":
-        session.execute(insert(table), [{name: row.get(name) for name in names} for row in rows])
-        return
     defaults = {
         column.name: column.default
         for column in table.c
         if column.name not in names and column.default is not None
     }
     columns = [table.c[name] for name in names] + [table.c[name] for name in defaults]
-    convert = [column.type.bind_processor(connection.dialect) for column in columns]
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dialect = connection.dialect
+    convert = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
     listed = ", ".join(column.name for column in columns)
-    with cursor.copy(f"COPY {table.name} ({listed}) FROM STDIN") as copy:
-        for row in rows:
-            values = [row.get(name) for name in names]
-            values += [_default_value(default) for default in defaults.values()]
-            copy.write_row([v if f is None else f(v) for v, f in zip(values, convert, strict=True)])
+    values: Callable[[dict[str, Any]], Sequence[Any]]
+    if defaults or any(convert) or any(len(row) != len(names) for row in rows):
+
+        def values(row: dict[str, Any]) -> Sequence[Any]:
+            found = [row.get(name) for name in names]
+            found += [_default_value(default) for default in defaults.values()]
+            return [v if f is None else f(v) for v, f in zip(found, convert, strict=True)]
+
+    else:  # every row names every column, as it is: a tuple straight from the dict (bands)
+        picked = operator.itemgetter(*names)
+        values = picked if len(names) > 1 else lambda row: (picked(row),)
+
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table.name} ({listed}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(values(row))
+        else:
+            marks = ", ".join("?" for _ in columns)
+            cursor.executemany(
+                f"INSERT INTO {table.name} ({listed}) VALUES ({marks})", [values(r) for r in rows]
+            )
+    except connection.dialect.loaded_dbapi.IntegrityError as exc:  # as a statement raises it
+        raise IntegrityError(f"INSERT INTO {table.name} ({listed})", None, exc) from exc
+    finally:
+        cursor.close()
+
+
+def insert_new_rows(
+    session: Session, model: type[Base], rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """Insert plain rows as ``insert_rows`` does, each under a new id from the table's own
+    sequence; return the ids in the rows' order (what ``INSERT … RETURNING id`` gives, without a
+    statement as long as the rows, which the driver parses afresh every time)."""
+    if not rows:
+        return []
+    table = table_of(model)
+    connection = session.connection()
+    ids: Sequence[int]
+    if connection.dialect.name == "postgresql":
+        ids = (
+            session.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:name, 'id'))"
+                    " FROM generate_series(1, :n)"
+                ),
+                {"name": table.name, "n": len(rows)},
+            )
+            .scalars()
+            .all()
+        )
+    else:
+        # The one writer holds the database (BEGIN IMMEDIATE), and SQLite would number a new
+        # row of an INTEGER PRIMARY KEY one past the largest, as this does.
+        session.flush()
+        last = session.execute(select(func.max(table.c.id))).scalar_one() or 0
+        ids = range(last + 1, last + 1 + len(rows))
+    insert_rows(session, model, [{"id": new, **row} for new, row in zip(ids, rows, strict=True)])
+    return list(ids)
 
 
 def _default_value(default: Any) -> Any:

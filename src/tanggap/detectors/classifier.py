@@ -36,14 +36,15 @@ def features(text: str, normalised: str | None = None) -> dict[int, float]:
     text already normalised, when the caller has it). N-grams are counted by their CRC-32 and
     then folded into BUCKETS."""
     words = (normalise(text) if normalised is None else normalised).split()
-    grams: Counter[int] = Counter()
-    for word in words:
-        grams.update(_word_grams(word))
+    # one count over every word's n-grams (counted in C), then the word pairs
+    grams = Counter(itertools.chain.from_iterable(map(_word_grams, words)))
     grams.update(zlib.crc32(f"b:{a} {b}".encode()) for a, b in itertools.pairwise(words))
     weights: dict[int, float] = {}
+    held = weights.get
+    log = math.log
     for gram, count in grams.items():
         bucket = gram % BUCKETS
-        weights[bucket] = weights.get(bucket, 0.0) + 1.0 + (math.log(count) if count > 1 else 0.0)
+        weights[bucket] = held(bucket, 0.0) + 1.0 + (log(count) if count > 1 else 0.0)
     norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
     return {k: v / norm for k, v in weights.items()}
 

@@ -14,10 +14,12 @@ BANDS = 16
 ROWS = PERMUTATIONS // BANDS
 SHINGLE = 5  # characters
 _PRIME = np.uint64((1 << 61) - 1)
+_SHIFT = np.uint64(61)
 _rng = np.random.default_rng(20261123)  # fixed: signatures must stay comparable across runs
 _A = _rng.integers(1, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64)
 _B = _rng.integers(0, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64)
 _MASK = np.uint64((1 << 32) - 1)
+_BAND_REPR = ("(" + ", ".join(["%d"] * ROWS) + ")").encode()  # ROWS > 1: no trailing comma
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,11 @@ class Signature:
 
     @cached_property
     def _bands(self) -> list[str]:
+        # each band's key hashes the repr of its slots, "(1, 2, 3, 4)", written by a format
+        slots = self.slots
         return [
-            hashlib.blake2b(
-                repr(self.slots[b * ROWS : (b + 1) * ROWS]).encode(), digest_size=8
-            ).hexdigest()
-            for b in range(BANDS)
+            hashlib.blake2b(_BAND_REPR % slots[at : at + ROWS], digest_size=8).hexdigest()
+            for at in range(0, PERMUTATIONS, ROWS)
         ]
 
     def similarity(self, other: Signature) -> float:
@@ -124,12 +126,26 @@ class SignatureIndex:
         return [(key, similarity) for key, similarity in scored if similarity >= bound]
 
 
-def shingles(normalised: str) -> set[bytes]:
+def shingles(normalised: str) -> set[str]:
     """Return the character shingles of a normalised text (the whole text when shorter)."""
     text = normalised.strip()
     if len(text) <= SHINGLE:
-        return {text.encode()} if text else set()
-    return {text[i : i + SHINGLE].encode() for i in range(len(text) - SHINGLE + 1)}
+        return {text} if text else set()
+    return {text[i : i + SHINGLE] for i in range(len(text) - SHINGLE + 1)}
+
+
+# Each shingle's 61-bit hash, kept: shingles repeat from post to post, hashing them is most of a
+# signature's time. Bounded by starting afresh when full (a lookup racing that only misses).
+_HASHES: dict[str, int] = {}
+_HASHES_HELD = 200_000  # some 25 MB
+
+
+def _hash(shingle: str) -> int:
+    found = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big") >> 3
+    if len(_HASHES) >= _HASHES_HELD:
+        _HASHES.clear()
+    _HASHES[shingle] = found
+    return found
 
 
 def signature(normalised: str) -> Signature | None:
@@ -137,16 +153,23 @@ def signature(normalised: str) -> Signature | None:
     found = shingles(normalised)
     if not found:
         return None
+    held = _HASHES.get
     base = np.fromiter(
-        (int.from_bytes(hashlib.blake2b(s, digest_size=8).digest(), "big") >> 3 for s in found),
+        (h if (h := held(s)) is not None else _hash(s) for s in found),
         dtype=np.uint64,
         count=len(found),
     )
     # (a·x + b) mod p for every permutation and shingle; the products wrap in uint64, which
-    # keeps them well mixed, and the minimum per permutation is the slot.
-    hashed = (np.outer(_A, base) + _B[:, None]) % _PRIME
+    # keeps them well mixed, and the minimum per permutation is the slot. p = 2^61 - 1, so
+    # v mod p is t = (v & p) + (v >> 61), less p once if t reaches p (no division): the
+    # smaller of t and t - p, since t - p wraps round to a huge number when t < p.
+    mixed = np.outer(_A, base)
+    mixed += _B[:, None]
+    folded = mixed & _PRIME
+    folded += mixed >> _SHIFT
+    hashed = np.minimum(folded, folded - _PRIME)
     slots = (hashed.min(axis=1) & _MASK).astype(np.uint32)
-    return Signature(tuple(int(s) for s in slots))
+    return Signature(tuple(slots.tolist()))
 
 
 def jaccard(a: str, b: str) -> float:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tanggap.audit import service as audit
 from tanggap.channels import service as channels
-from tanggap.db.base import table_of, utcnow
+from tanggap.db.base import insert_new_rows, table_of, utcnow
 from tanggap.errors import TanggapError
 from tanggap.posts.authors import link_older_keys
 from tanggap.posts.inspection import PostInspector, Screening, Waiting
@@ -229,26 +229,17 @@ class _Batch:
             }
             for item, screening in quiet
         ]
-        table = table_of(Post)
         try:
             with self.session.begin_nested():
-                inserted = self.session.execute(
-                    insert(table).returning(
-                        table.c.id,
-                        table.c.channel_id,
-                        table.c.message_id,
-                    ),
-                    rows,
-                ).all()
+                ids = insert_new_rows(self.session, Post, rows)
         except IntegrityError:
             # Another transaction stored one of them meanwhile: each goes alone, as a resend.
             for item, _ in quiet:
                 self.ingest_alone(item.index)
             return
-        ids = {(channel_id, message_id): post_id for post_id, channel_id, message_id in inserted}
         stored = [
-            (ids[channel_ids[item.data.channel], item.data.message_id], item, screening)
-            for item, screening in quiet
+            (post_id, item, screening)
+            for post_id, (item, screening) in zip(ids, quiet, strict=True)
         ]
         waiting = self.write_media(stored)
         audit.record_many(
