@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from tanggap.audit.models import AuditEvent
 from tanggap.channels.models import Channel
-from tanggap.db.base import insert_rows, utcnow
+from tanggap.db.base import insert_new_rows, insert_rows, utcnow
 from tanggap.runtime import Runtime
+from tanggap.stream.intake import is_outage
 
 
 def test_rows_in_bulk_take_their_defaults_and_conversions(runtime: Runtime) -> None:
@@ -61,5 +64,50 @@ def test_rows_added_through_the_orm_are_written_before_the_bulk_rows(runtime: Ru
         session.add(Channel(handle="lewat_orm"))
         insert_rows(session, Channel, [{"handle": "sekaligus"}])
     with runtime.factory() as session:
-        ids = dict(session.execute(select(Channel.handle, Channel.id)).tuples().all())
+        ids = dict(session.execute(select(Channel.handle, Channel.id)).all())
     assert ids["lewat_orm"] < ids["sekaligus"]
+
+
+def test_a_database_error_in_bulk_is_sqlalchemy_s_and_an_outage_when_it_is_one(
+    runtime: Runtime, database_backend: tuple[str, str]
+) -> None:
+    """Callers take an OperationalError for the database away and try again later (the stream
+    consumer, the Telegram connector): the driver's own error would be taken for a bad row."""
+    postgres = database_backend[0] == "postgresql"
+    with runtime.factory() as holder, runtime.factory() as session, session.begin():
+        if postgres:  # the same handle held by a transaction still open: the COPY waits on it
+            holder.add(Channel(handle="sama"))
+            holder.flush()
+            session.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        else:
+            session.execute(text("PRAGMA query_only = ON"))
+        try:
+            with pytest.raises(OperationalError) as raised:
+                insert_rows(session, Channel, [{"handle": "sama"}])
+        finally:
+            if not postgres:
+                session.execute(text("PRAGMA query_only = OFF"))
+        holder.rollback()
+    assert is_outage(raised.value)
+    assert "lock timeout" in str(raised.value) if postgres else "readonly" in str(raised.value)
+
+
+def test_new_rows_get_ids_the_table_would_have_given_and_report_them_in_order(
+    runtime: Runtime,
+) -> None:
+    with runtime.factory() as session, session.begin():
+        session.add(Channel(handle="awal"))
+        ids = insert_new_rows(
+            session, Channel, [{"handle": "satu"}, {"handle": "dua", "id": 1}, {"handle": "tiga"}]
+        )
+        session.add(Channel(handle="sesudah"))  # numbered by the table after the reserved ids
+    with runtime.factory() as session:
+        stored = dict(session.execute(select(Channel.handle, Channel.id)).all())
+    assert ids == [stored["satu"], stored["dua"], stored["tiga"]]  # a row's own id is not taken
+    assert stored["awal"] < ids[0] < ids[1] < ids[2] < stored["sesudah"]
+    assert insert_new_rows_of_nothing(runtime) == []
+
+
+def insert_new_rows_of_nothing(runtime: Runtime) -> list[int]:
+    with runtime.factory() as session, session.begin():
+        return insert_new_rows(session, Channel, [])

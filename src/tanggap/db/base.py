@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.sql.dml import Insert
 
@@ -136,7 +136,8 @@ def table_of(model: type[Base]) -> Table:
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     """Insert plain rows in the session's transaction, as ``session.execute(insert(table),
     rows)`` would (the columns' Python defaults for keys no row names, their types'
-    conversions), but straight through the driver: ``COPY`` on PostgreSQL, whose driver sends
+    conversions; a key some rows name is NULL in the rows without it), but straight through the
+    driver: ``COPY`` on PostgreSQL, whose driver sends
     one statement a row otherwise, and one ``executemany`` of tuples on SQLite (the ORM's
     per-row parameter handling was most of a bulk insert's time)."""
     if not rows:
@@ -166,19 +167,25 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
         picked = operator.itemgetter(*names)
         values = picked if len(names) > 1 else lambda row: (picked(row),)
 
+    if connection.dialect.name != "postgresql":
+        # as the driver's own statement: the engine's events see it, its errors are SQLAlchemy's
+        marks = ", ".join("?" for _ in columns)
+        statement = f"INSERT INTO {table.name} ({listed}) VALUES ({marks})"
+        connection.exec_driver_sql(statement, [tuple(values(row)) for row in rows])
+        return
+    statement = f"COPY {table.name} ({listed}) FROM STDIN"
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    # what a statement run through the engine has: its events, and its errors as SQLAlchemy's
+    # (a deadlock or a timeout an OperationalError, which callers take for the database away)
+    connection.dispatch.before_cursor_execute(connection, cursor, statement, {}, None, True)
     try:
-        if connection.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {table.name} ({listed}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(values(row))
-        else:
-            marks = ", ".join("?" for _ in columns)
-            cursor.executemany(
-                f"INSERT INTO {table.name} ({listed}) VALUES ({marks})", [values(r) for r in rows]
-            )
-    except connection.dialect.loaded_dbapi.IntegrityError as exc:  # as a statement raises it
-        raise IntegrityError(f"INSERT INTO {table.name} ({listed})", None, exc) from exc
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(values(row))
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement, None, exc, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect
+        ) from exc
     finally:
         cursor.close()
 
@@ -212,7 +219,7 @@ def insert_new_rows(
         session.flush()
         last = session.execute(select(func.max(table.c.id))).scalar_one() or 0
         ids = range(last + 1, last + 1 + len(rows))
-    insert_rows(session, model, [{"id": new, **row} for new, row in zip(ids, rows, strict=True)])
+    insert_rows(session, model, [{**row, "id": new} for new, row in zip(ids, rows, strict=True)])
     return list(ids)
 
 
