@@ -37,7 +37,7 @@ import httpx
 from bench.common import cpu_seconds, databases, serve
 from bench.ingest_pipeline import text_engines, texts
 from bench.near_dup_corpus import edited
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from tanggap import logs
 from tanggap.audit.models import AuditEvent
@@ -100,18 +100,14 @@ def send(port: int, token: str, payloads: list[bytes], clients: int) -> None:
         raise RuntimeError(f"the server refused a batch: {failures[0]}")
 
 
-def counts(runtime_url: str) -> tuple[int, int]:
+def counts(engine: Engine) -> tuple[int, int]:
     """The posts stored, and the audit events not yet sealed."""
-    runtime = build_runtime(Settings(env="test", database_url=runtime_url, secret_key=SECRET))
-    try:
-        with runtime.factory() as session:
-            posts = session.execute(select(func.count()).select_from(Post)).scalar_one()
-            unsealed = session.execute(
-                select(func.count()).select_from(AuditEvent).where(AuditEvent.seq.is_(None))
-            ).scalar_one()
-        return posts, unsealed
-    finally:
-        runtime.close()
+    with engine.connect() as conn:
+        posts = conn.execute(select(func.count()).select_from(Post)).scalar_one()
+        unsealed = conn.execute(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.seq.is_(None))
+        ).scalar_one()
+    return posts, unsealed
 
 
 def main() -> None:
@@ -157,7 +153,7 @@ def main() -> None:
         try:
             os.sched_setaffinity(0, client_cores)
             send(port, token, payloads[:WARMUP_BATCHES], 1)
-            while counts(url)[1]:
+            while counts(runtime.engine)[1]:
                 time.sleep(0.1)
             for number in range(args.rounds):
                 first = warmup + number * per_round
@@ -172,11 +168,11 @@ def main() -> None:
                 cpu_before = cpu_seconds([process.pid])
                 started = time.perf_counter()
                 send(port, token, batches, args.clients)
-                while counts(url)[1]:
+                while counts(runtime.engine)[1]:
                     time.sleep(0.05)
                 wall_rates.append(per_round / (time.perf_counter() - started))
                 server_rates.append(per_round / (cpu_seconds([process.pid]) - cpu_before))
-            stored = counts(url)[0]
+            stored = counts(runtime.engine)[0]
         finally:
             process.terminate()
             process.wait(timeout=60)

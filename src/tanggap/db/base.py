@@ -137,9 +137,9 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     """Insert plain rows in the session's transaction, as ``session.execute(insert(table),
     rows)`` would (the columns' Python defaults for keys no row names, their types'
     conversions; a key some rows name is NULL in the rows without it), but straight through the
-    driver: ``COPY`` on PostgreSQL, whose driver sends
-    one statement a row otherwise, and one ``executemany`` of tuples on SQLite (the ORM's
-    per-row parameter handling was most of a bulk insert's time)."""
+    driver: ``COPY`` on PostgreSQL, whose driver sends one statement a row otherwise, and one
+    ``executemany`` of tuples on SQLite (the ORM's per-row parameter handling was most of a bulk
+    insert's time)."""
     if not rows:
         return
     table = table_of(model)
@@ -167,7 +167,7 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
         picked = operator.itemgetter(*names)
         values = picked if len(names) > 1 else lambda row: (picked(row),)
 
-    if connection.dialect.name != "postgresql":
+    if dialect.name != "postgresql":
         # as the driver's own statement: the engine's events see it, its errors are SQLAlchemy's
         marks = ", ".join("?" for _ in columns)
         statement = f"INSERT INTO {table.name} ({listed}) VALUES ({marks})"
@@ -182,9 +182,9 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
         with cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(values(row))
-    except connection.dialect.loaded_dbapi.Error as exc:
+    except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(
-            statement, None, exc, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect
+            statement, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
         ) from exc
     finally:
         cursor.close()
@@ -215,8 +215,8 @@ def insert_new_rows(
         )
     else:
         # The one writer holds the database (BEGIN IMMEDIATE), and SQLite would number a new
-        # row of an INTEGER PRIMARY KEY one past the largest, as this does.
-        session.flush()
+        # row of an INTEGER PRIMARY KEY one past the largest, as this does (the query flushes
+        # what the session holds first).
         last = session.execute(select(func.max(table.c.id))).scalar_one() or 0
         ids = range(last + 1, last + 1 + len(rows))
     insert_rows(session, model, [{**row, "id": new} for new, row in zip(ids, rows, strict=True)])
