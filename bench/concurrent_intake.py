@@ -6,7 +6,10 @@ Usage: PYTHONPATH=. .venv/bin/python bench/concurrent_intake.py [--clients 8] [-
 
 1. Ceiling (the baseline): N clients, each on its own connection, insert one row and commit, as
    fast as they can, into a scratch table of the same database.
-2. Intake, in the deployment shape: `tanggap serve --workers W` (HTTP only) beside one
+2. The floor: the same clients, bodies and HTTP stack (uvicorn, FastAPI, a synchronous endpoint,
+   a pooled engine) against ``bench/floor_app.py``, whose endpoint inserts one row and commits and
+   does nothing else: the most any report intake on this stack can reach on the machine.
+3. Intake, in the deployment shape: `tanggap serve --workers W` (HTTP only) beside one
    `tanggap worker` (triage, the audit sealer and every other job), real processes, and N client
    threads that POST /v1/reports on distinct links over real HTTP for the same time. Reported:
    reports/s, the ratio to the ceiling, latency p50/p99, and — sampled every 50 ms from
@@ -20,10 +23,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +46,7 @@ from tests.factories import bearer, make_tokens, post_body, report_body
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 POSTS = 300_000
+UVICORN = str(Path(sys.executable).with_name("uvicorn"))
 
 
 def postgres_pids() -> list[int]:
@@ -191,32 +198,29 @@ def seed_posts(url: str, platform_token: str, port: int, count: int) -> None:
         )
 
 
-def intake(
-    url: str, port: int, tokens: list[str], clients: int, seconds: float, first: int
-) -> Found:
-    """N clients submit reports on fresh links for ``seconds``; return rate and latencies."""
+def drive(
+    port: int,
+    clients: int,
+    seconds: float,
+    first: int,
+    send: Callable[[httpx.Client, int, int], int],
+) -> tuple[list[float], float]:
+    """N client threads, each with its own connection, call ``send(client, n, message)`` on fresh
+    message numbers for ``seconds``; return every latency (sorted) and the time it took."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     messages = itertools.count(first)  # next() on a count is atomic under the GIL
     stop = threading.Event()
-    base = f"http://127.0.0.1:{port}"
 
-    def submit(n: int) -> None:
-        token = tokens[n % len(tokens)]
-        with httpx.Client(base_url=base, timeout=60) as client:
+    def run(n: int) -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             while not stop.is_set():
                 message = next(messages)
                 started = time.perf_counter()
-                answer = client.post(
-                    "/v1/reports",
-                    json=report_body(target=f"https://t.me/benchload/{message}"),
-                    headers=bearer(token),
-                )
+                status = send(client, n, message)
                 latencies[n].append(time.perf_counter() - started)
-                assert answer.status_code == 202, answer.text
+                assert status == 202, status
 
-    sampler = Sampler(url)
-    sampler.start()
-    threads = [threading.Thread(target=submit, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -224,22 +228,79 @@ def intake(
     stop.set()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
+    return sorted(x for per in latencies for x in per), time.perf_counter() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(len(values) * share))]
+
+
+def intake(
+    url: str, port: int, tokens: list[str], clients: int, seconds: float, first: int
+) -> Found:
+    """N clients submit reports on fresh links for ``seconds``; return rate and latencies."""
+
+    def send(client: httpx.Client, n: int, message: int) -> int:
+        return client.post(
+            "/v1/reports",
+            json=report_body(target=f"https://t.me/benchload/{message}"),
+            headers=bearer(tokens[n % len(tokens)]),
+        ).status_code
+
+    sampler = Sampler(url)
+    sampler.start()
+    every, elapsed = drive(port, clients, seconds, first, send)
     sampler.stop.set()
     sampler.join()
-    every = sorted(x for per in latencies for x in per)
     lag = sorted(sampler.lag)
     return Found(
         rate=len(every) / elapsed,
-        p50_ms=1000 * every[len(every) // 2],
-        p99_ms=1000 * every[int(len(every) * 0.99)],
+        p50_ms=1000 * percentile(every, 0.5),
+        p99_ms=1000 * percentile(every, 0.99),
         samples=sampler.samples,
         samples_with_lock_wait=sampler.samples_with_wait,
         lock_waits=sampler.lock_waits.most_common(3),
-        sealer_lag_p50_s=lag[len(lag) // 2],
-        sealer_lag_p99_s=lag[int(len(lag) * 0.99)],
+        sealer_lag_p50_s=percentile(lag, 0.5),
+        sealer_lag_p99_s=percentile(lag, 0.99),
         reports=len(every),
         seconds=elapsed,
+    )
+
+
+def floor(url: str, port: int, clients: int, seconds: float) -> tuple[float, float, float, float]:
+    """The same clients and report bodies against ``bench/floor_app.py`` (one insert and commit a
+    request, nothing else); return requests/s, p50 and p99 in ms, and its server's CPU per
+    request in ms."""
+    environment = {**os.environ, "BENCH_FLOOR_DATABASE_URL": plain(url)}
+    command = [UVICORN, "bench.floor_app:app", "--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen(command, env=environment)
+    try:
+        ready_at = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/openapi.json").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > ready_at:
+                    raise
+                time.sleep(0.2)
+
+        def send(client: httpx.Client, n: int, message: int) -> int:
+            body = report_body(target=f"https://t.me/benchload/{message}")
+            return client.post("/floor", json=body, headers=bearer("floor")).status_code
+
+        before = cpu_seconds([process.pid])
+        every, elapsed = drive(port, clients, seconds, 1, send)
+        used = cpu_seconds([process.pid]) - before
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    rate = len(every) / elapsed
+    return (
+        rate,
+        1000 * percentile(every, 0.5),
+        1000 * percentile(every, 0.99),
+        1000 * used / len(every),
     )
 
 
@@ -266,6 +327,12 @@ def main() -> None:
         runtime.close()
         top = ceiling(url, args.clients, args.seconds)
         print(f"ceiling: {top:,.0f} single-row inserts/s with {args.clients} clients")
+        rate, p50, p99, cost = floor(url, 8699, args.clients, args.seconds)
+        print(
+            f"floor (bench/floor_app.py: one insert and commit a request over HTTP): "
+            f"{rate:,.0f} requests/s ({100 * rate / top:.1f} % of the ceiling), "
+            f"p50 {p50:.0f} ms, p99 {p99:.0f} ms; its server's CPU {cost:.2f} ms a request"
+        )
         results: dict[int, Found] = {}
         next_message = 1
         for number, workers in enumerate(int(w) for w in args.servers.split(",")):

@@ -8,9 +8,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,7 +22,7 @@ from tanggap.audit import service as audit
 from tanggap.audit.chain import hash_of
 from tanggap.audit.export import read_export, verify_export
 from tanggap.audit.models import AuditCheckpoint, AuditEvent
-from tanggap.audit.sealer import SEAL_BATCH, SEALER_LOCK, CheckpointRule, seal
+from tanggap.audit.sealer import SEAL_BATCH, CheckpointRule, seal
 from tanggap.audit.signing import public_hex
 from tanggap.db.base import utcnow
 from tanggap.flaggers import service as flaggers
@@ -32,6 +33,8 @@ from tests.conftest import TEST_SECRET
 
 NEVER_BY_TIME = CheckpointRule(every=5, seconds=86_400)
 TANGGAP = os.path.join(os.path.dirname(sys.executable), "tanggap")
+
+T = TypeVar("T")
 
 
 def append(session: Session, action: str, n: int = 0) -> None:
@@ -303,17 +306,31 @@ def test_verify_reports_the_unsealed_tail_as_pending_with_its_age(runtime: Runti
     assert report.oldest_pending is not None and report.oldest_pending <= utcnow()
 
 
-def sealer_holds_its_lock(runtime: Runtime) -> bool:
-    """Tell whether some session holds the sealer's advisory lock (its batch is under way)."""
+def backend_waiting_on_a_lock(runtime: Runtime, statement: str) -> int | None:
+    """Return the process id of the server backend whose ``statement`` waits on a lock, if any."""
     with runtime.engine.connect() as conn:
-        held = conn.execute(
+        return conn.execute(
             text(
-                "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND classid = :high AND objid = :low"
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE :statement AND pid <> pg_backend_pid()"
             ),
-            {"high": SEALER_LOCK >> 32, "low": SEALER_LOCK & 0xFFFFFFFF},
-        )
-        return held.first() is not None
+            {"statement": f"{statement}%"},
+        ).scalar()
+
+
+def backend_alive(runtime: Runtime, pid: int) -> bool:
+    with runtime.engine.connect() as conn:
+        found = conn.execute(text("SELECT 1 FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
+        return found.first() is not None
+
+
+def wait_for(condition: Callable[[], T], seconds: float = 120) -> T:
+    """Return ``condition()`` once it is truthy, polling; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not (found := condition()):
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.01)
+    return found
 
 
 def test_a_sealer_killed_mid_batch_leaves_nothing_half_chained(
@@ -336,20 +353,29 @@ def test_a_sealer_killed_mid_batch_leaves_nothing_half_chained(
         "TANGGAP_SECRET_KEY": TEST_SECRET,
         "TANGGAP_ENV": "test",
     }
+    # A row half-way through the second batch, locked: the sealer commits its first batch, then
+    # waits on that row in the middle of its second, and is killed there.
+    locker = runtime.engine.connect()
+    locker.execute(
+        text(  # (a locking clause with OFFSET would lock the rows skipped too)
+            "SELECT id FROM audit_events WHERE id ="
+            " (SELECT id FROM audit_events ORDER BY id OFFSET :n LIMIT 1) FOR UPDATE"
+        ),
+        {"n": SEAL_BATCH + SEAL_BATCH // 2},
+    )
     sealer = subprocess.Popen([TANGGAP, "audit", "seal"], env=environment)
     try:
-        # Kill it while it holds the lock after its first batch committed: mid-way.
-        deadline = time.monotonic() + 120
-        while not (verify(runtime).checked and sealer_holds_its_lock(runtime)):
-            assert sealer.poll() is None, "the sealer finished before it could be killed"
-            assert time.monotonic() < deadline, "the sealer never got under way"
-            time.sleep(0.01)
+        backend = wait_for(lambda: backend_waiting_on_a_lock(runtime, "UPDATE audit_events"))
+        assert verify(runtime).checked == SEAL_BATCH  # the first batch is in, the second is not
     finally:
         sealer.kill()
         sealer.wait()
+        locker.rollback()
+        locker.close()
+    # Its server side ends once the row is free and it finds its client gone.
+    wait_for(lambda: not backend_alive(runtime, backend))
     report = verify(runtime)
-    assert report.intact
-    assert 0 < report.checked < backlog and report.checked % SEAL_BATCH == 0
+    assert report.intact and report.checked == SEAL_BATCH
     assert report.pending == backlog - report.checked
     runtime.seal_audit()
     after = verify(runtime)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, func, select, update
 
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import Case
 from tanggap.errors import RoundCutShort
+from tanggap.flaggers.models import FlaggerOrg
+from tanggap.notify.models import Notification
 from tanggap.review.deadlines import watch_deadlines
 from tanggap.review.triage import triage_due
 from tanggap.runtime import Runtime
@@ -228,21 +232,25 @@ def test_expired_claims_return_escalations_and_breaches_are_recorded(
     assert shown["escalated_at"] and shown["breached_at"]
 
 
-class FailingOnSecondCase:
-    """The runtime's notifier, but queuing the second case's news fails (a lost connection)."""
+class FailingAfterFirstCase:
+    """The runtime's notifier, but queuing news of any report after the first it hears of fails
+    (a lost connection): one report per case here, so every case after the first fails."""
 
     def __init__(self, notifier: Any) -> None:
         self.notifier = notifier
-        self.cases: set[uuid.UUID] = set()
+        self.first: uuid.UUID | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.notifier, name)
 
     def report_changed(self, *, session: Any, change: Any) -> None:
-        self.cases.add(change.report_id)  # one report per case here
-        if len(self.cases) == 2:
+        self.reports_changed(session=session, changes=[change])
+
+    def reports_changed(self, *, session: Any, changes: Any) -> None:
+        self.first = self.first or changes[0].report_id
+        if any(change.report_id != self.first for change in changes):
             raise ConnectionError("server closed the connection unexpectedly")
-        self.notifier.report_changed(session=session, change=change)
+        self.notifier.reports_changed(session=session, changes=changes)
 
 
 def test_a_round_cut_short_says_how_many_cases_it_committed(
@@ -251,7 +259,7 @@ def test_a_round_cut_short_says_how_many_cases_it_committed(
     for message_id in (1, 2, 3):
         ingest(client, tokens, message_id)
         report(client, tokens.flagger, message_id)
-    failing = FailingOnSecondCase(runtime.notifier)
+    failing = FailingAfterFirstCase(runtime.notifier)
     with pytest.raises(RoundCutShort) as cut:
         triage_due(factory=runtime.factory, policy=runtime.policy, notifier=failing)
     assert cut.value.done == 1 and isinstance(cut.value.__cause__, ConnectionError)
@@ -259,3 +267,41 @@ def test_a_round_cut_short_says_how_many_cases_it_committed(
         waiting = session.execute(select(Case.id).where(Case.triage_due.is_(True))).all()
     assert len(waiting) == 2  # the first case stays triaged; the failed one was rolled back
     assert run_triage(runtime) == 2
+
+
+def test_triage_takes_as_many_statements_for_forty_cases_as_for_four(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    with runtime.factory() as session, session.begin():  # the flaggers hear of every triage
+        session.execute(update(FlaggerOrg).values(webhook_url="https://desk.example/hook"))
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # The wake-ups go out from a thread of their own after the commit.
+        if threading.current_thread().name != "wake-sender":
+            statements.append(statement[:80])
+
+    counts, first = [], 1
+    for size in (4, 40):
+        for message_id in range(first, first + size):
+            ingest(client, tokens, message_id)
+            report(client, tokens.flagger, message_id)
+        first += size
+        event.listen(runtime.engine, "before_cursor_execute", seen)
+        try:
+            assert run_triage(runtime) == size
+        finally:
+            event.remove(runtime.engine, "before_cursor_execute", seen)
+        counts.append(len(statements))
+        statements.clear()
+    assert counts[0] == counts[1] < 25, counts
+    # Every case and every report was triaged, audited and told of, once.
+    with runtime.factory() as session:
+        assert not session.scalars(select(Case).where(Case.triage_due.is_(True))).all()
+        assert session.scalar(select(func.count()).select_from(Case)) == 44
+        assert session.scalar(select(func.count()).where(Case.triaged_at.is_not(None))) == 44
+        told = session.scalars(select(Notification.event)).all()
+    assert told.count("report.triaged") == 44
+    assert len(events(runtime, "case.triaged")) == 44
+    changed = events(runtime, "report.status_changed")
+    assert [json.loads(e.data)["to"] for e in changed] == ["triaged"] * 44

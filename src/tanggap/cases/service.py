@@ -247,7 +247,6 @@ def record_triage(
     case.near_at = scored.near_at
     case.rank_at = scored.rank_at
     case.triaged_at = now
-    session.flush()
     if changed:
         audit_case(session, actor, "case.triaged", case, queue=queue, priority=case.priority)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,12 +178,17 @@ def signals_of(*, session: Session, post_id: int) -> list[Signal]:
     )
 
 
-def strongest(*, session: Session, post_id: int) -> float:
-    """Return the strongest signal score on a post (0 without any)."""
-    value = session.execute(
-        select(func.max(Signal.score)).where(Signal.post_id == post_id)
-    ).scalar_one_or_none()
-    return float(value or 0.0)
+def strongest(*, session: Session, post_ids: Collection[int]) -> dict[int, float]:
+    """Return the strongest signal score on each of ``post_ids`` (0 for a post without any)."""
+    found = dict.fromkeys(post_ids, 0.0)
+    if found:
+        for post_id, score in session.execute(
+            select(Signal.post_id, func.max(Signal.score))
+            .where(Signal.post_id.in_(found))
+            .group_by(Signal.post_id)
+        ):
+            found[post_id] = float(score or 0.0)
+    return found
 
 
 def has_signal(*, session: Session, post_id: int, source: str) -> bool:

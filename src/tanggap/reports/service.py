@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import NoReturn
 
@@ -154,27 +154,51 @@ def set_status(
     decision_id: uuid.UUID | None = None,
 ) -> None:
     """Move a report to ``status`` (settled by ``decision_id`` when final), audited and notified."""
-    previous = report.status
-    report.status = status
-    if status in SETTLED_STATUSES:
-        if decision_id is None:
-            raise ValueError("a settled report needs the decision that settled it")
-        report.decided_at = utcnow()
-        report.decision_id = decision_id
-    session.flush()
-    audit.record(
+    set_statuses(
         session=session,
+        reports=[report],
+        status=status,
         actor=actor,
-        action="report.status_changed",
-        subject_type="report",
-        subject_id=report.id,
-        data={
-            "from": previous,
-            "to": status,
-            "decision_id": str(decision_id) if decision_id else None,
-        },
+        notifier=notifier,
+        decision_id=decision_id,
     )
-    notify(notifier, session, report, f"report.{status}")
+
+
+def set_statuses(
+    *,
+    session: Session,
+    reports: Sequence[Report],
+    status: ReportStatus,
+    actor: str,
+    notifier: Notifier,
+    decision_id: uuid.UUID | None = None,
+) -> None:
+    """Move ``reports`` to ``status`` together: an audit event each, one notification call."""
+    if status in SETTLED_STATUSES and decision_id is None:
+        raise ValueError("a settled report needs the decision that settled it")
+    changes = []
+    for report in reports:
+        previous = report.status
+        report.status = status
+        if status in SETTLED_STATUSES:
+            report.decided_at = utcnow()
+            report.decision_id = decision_id
+        audit.record(
+            session=session,
+            actor=actor,
+            action="report.status_changed",
+            subject_type="report",
+            subject_id=report.id,
+            data={
+                "from": previous,
+                "to": status,
+                "decision_id": str(decision_id) if decision_id else None,
+            },
+        )
+        changes.append(_change(report, f"report.{status}"))
+    session.flush()
+    if changes:
+        notifier.reports_changed(session=session, changes=changes)
 
 
 def notify(
@@ -185,13 +209,14 @@ def notify(
     message: ThreadNote | None = None,
 ) -> None:
     """Tell the notifier of a change to ``report``, as plain data."""
-    notifier.report_changed(
-        session=session,
-        change=ReportChange(
-            report_id=report.id,
-            org_id=report.flagger_org_id,
-            event=event,
-            message=message,
-            submitted_by=report.submitted_by_id,
-        ),
+    notifier.report_changed(session=session, change=_change(report, event, message))
+
+
+def _change(report: Report, event: str, message: ThreadNote | None = None) -> ReportChange:
+    return ReportChange(
+        report_id=report.id,
+        org_id=report.flagger_org_id,
+        event=event,
+        message=message,
+        submitted_by=report.submitted_by_id,
     )

@@ -4,12 +4,14 @@ from its reports, its post's reach and detection's signals; the case's reports b
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tanggap.audit import service as audit
 from tanggap.cases import priority, routing, states
 from tanggap.cases import service as cases
 from tanggap.cases.models import Case
@@ -27,19 +29,54 @@ from tanggap.reports.schemas import OPEN_STATUSES
 from tanggap.reviewers import service as reviewers
 
 ACTOR = "system:triage"
-BATCH = 200
+# Cases a round: a backlog drains at the speed of the chunks, not of the job's interval.
+BATCH = 1000
+# Cases a transaction: the reads and writes of a chunk go together, its locks held no longer
+# than a few dozen cases take.
+CHUNK = 50
 
 
-def inputs_of(*, session: Session, case: Case, policy: Policy) -> priority.TriageInputs:
+@dataclass(frozen=True)
+class Known:
+    """What triage reads for a batch of cases, in a few queries however many cases: their posts
+    and channels, their open reports, and each post's strongest signal."""
+
+    posts: dict[int, Post]
+    channels: dict[int, Channel]
+    open_reports: dict[uuid.UUID, list[Report]]
+    signals: dict[int, float]
+
+
+def read_known(*, session: Session, claimed: Sequence[Case]) -> Known:
+    """Read what triage weighs for the ``claimed`` cases."""
+    if not claimed:
+        return Known(posts={}, channels={}, open_reports={}, signals={})
+    posts = {
+        post.id: post
+        for post in session.scalars(select(Post).where(Post.id.in_({c.post_id for c in claimed})))
+    }
+    channel_ids = {post.channel_id for post in posts.values()}
+    channels = {
+        channel.id: channel
+        for channel in session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
+    }
+    open_reports: dict[uuid.UUID, list[Report]] = {case.id: [] for case in claimed}
+    for report in session.scalars(
+        select(Report)
+        .where(Report.case_id.in_(open_reports))
+        .where(Report.status.in_(OPEN_STATUSES))
+        .order_by(Report.received_at, Report.id)
+    ):
+        open_reports[report.case_id].append(report)
+    signals = detection.strongest(session=session, post_ids=posts)
+    return Known(posts=posts, channels=channels, open_reports=open_reports, signals=signals)
+
+
+def inputs_of(*, case: Case, known: Known, policy: Policy) -> priority.TriageInputs:
     """Gather what triage weighs for ``case``: its reports, category, post and channel."""
-    post = session.get(Post, case.post_id)
-    assert post is not None
-    channel = session.get(Channel, post.channel_id)
-    open_reports = list(
-        session.execute(
-            select(Report).where(Report.case_id == case.id).where(Report.status.in_(OPEN_STATUSES))
-        ).scalars()
-    )
+    post = known.posts[case.post_id]
+    channel = known.channels.get(post.channel_id)
+    open_reports = known.open_reports[case.id]
     category = find_category(policy, case.category)
     clock_reports = [r for r in open_reports if r.deadline == case.deadline]
     return priority.TriageInputs(
@@ -50,7 +87,7 @@ def inputs_of(*, session: Session, case: Case, policy: Policy) -> priority.Triag
         views=post.views,
         source=_strongest_source(open_reports),
         report_count=max(case.report_count, len(open_reports)),
-        signal_score=detection.strongest(session=session, post_id=post.id),
+        signal_score=known.signals.get(post.id, 0.0),
     )
 
 
@@ -58,53 +95,66 @@ def _strongest_source(open_reports: list[Report]) -> priority.PrioritySource:
     return priority.strongest_source((r.source, r.order_type) for r in open_reports)
 
 
-def triage_case(
+def triage_cases(
     *,
     session: Session,
-    case_id: uuid.UUID,
+    claimed: Sequence[Case],
     policy: Policy,
     languages_read: Collection[str],
     notifier: Notifier,
     now: datetime | None = None,
-) -> Case:
-    """Queue and score one case, then tell its new reporters it is triaged."""
-    case = cases.lock(session=session, case_id=case_id)
-    case.triage_due = False
-    if case.state not in states.OPEN_STATES:
-        session.flush()
-        return case
-    scored = priority.prioritise(
-        inputs_of(session=session, case=case, policy=policy), policy.triage
-    )
-    queue = routing.queue_for(
-        language=case.language, category=case.category, languages_read=languages_read
-    )
-    cases.record_triage(
-        session=session, case=case, scored=scored, queue=queue, now=now or utcnow(), actor=ACTOR
-    )
-    for report in reports.reports_of_case(
-        session=session, case_id=case.id, statuses=(ReportStatus.RECEIVED,)
-    ):
-        reports.set_status(
+) -> None:
+    """Queue and score the ``claimed`` cases (locked by the caller), then tell their new
+    reporters they are triaged: the reads, the writes and the notices of the whole batch
+    together, with its audit events appended in one statement."""
+    now = now or utcnow()
+    with audit.batched(session):
+        open_cases = [case for case in claimed if case.state in states.OPEN_STATES]
+        known = read_known(session=session, claimed=open_cases)
+        for case in claimed:
+            case.triage_due = False
+        for case in open_cases:
+            scored = priority.prioritise(
+                inputs_of(case=case, known=known, policy=policy), policy.triage
+            )
+            queue = routing.queue_for(
+                language=case.language, category=case.category, languages_read=languages_read
+            )
+            cases.record_triage(
+                session=session, case=case, scored=scored, queue=queue, now=now, actor=ACTOR
+            )
+        if not open_cases:
+            return
+        received = session.scalars(  # locked, as every change of a report's status locks it
+            select(Report)
+            .where(Report.case_id.in_([case.id for case in open_cases]))
+            .where(Report.status == ReportStatus.RECEIVED)
+            .order_by(Report.received_at, Report.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        reports.set_statuses(
             session=session,
-            report=report,
+            reports=received,
             status=ReportStatus.TRIAGED,
             actor=ACTOR,
             notifier=notifier,
         )
-    return case
 
 
-def claim_due(*, session: Session) -> uuid.UUID | None:
-    """Lock the next case waiting for triage, nearest deadline first, skipping a case another
-    process holds (``SKIP LOCKED``); return its id, or None when none waits."""
-    return session.execute(
-        select(Case.id)
-        .where(Case.triage_due.is_(True))
-        .order_by(Case.deadline, Case.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    ).scalar_one_or_none()
+def claim_due(*, session: Session, limit: int = 1) -> list[Case]:
+    """Lock up to ``limit`` cases waiting for triage, nearest deadline first, skipping those
+    another process holds (``SKIP LOCKED``): still waiting once locked, so two processes never
+    claim the same case."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.triage_due.is_(True))
+            .order_by(Case.deadline, Case.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
 
 
 def oldest_waiting(*, session: Session) -> datetime | None:
@@ -124,30 +174,40 @@ def oldest_waiting(*, session: Session) -> datetime | None:
 
 
 def triage_due(
-    *, factory: sessionmaker[Session], policy: Policy, notifier: Notifier, limit: int = BATCH
+    *,
+    factory: sessionmaker[Session],
+    policy: Policy,
+    notifier: Notifier,
+    limit: int = BATCH,
+    chunk: int = CHUNK,
 ) -> int:
-    """Triage the cases waiting for it, one transaction each; return how many were triaged.
-    Each case is claimed under its lock, still waiting for triage, so processes running this
-    at the same moment share the cases out and never triage one twice."""
+    """Triage the cases waiting for it, ``chunk`` cases a transaction; return how many were
+    triaged. The cases are claimed under their locks, still waiting for triage, so processes
+    running this at the same moment share them out and never triage one twice. When a chunk
+    fails, the round goes on one case a transaction, so that the cases before the one that
+    fails are triaged and the round stops at it."""
     with factory() as session:
         languages = reviewers.languages_read(session=session)
     done = 0
     while done < limit:
         try:
             with factory() as session, session.begin():
-                case_id = claim_due(session=session)
-                if case_id is None:
+                claimed = claim_due(session=session, limit=min(chunk, limit - done))
+                if not claimed:
                     break
-                triage_case(
+                triage_cases(
                     session=session,
-                    case_id=case_id,
+                    claimed=claimed,
                     policy=policy,
                     languages_read=languages,
                     notifier=notifier,
                 )
         except Exception as error:
+            if chunk > 1:
+                chunk = 1  # find the case that fails: one at a time from here
+                continue
             if done:
                 raise RoundCutShort(done) from error  # what is committed stays counted
             raise
-        done += 1
+        done += len(claimed)
     return done
