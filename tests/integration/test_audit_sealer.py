@@ -365,7 +365,12 @@ def test_a_sealer_killed_mid_batch_leaves_nothing_half_chained(
     )
     sealer = subprocess.Popen([TANGGAP, "audit", "seal"], env=environment)
     try:
-        backend = wait_for(lambda: backend_waiting_on_a_lock(runtime, "UPDATE audit_events"))
+
+        def blocked() -> int | None:
+            assert sealer.poll() is None, "the sealer ended before it reached the locked row"
+            return backend_waiting_on_a_lock(runtime, "UPDATE audit_events")
+
+        backend = wait_for(blocked)
         assert verify(runtime).checked == SEAL_BATCH  # the first batch is in, the second is not
     finally:
         sealer.kill()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,8 @@ from tanggap.errors import RoundCutShort
 from tanggap.flaggers.models import FlaggerOrg
 from tanggap.notify.models import Notification
 from tanggap.review.deadlines import watch_deadlines
-from tanggap.review.triage import triage_due
+from tanggap.review.triage import claim_due, triage_cases, triage_due
+from tanggap.reviewers import service as reviewers
 from tanggap.runtime import Runtime
 from tests.factories import (
     REMOVAL_ORDER,
@@ -305,3 +307,65 @@ def test_triage_takes_as_many_statements_for_forty_cases_as_for_four(
     assert len(events(runtime, "case.triaged")) == 44
     changed = events(runtime, "report.status_changed")
     assert [json.loads(e.data)["to"] for e in changed] == ["triaged"] * 44
+
+
+def test_a_chunk_scores_every_case_as_triaging_it_alone_does(
+    client: TestClient, tokens: Tokens, runtime: Runtime
+) -> None:
+    # A mixed backlog: two channels, texts in two languages, with and without detection's
+    # signals, views from none to many, categories with different clocks, a removal order,
+    # users' reports beside a flagger's, several reports on some posts.
+    texts = (INDONESIAN, RUSSIAN, "Halo semua, apa kabar hari ini di kota kita")
+    categories = ("fraud", "terrorism", "other", "drugs")
+    for n in range(1, 25):
+        channel = "beritakita" if n % 3 else "kabarlain"
+        body = post_body(
+            channel=channel, message_id=n, text=texts[n % 3], views=(n % 4) * 10 ** (n % 6)
+        )
+        assert client.post("/v1/posts", json=body, headers=bearer(tokens.platform)).is_success
+        target = f"https://t.me/{channel}/{n}"
+        category = categories[n % 4]
+        order = REMOVAL_ORDER if n % 7 == 0 else {}
+        first = client.post(
+            "/v1/reports",
+            json=report_body(target, category=category, **order),
+            headers=bearer(tokens.flagger),
+        )
+        assert first.status_code == 202, first.text
+        for user in range(n % 3):
+            answer = client.post(
+                "/v1/reports",
+                json=report_body(target, category=category, reporter_id=f"u{n}-{user}"),
+                headers=bearer(tokens.platform),
+            )
+            assert answer.status_code == 202, answer.text
+
+    def scores(cases: Iterable[Case]) -> dict[uuid.UUID, tuple[Any, ...]]:
+        return {
+            case.id: (case.queue, case.priority, case.priority_factors, case.near_at, case.rank_at)
+            for case in cases
+        }
+
+    with runtime.factory() as session:  # all in one chunk, then rolled back
+        languages = reviewers.languages_read(session=session)
+        claimed = claim_due(session=session, limit=100)
+        triage_cases(
+            session=session,
+            claimed=claimed,
+            policy=runtime.policy,
+            languages_read=languages,
+            notifier=runtime.notifier,
+        )
+        session.flush()
+        session.expire_all()  # read back as stored
+        together = scores(claimed)
+        session.rollback()
+    assert len(together) == 24
+    assert len({json.dumps(factors) for _, _, factors, _, _ in together.values()}) > 5  # varied
+    # One case a transaction, committed.
+    assert triage_due(
+        factory=runtime.factory, policy=runtime.policy, notifier=runtime.notifier, chunk=1
+    ) == len(together)
+    with runtime.factory() as session:
+        alone = scores(session.scalars(select(Case)))
+    assert together == alone

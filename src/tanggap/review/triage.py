@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +29,7 @@ from tanggap.reports.models import Report, ReportStatus
 from tanggap.reports.schemas import OPEN_STATUSES
 from tanggap.reviewers import service as reviewers
 
+log = structlog.get_logger(__name__)
 ACTOR = "system:triage"
 # Cases a round: a backlog drains at the speed of the chunks, not of the job's interval.
 BATCH = 1000
@@ -204,7 +206,14 @@ def triage_due(
                 )
         except Exception as error:
             if chunk > 1:
-                chunk = 1  # find the case that fails: one at a time from here
+                # Find the case that fails: one at a time from here. Logged, since a chunk that
+                # keeps failing while single cases pass would make every round slow and quiet.
+                log.warning(
+                    "triage.chunk_failed",
+                    chunk=chunk,
+                    error=f"{type(error).__name__}: {error}",
+                )
+                chunk = 1
                 continue
             if done:
                 raise RoundCutShort(done) from error  # what is committed stays counted
