@@ -81,15 +81,20 @@ def serve(
     if cpus is not None:
         command = ["taskset", "-c", cpus, *command]
     process = subprocess.Popen(command, env=environment)
+    return ready(process, f"http://127.0.0.1:{port}/readyz")
+
+
+def ready(process: subprocess.Popen[bytes], url: str) -> subprocess.Popen[bytes]:
+    """Return ``process`` once a GET of ``url`` answers 200; kill it if that takes a minute."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return process
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("the server did not start")
+    raise RuntimeError(f"the server did not start: {url}")
 
 
 def cpu_seconds(pids: Sequence[int], *, descendants: bool = True) -> float:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from bench.common import cpu_seconds, serve, start_worker
+from bench.common import cpu_seconds, ready, serve, start_worker
 
 from tanggap import logs
 from tanggap.config import Settings
@@ -180,7 +180,7 @@ class Sampler(threading.Thread):
 def seed_posts(url: str, platform_token: str, port: int, count: int) -> None:
     """Store ``count`` posts of one channel (message ids 1…count) in one statement: intake, not
     ingest, is what is measured."""
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+    with httpx.Client(base_url=base(port), timeout=60) as client:
         first = client.post(
             "/v1/posts",
             json=post_body(channel="benchload", message_id=count + 1),
@@ -212,7 +212,7 @@ def drive(
     stop = threading.Event()
 
     def run(n: int) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        with httpx.Client(base_url=base(port), timeout=60) as client:
             while not stop.is_set():
                 message = next(messages)
                 started = time.perf_counter()
@@ -229,6 +229,10 @@ def drive(
     for thread in threads:
         thread.join()
     return sorted(x for per in latencies for x in per), time.perf_counter() - started
+
+
+def base(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -273,17 +277,8 @@ def floor(url: str, port: int, clients: int, seconds: float) -> tuple[float, flo
     request in ms."""
     environment = {**os.environ, "BENCH_FLOOR_DATABASE_URL": plain(url)}
     command = [UVICORN, "bench.floor_app:app", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env=environment)
+    process = ready(subprocess.Popen(command, env=environment), f"{base(port)}/openapi.json")
     try:
-        ready_at = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/openapi.json").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if time.monotonic() > ready_at:
-                    raise
-                time.sleep(0.2)
 
         def send(client: httpx.Client, n: int, message: int) -> int:
             body = report_body(target=f"https://t.me/benchload/{message}")

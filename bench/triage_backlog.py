@@ -31,13 +31,9 @@ from tanggap.cases.models import Case
 from tanggap.config import Settings
 from tanggap.db.migrate import upgrade
 from tanggap.flaggers.models import FlaggerOrg
-from tanggap.posts import service as posts
-from tanggap.posts.schemas import PostIn
-from tanggap.reports import intake
-from tanggap.reports.schemas import ReportIn
 from tanggap.review.triage import CHUNK, triage_due
 from tanggap.runtime import Runtime, build_runtime
-from tests.factories import make_org, make_token, post_body, report_body
+from tests.factories import make_org, make_token, seed_cases
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 
@@ -55,25 +51,7 @@ def backlog(runtime: Runtime, channel: str, count: int) -> None:
     with runtime.factory() as session:
         flagger = session.scalars(select(Principal).where(Principal.role == "flagger")).one()
     caller = Caller(id=flagger.id, role="flagger", name=flagger.name, org_id=flagger.org_id)
-    with runtime.factory() as session, session.begin():
-        for message_id in range(1, count + 1):
-            body = post_body(channel=channel, message_id=message_id, text=f"Promo {message_id}")
-            posts.ingest(
-                session=session,
-                data=PostIn(**body),
-                keyring=runtime.settings.keyring,
-                actor="bench",
-                inspector=runtime.pipeline,
-            )
-        for message_id in range(1, count + 1):
-            intake.submit(
-                session=session,
-                caller=caller,
-                data=ReportIn.model_validate(report_body(f"https://t.me/{channel}/{message_id}")),
-                policy=runtime.policy,
-                keyring=runtime.settings.keyring,
-                notifier=runtime.notifier,
-            )
+    seed_cases(runtime, count, channel=channel, reporter=caller)
 
 
 def drain(runtime: Runtime, chunk: int) -> float:

@@ -231,9 +231,11 @@ def run_triage(runtime: Runtime) -> int:
     )
 
 
-def seed_cases(runtime: Runtime, count: int, channel: str = "antrian") -> list[str]:
-    """Ingest ``count`` posts and report each one (a flagger's fraud notice), in one transaction;
-    return the case ids."""
+def seed_cases(
+    runtime: Runtime, count: int, channel: str = "antrian", reporter: Caller | None = None
+) -> list[str]:
+    """Ingest ``count`` posts and report each one (a fraud notice, from ``reporter`` when given,
+    else from the platform that sent the posts), in one transaction; return the case ids."""
     with runtime.factory() as session, session.begin():
         platform = auth.create_principal(session=session, role="platform", name="seed platform")
         caller = Caller(id=platform.id, role="platform", name=platform.name, org_id=None)
@@ -255,7 +257,7 @@ def seed_cases(runtime: Runtime, count: int, channel: str = "antrian") -> list[s
             )
             intake = reports.submit(
                 session=session,
-                caller=caller,
+                caller=reporter or caller,
                 data=ReportIn.model_validate(report_body(f"https://t.me/{channel}/{message_id}")),
                 policy=runtime.policy,
                 keyring=runtime.settings.keyring,

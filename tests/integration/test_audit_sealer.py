@@ -7,11 +7,9 @@ import os
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,11 +28,10 @@ from tanggap.flaggers.schemas import FlaggerOrgIn
 from tanggap.notify.models import Notification
 from tanggap.runtime import Runtime
 from tests.conftest import TEST_SECRET
+from tests.workers import wait_until
 
 NEVER_BY_TIME = CheckpointRule(every=5, seconds=86_400)
 TANGGAP = os.path.join(os.path.dirname(sys.executable), "tanggap")
-
-T = TypeVar("T")
 
 
 def append(session: Session, action: str, n: int = 0) -> None:
@@ -324,15 +321,6 @@ def backend_alive(runtime: Runtime, pid: int) -> bool:
         return found.first() is not None
 
 
-def wait_for(condition: Callable[[], T], seconds: float = 120) -> T:
-    """Return ``condition()`` once it is truthy, polling; fail after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not (found := condition()):
-        assert time.monotonic() < deadline, "the condition never came true"
-        time.sleep(0.01)
-    return found
-
-
 def test_a_sealer_killed_mid_batch_leaves_nothing_half_chained(
     runtime: Runtime, database_url: str, database_backend: tuple[str, str]
 ) -> None:
@@ -364,13 +352,15 @@ def test_a_sealer_killed_mid_batch_leaves_nothing_half_chained(
         {"n": SEAL_BATCH + SEAL_BATCH // 2},
     )
     sealer = subprocess.Popen([TANGGAP, "audit", "seal"], env=environment)
+    blocked: list[int] = []  # the server process of the sealer's blocked UPDATE
+
+    def sealer_blocked() -> bool:
+        assert sealer.poll() is None, "the sealer ended before it reached the locked row"
+        blocked[:] = [backend_waiting_on_a_lock(runtime, "UPDATE audit_events") or 0]
+        return bool(blocked[0])
+
     try:
-
-        def blocked() -> int | None:
-            assert sealer.poll() is None, "the sealer ended before it reached the locked row"
-            return backend_waiting_on_a_lock(runtime, "UPDATE audit_events")
-
-        backend = wait_for(blocked)
+        assert wait_until(sealer_blocked, timeout=120)
         assert verify(runtime).checked == SEAL_BATCH  # the first batch is in, the second is not
     finally:
         sealer.kill()
@@ -378,7 +368,7 @@ def test_a_sealer_killed_mid_batch_leaves_nothing_half_chained(
         locker.rollback()
         locker.close()
     # Its server side ends once the row is free and it finds its client gone.
-    wait_for(lambda: not backend_alive(runtime, backend))
+    assert wait_until(lambda: not backend_alive(runtime, blocked[0]), timeout=120)
     report = verify(runtime)
     assert report.intact and report.checked == SEAL_BATCH
     assert report.pending == backlog - report.checked

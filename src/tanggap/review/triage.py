@@ -41,18 +41,20 @@ CHUNK = 50
 @dataclass(frozen=True)
 class Known:
     """What triage reads for a batch of cases, in a few queries however many cases: their posts
-    and channels, their open reports, and each post's strongest signal."""
+    and channels, their open reports (locked: triage changes the status of those still
+    received, listed apart in the order they came), and each post's strongest signal."""
 
     posts: dict[int, Post]
     channels: dict[int, Channel]
     open_reports: dict[uuid.UUID, list[Report]]
+    received: list[Report]
     signals: dict[int, float]
 
 
 def read_known(*, session: Session, claimed: Sequence[Case]) -> Known:
     """Read what triage weighs for the ``claimed`` cases."""
     if not claimed:
-        return Known(posts={}, channels={}, open_reports={}, signals={})
+        return Known(posts={}, channels={}, open_reports={}, received=[], signals={})
     posts = {
         post.id: post
         for post in session.scalars(select(Post).where(Post.id.in_({c.post_id for c in claimed})))
@@ -63,15 +65,25 @@ def read_known(*, session: Session, claimed: Sequence[Case]) -> Known:
         for channel in session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
     }
     open_reports: dict[uuid.UUID, list[Report]] = {case.id: [] for case in claimed}
+    received = []
     for report in session.scalars(
         select(Report)
         .where(Report.case_id.in_(open_reports))
         .where(Report.status.in_(OPEN_STATUSES))
         .order_by(Report.received_at, Report.id)
+        .with_for_update()
     ):
         open_reports[report.case_id].append(report)
+        if report.status == ReportStatus.RECEIVED:
+            received.append(report)
     signals = detection.strongest(session=session, post_ids=posts)
-    return Known(posts=posts, channels=channels, open_reports=open_reports, signals=signals)
+    return Known(
+        posts=posts,
+        channels=channels,
+        open_reports=open_reports,
+        received=received,
+        signals=signals,
+    )
 
 
 def inputs_of(*, case: Case, known: Known, policy: Policy) -> priority.TriageInputs:
@@ -125,26 +137,18 @@ def triage_cases(
             cases.record_triage(
                 session=session, case=case, scored=scored, queue=queue, now=now, actor=ACTOR
             )
-        if not open_cases:
+        if not known.received:
             return
-        received = session.scalars(  # locked, as every change of a report's status locks it
-            select(Report)
-            .where(Report.case_id.in_([case.id for case in open_cases]))
-            .where(Report.status == ReportStatus.RECEIVED)
-            .order_by(Report.received_at, Report.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
         reports.set_statuses(
             session=session,
-            reports=received,
+            reports=known.received,
             status=ReportStatus.TRIAGED,
             actor=ACTOR,
             notifier=notifier,
         )
 
 
-def claim_due(*, session: Session, limit: int = 1) -> list[Case]:
+def claim_due(*, session: Session, limit: int) -> list[Case]:
     """Lock up to ``limit`` cases waiting for triage, nearest deadline first, skipping those
     another process holds (``SKIP LOCKED``): still waiting once locked, so two processes never
     claim the same case."""
